@@ -1,0 +1,517 @@
+"""The case-management data model. The database keeps every rule it can (see Meta.constraints);
+writes that have rules go through services.py, reads of case data through selectors.py."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Now
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Area(TimeStamped):
+    class Kind(models.TextChoices):
+        COUNTY = "county", "County"
+        CITY = "city", "City"
+        NEIGHBORHOOD = "neighborhood", "Neighborhood"
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CITY)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PartnerOrganization(TimeStamped):
+    class Kind(models.TextChoices):
+        NONPROFIT = "nonprofit", "Nonprofit"
+        CITY = "city", "City"
+        COUNTY = "county", "County"
+        HOSPITAL = "hospital", "Hospital"
+        SCHOOL = "school", "School"
+        FAITH = "faith", "Faith-based"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=120, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NONPROFIT)
+    areas_served = models.ManyToManyField(Area, blank=True, related_name="organizations")
+    is_active = models.BooleanField(default=True)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(TimeStamped):
+    class Role(models.TextChoices):
+        OUTREACH_WORKER = "outreach_worker", "Outreach worker"
+        MANAGER = "manager", "Manager"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        PartnerOrganization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.OUTREACH_WORKER)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["organization__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization"], name="membership_one_role_per_organization"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.organization} ({self.get_role_display()})"
+
+
+class Program(TimeStamped):
+    class Kind(models.TextChoices):
+        GANG_INTERVENTION = "gang_intervention", "Gang intervention"
+        MENTORING = "mentoring", "Mentoring"
+        STREET_OUTREACH = "street_outreach", "Street outreach"
+        LIFE_COACHING = "life_coaching", "Life coaching"
+        HOSPITAL_BASED = "hospital_based", "Hospital-based intervention"
+        CASE_MANAGEMENT = "case_management", "Case management"
+
+    organization = models.ForeignKey(
+        PartnerOrganization, on_delete=models.PROTECT, related_name="programs"
+    )
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=120, unique=True)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    area = models.ForeignKey(
+        Area, null=True, blank=True, on_delete=models.PROTECT, related_name="programs"
+    )
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["organization__name", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Participant(TimeStamped):
+    class ReferralSource(models.TextChoices):
+        CALL_IN = "call_in", "Call-in"
+        CUSTOM_NOTIFICATION = "custom_notification", "Custom notification"
+        POLICE = "police", "Police"
+        PROBATION = "probation", "Probation"
+        HOSPITAL = "hospital", "Hospital"
+        SCHOOL = "school", "School"
+        FAMILY_SELF = "family_self", "Family / self"
+        COMMUNITY = "community", "Community"
+
+    class RiskTier(models.IntegerChoices):
+        HIGHEST = 1, "Tier 1 – highest risk"
+        HIGH = 2, "Tier 2 – high risk"
+        ELEVATED = 3, "Tier 3 – elevated risk"
+
+    # The organisation that registered the person owns the record; other organisations see it
+    # only under consent.
+    organization = models.ForeignKey(
+        PartnerOrganization, on_delete=models.PROTECT, related_name="participants"
+    )
+    participant_code = models.CharField(max_length=20, unique=True)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    aliases = models.CharField(
+        max_length=200, blank=True, help_text="Street names and other names, comma-separated."
+    )
+    date_of_birth = models.DateField(null=True, blank=True)
+    area = models.ForeignKey(
+        Area, null=True, blank=True, on_delete=models.PROTECT, related_name="participants"
+    )
+    referral_source = models.CharField(
+        max_length=30, choices=ReferralSource.choices, default=ReferralSource.COMMUNITY
+    )
+    risk_tier = models.PositiveSmallIntegerField(
+        choices=RiskTier.choices, default=RiskTier.HIGH
+    )
+    phone = models.CharField(max_length=40, blank=True)
+    # The funnel: identified -> notified -> engaged.
+    identified_on = models.DateField()
+    notified_on = models.DateField(null=True, blank=True)
+    engaged_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        indexes = [
+            models.Index(fields=["organization", "last_name", "first_name"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(notified_on__isnull=True) | Q(notified_on__gte=F("identified_on")),
+                name="participant_notified_not_before_identified",
+            ),
+            models.CheckConstraint(
+                condition=Q(engaged_on__isnull=True) | Q(engaged_on__gte=F("identified_on")),
+                name="participant_engaged_not_before_identified",
+            ),
+            models.CheckConstraint(
+                condition=Q(engaged_on__isnull=True)
+                | Q(notified_on__isnull=True)
+                | Q(engaged_on__gte=F("notified_on")),
+                name="participant_engaged_not_before_notified",
+            ),
+            models.CheckConstraint(
+                condition=Q(date_of_birth__isnull=True)
+                | Q(date_of_birth__lte=F("identified_on")),
+                name="participant_born_before_identified",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name} ({self.participant_code})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Enrollment(TimeStamped):
+    class Status(models.TextChoices):
+        REFERRED = "referred", "Referred"
+        CONTACTED = "contacted", "Contacted"
+        ENGAGED = "engaged", "Engaged"
+        ENROLLED = "enrolled", "Enrolled"
+        ACTIVE = "active", "Active"
+        INACTIVE = "inactive", "Inactive"
+        EXITED = "exited", "Exited"
+
+    class ExitReason(models.TextChoices):
+        GRADUATED = "graduated", "Graduated"
+        MOVED = "moved", "Moved away"
+        INCARCERATED = "incarcerated", "Incarcerated"
+        DECEASED = "deceased", "Deceased"
+        DECLINED = "declined", "Declined services"
+        LOST_CONTACT = "lost_contact", "Lost contact"
+
+    # A worker's caseload: the people they are working with now.
+    CASELOAD_STATUSES = (
+        Status.REFERRED,
+        Status.CONTACTED,
+        Status.ENGAGED,
+        Status.ENROLLED,
+        Status.ACTIVE,
+    )
+    # The date field that records when each status was reached.
+    STATUS_DATE_FIELDS = {
+        Status.REFERRED: "referred_on",
+        Status.CONTACTED: "contacted_on",
+        Status.ENGAGED: "engaged_on",
+        Status.ENROLLED: "enrolled_on",
+        Status.ACTIVE: "active_on",
+        Status.INACTIVE: "inactive_on",
+        Status.EXITED: "exited_on",
+    }
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="enrollments"
+    )
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="enrollments")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REFERRED)
+    assigned_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_enrollments",
+    )
+    referred_on = models.DateField()
+    contacted_on = models.DateField(null=True, blank=True)
+    engaged_on = models.DateField(null=True, blank=True)
+    enrolled_on = models.DateField(null=True, blank=True)
+    active_on = models.DateField(null=True, blank=True)
+    inactive_on = models.DateField(null=True, blank=True)
+    exited_on = models.DateField(null=True, blank=True)
+    exit_reason = models.CharField(max_length=20, choices=ExitReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["-referred_on"]
+        indexes = [
+            models.Index(
+                fields=["assigned_worker", "status"],
+                name="enrollment_caseload_idx",
+                condition=~Q(status="exited"),
+            ),
+            models.Index(fields=["program", "status"], name="enrollment_program_status_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "program"],
+                condition=~Q(status="exited"),
+                name="enrollment_one_open_per_program",
+                violation_error_message="This participant already has an open enrolment in this program.",
+            ),
+            models.CheckConstraint(
+                condition=Q(exited_on__isnull=True) | Q(exited_on__gte=F("referred_on")),
+                name="enrollment_exit_not_before_referral",
+            ),
+            models.CheckConstraint(
+                condition=Q(exited_on__isnull=True)
+                | Q(enrolled_on__isnull=True)
+                | Q(exited_on__gte=F("enrolled_on")),
+                name="enrollment_exit_not_before_enrolment",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="exited") & Q(exited_on__isnull=False) & ~Q(exit_reason=""))
+                | (~Q(status="exited") & Q(exited_on__isnull=True) & Q(exit_reason="")),
+                name="enrollment_exit_has_date_and_reason",
+            ),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{field}__isnull": True})
+                    | Q(**{f"{field}__gte": F("referred_on")}),
+                    name=f"enrollment_{field}_not_before_referral",
+                )
+                for field in ("contacted_on", "engaged_on", "enrolled_on", "active_on", "inactive_on")
+            ],
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} in {self.program}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != self.Status.EXITED
+
+
+class EnrollmentStatusChange(models.Model):
+    """The dated history of an enrolment's lifecycle (shown on the participant's timeline)."""
+
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(max_length=20, choices=Enrollment.Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Enrollment.Status.choices)
+    changed_on = models.DateField()
+    changed_at = models.DateTimeField(auto_now_add=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-changed_on", "-changed_at"]
+        indexes = [models.Index(fields=["enrollment", "-changed_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment}: {self.from_status or '—'} → {self.to_status}"
+
+
+# Phones in the field disagree with the server's clock by a little; a session dated a few
+# minutes ahead is a clock difference, not a session in the future.
+CLOCK_SKEW_ALLOWANCE = timedelta(minutes=5)
+
+
+class Session(TimeStamped):
+    """A contact with one or more participants (more than one for a group session)."""
+
+    class Kind(models.TextChoices):
+        MENTORING = "mentoring", "Mentoring"
+        GANG_INTERVENTION = "gang_intervention", "Gang intervention"
+        STREET_OUTREACH = "street_outreach", "Street outreach"
+        LIFE_COACHING = "life_coaching", "Life coaching"
+        GROUP_SESSION = "group_session", "Group session"
+        CALL_IN = "call_in", "Call-in"
+        CUSTOM_NOTIFICATION = "custom_notification", "Custom notification"
+        CRISIS_RESPONSE = "crisis_response", "Crisis response"
+        HOSPITAL_VISIT = "hospital_visit", "Hospital visit"
+        FAMILY_CONTACT = "family_contact", "Family contact"
+
+    class Location(models.TextChoices):
+        STREET = "street", "Street"
+        OFFICE = "office", "Office"
+        HOME = "home", "Home"
+        SCHOOL = "school", "School"
+        HOSPITAL = "hospital", "Hospital"
+        PHONE = "phone", "Phone"
+        VIDEO = "video", "Video"
+        DETENTION = "detention", "Detention"
+
+    organization = models.ForeignKey(
+        PartnerOrganization, on_delete=models.PROTECT, related_name="sessions"
+    )
+    program = models.ForeignKey(
+        Program, null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
+    )
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sessions_logged"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    occurred_at = models.DateTimeField()
+    duration_minutes = models.PositiveIntegerField()
+    location = models.CharField(max_length=20, choices=Location.choices)
+    participants = models.ManyToManyField(
+        Participant, through="SessionParticipant", related_name="sessions"
+    )
+    notes = models.TextField(blank=True)
+    follow_up_on = models.DateField(null=True, blank=True)
+    # Generated by the form when it is drawn; a second submit of the same form finds the
+    # session the first one created instead of making another.
+    client_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        indexes = [
+            models.Index(fields=["organization", "-occurred_at"]),
+            models.Index(fields=["worker", "-occurred_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=1) & Q(duration_minutes__lte=1440),
+                name="session_duration_1_to_1440_minutes",
+                violation_error_message="Duration must be between 1 and 1440 minutes.",
+            ),
+            models.CheckConstraint(
+                condition=Q(occurred_at__lte=Now() + CLOCK_SKEW_ALLOWANCE),
+                name="session_not_in_future",
+                violation_error_message="A session cannot be in the future.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.occurred_at:%Y-%m-%d}"
+
+    @property
+    def contact_hours(self) -> float:
+        return round(self.duration_minutes / 60, 2)
+
+
+class SessionParticipant(models.Model):
+    """Who was in a session. `occurred_at` is copied from the session so "last contact per
+    participant" is one index scan instead of a join over every session."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="attendance")
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="attendance"
+    )
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "participant"], name="session_participant_once"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["participant", "-occurred_at"], name="last_session_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id} @ session {self.session_id}"
+
+
+class Referral(TimeStamped):
+    class ServiceCategory(models.TextChoices):
+        EMPLOYMENT = "employment", "Employment"
+        EDUCATION = "education", "Education"
+        HOUSING = "housing", "Housing"
+        MENTAL_HEALTH = "mental_health", "Mental health"
+        SUBSTANCE_USE = "substance_use", "Substance use"
+        LEGAL_AID = "legal_aid", "Legal aid"
+        TATTOO_REMOVAL = "tattoo_removal", "Tattoo removal"
+        RELOCATION = "relocation", "Relocation"
+        HEALTH = "health", "Health care"
+        FAMILY_SUPPORT = "family_support", "Family support"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        MADE = "made", "Made"
+        ACCEPTED = "accepted", "Accepted"
+        COMPLETED = "completed", "Completed"
+        DECLINED = "declined", "Declined"
+        NO_SHOW = "no_show", "No-show"
+
+    WAITING_STATUSES = (Status.MADE, Status.ACCEPTED)
+    CLOSED_STATUSES = (Status.COMPLETED, Status.DECLINED, Status.NO_SHOW)
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="referrals"
+    )
+    organization = models.ForeignKey(
+        PartnerOrganization,
+        on_delete=models.PROTECT,
+        related_name="referrals_made",
+        help_text="The organisation that made the referral.",
+    )
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_made"
+    )
+    service_category = models.CharField(max_length=30, choices=ServiceCategory.choices)
+    to_organization = models.ForeignKey(
+        PartnerOrganization,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="referrals_received",
+    )
+    outside_provider = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.MADE)
+    made_on = models.DateField()
+    accepted_on = models.DateField(null=True, blank=True)
+    closed_on = models.DateField(null=True, blank=True)
+    outcome = models.CharField(max_length=500, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-made_on", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "status"]),
+            models.Index(fields=["made_by", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(to_organization__isnull=False) & Q(outside_provider=""))
+                | (Q(to_organization__isnull=True) & ~Q(outside_provider="")),
+                name="referral_to_partner_or_outside_provider",
+                violation_error_message="Refer to a partner organisation or name an outside provider, not both.",
+            ),
+            models.CheckConstraint(
+                condition=Q(accepted_on__isnull=True) | Q(accepted_on__gte=F("made_on")),
+                name="referral_accepted_not_before_made",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(closed_on__gte=F("made_on")),
+                name="referral_closed_not_before_made",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status__in=["completed", "declined", "no_show"]) & Q(closed_on__isnull=False))
+                | (Q(status__in=["made", "accepted"]) & Q(closed_on__isnull=True)),
+                name="referral_closed_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_service_category_display()} for {self.participant}"
+
+    @property
+    def provider_name(self) -> str:
+        return self.to_organization.name if self.to_organization_id else self.outside_provider

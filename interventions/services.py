@@ -1,0 +1,448 @@
+"""Writes that have rules. The admin, the web pages, the management commands and the tasks all
+call these, so a rule lives in one place. Each raises `ServiceError` (a ValidationError, which
+forms and the admin show as a message) and changes nothing when a rule refuses the write."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from interventions.models import (
+    CLOCK_SKEW_ALLOWANCE,
+    Area,
+    Enrollment,
+    EnrollmentStatusChange,
+    Membership,
+    Participant,
+    PartnerOrganization,
+    Program,
+    Referral,
+    Session,
+    SessionParticipant,
+)
+
+Status = Enrollment.Status
+
+# The forward path of an enrolment. Steps may be skipped (a walk-in can be enrolled at once)
+# but not walked back; inactive and active may alternate; exit has its own service.
+FORWARD_ORDER = [Status.REFERRED, Status.CONTACTED, Status.ENGAGED, Status.ENROLLED, Status.ACTIVE]
+
+
+class ServiceError(ValidationError):
+    """A rule refused the write. The message is meant for the person who asked for it."""
+
+
+def _member_of(user: AbstractBaseUser, organization: PartnerOrganization) -> bool:
+    return Membership.objects.filter(
+        user=user, organization=organization, is_active=True, organization__is_active=True
+    ).exists()
+
+
+def _require_member(user: AbstractBaseUser, organization: PartnerOrganization, what: str) -> None:
+    if not _member_of(user, organization):
+        raise ServiceError(f"{user} is not an active member of {organization} and cannot {what}.")
+
+
+def _not_after_today(day: date, what: str) -> None:
+    if day > timezone.localdate():
+        raise ServiceError(f"The {what} date cannot be in the future.")
+
+
+# Participants ---------------------------------------------------------------------------------
+
+
+def _code_prefix(organization: PartnerOrganization) -> str:
+    initials = "".join(part[0] for part in organization.slug.split("-") if part)
+    return (initials or organization.slug[:3]).upper()[:4]
+
+
+def next_participant_code(organization: PartnerOrganization) -> str:
+    """The organisation's next participant code, e.g. GP-00042. Call inside a transaction that
+    holds the organisation's row lock so two registrations cannot take the same number."""
+    prefix = _code_prefix(organization)
+    numbers = Participant.objects.filter(participant_code__startswith=f"{prefix}-").values_list(
+        "participant_code", flat=True
+    )
+    highest = max(
+        (int(m.group(1)) for code in numbers if (m := re.fullmatch(rf"{prefix}-(\d+)", code))),
+        default=0,
+    )
+    return f"{prefix}-{highest + 1:05d}"
+
+
+@transaction.atomic
+def register_participant(
+    *,
+    organization: PartnerOrganization,
+    registered_by: AbstractBaseUser,
+    first_name: str,
+    last_name: str,
+    identified_on: date | None = None,
+    aliases: str = "",
+    date_of_birth: date | None = None,
+    area: Area | None = None,
+    referral_source: str = Participant.ReferralSource.COMMUNITY,
+    risk_tier: int = Participant.RiskTier.HIGH,
+    phone: str = "",
+) -> Participant:
+    _require_member(registered_by, organization, "register participants")
+    first_name, last_name = first_name.strip(), last_name.strip()
+    if not first_name or not last_name:
+        raise ServiceError("A participant needs a first and a last name.")
+    identified_on = identified_on or timezone.localdate()
+    _not_after_today(identified_on, "identified")
+    if date_of_birth and date_of_birth > identified_on:
+        raise ServiceError("The date of birth must be before the date the person was identified.")
+    PartnerOrganization.objects.select_for_update().filter(pk=organization.pk).first()
+    return Participant.objects.create(
+        organization=organization,
+        participant_code=next_participant_code(organization),
+        first_name=first_name,
+        last_name=last_name,
+        aliases=aliases.strip(),
+        date_of_birth=date_of_birth,
+        area=area,
+        referral_source=referral_source,
+        risk_tier=risk_tier,
+        phone=phone.strip(),
+        identified_on=identified_on,
+    )
+
+
+# Enrolments -----------------------------------------------------------------------------------
+
+
+def _record_status_change(
+    enrollment: Enrollment,
+    *,
+    from_status: str,
+    on: date,
+    by: AbstractBaseUser | None,
+    note: str = "",
+) -> None:
+    EnrollmentStatusChange.objects.create(
+        enrollment=enrollment,
+        from_status=from_status,
+        to_status=enrollment.status,
+        changed_on=on,
+        changed_by=by,
+        note=note[:500],
+    )
+
+
+def _check_worker(worker: AbstractBaseUser | None, program: Program) -> None:
+    if worker is not None and not _member_of(worker, program.organization):
+        raise ServiceError(
+            f"{worker} is not an active member of {program.organization}, "
+            "so cannot be assigned to this program."
+        )
+
+
+@transaction.atomic
+def enroll_participant(
+    *,
+    participant: Participant,
+    program: Program,
+    by: AbstractBaseUser | None,
+    worker: AbstractBaseUser | None = None,
+    status: str = Status.REFERRED,
+    on: date | None = None,
+) -> Enrollment:
+    """Open an enrolment of a participant in a program, at `status` (referred by default)."""
+    on = on or timezone.localdate()
+    _not_after_today(on, "enrolment")
+    if not program.is_active:
+        raise ServiceError(f"{program} is no longer active and takes no new enrolments.")
+    if status not in FORWARD_ORDER:
+        raise ServiceError("A new enrolment starts at referred, contacted, engaged, enrolled or active.")
+    if on < participant.identified_on:
+        raise ServiceError("An enrolment cannot start before the participant was identified.")
+    _check_worker(worker, program)
+    if Enrollment.objects.filter(participant=participant, program=program).exclude(
+        status=Status.EXITED
+    ).exists():
+        raise ServiceError(f"{participant} already has an open enrolment in {program}.")
+    enrollment = Enrollment(
+        participant=participant, program=program, assigned_worker=worker, referred_on=on
+    )
+    # Every step up to the starting status is dated with the start day.
+    for step in FORWARD_ORDER[: FORWARD_ORDER.index(status) + 1]:
+        setattr(enrollment, Enrollment.STATUS_DATE_FIELDS[step], on)
+    enrollment.status = status
+    try:
+        with transaction.atomic():
+            enrollment.save()
+    except IntegrityError as error:
+        # Another request opened the same enrolment between our check and our insert.
+        raise ServiceError(f"{participant} already has an open enrolment in {program}.") from error
+    _record_status_change(enrollment, from_status="", on=on, by=by, note="Enrolment opened")
+    return enrollment
+
+
+def allowed_next_statuses(enrollment: Enrollment) -> list[str]:
+    """The statuses an enrolment may move to through change_enrollment_status."""
+    current = enrollment.status
+    if current == Status.EXITED:
+        return []
+    if current == Status.INACTIVE:
+        return [Status.ACTIVE]
+    later = FORWARD_ORDER[FORWARD_ORDER.index(current) + 1 :]
+    return [*later, Status.INACTIVE]
+
+
+@transaction.atomic
+def change_enrollment_status(
+    *,
+    enrollment: Enrollment,
+    status: str,
+    by: AbstractBaseUser | None,
+    on: date | None = None,
+    note: str = "",
+) -> Enrollment:
+    on = on or timezone.localdate()
+    _not_after_today(on, "status change")
+    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    if status == Status.EXITED:
+        raise ServiceError("Use exit (with a reason) to close an enrolment.")
+    if status not in allowed_next_statuses(enrollment):
+        raise ServiceError(
+            f"An enrolment that is {enrollment.get_status_display().lower()} cannot move to "
+            f"{Status(status).label.lower()}."
+        )
+    if on < enrollment.referred_on:
+        raise ServiceError("A status change cannot be dated before the referral.")
+    previous = enrollment.status
+    enrollment.status = status
+    date_field = Enrollment.STATUS_DATE_FIELDS[Status(status)]
+    setattr(enrollment, date_field, on)
+    enrollment.save(update_fields=["status", date_field, "updated_at"])
+    _record_status_change(enrollment, from_status=previous, on=on, by=by, note=note)
+    return enrollment
+
+
+@transaction.atomic
+def exit_enrollment(
+    *,
+    enrollment: Enrollment,
+    reason: str,
+    by: AbstractBaseUser | None,
+    on: date | None = None,
+    note: str = "",
+) -> Enrollment:
+    on = on or timezone.localdate()
+    _not_after_today(on, "exit")
+    enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+    if enrollment.status == Status.EXITED:
+        raise ServiceError("This enrolment has already been exited.")
+    if reason not in Enrollment.ExitReason.values:
+        raise ServiceError("Choose an exit reason.")
+    start = enrollment.enrolled_on or enrollment.referred_on
+    if on < start:
+        raise ServiceError(f"The exit date cannot be before the enrolment ({start:%Y-%m-%d}).")
+    previous = enrollment.status
+    enrollment.status = Status.EXITED
+    enrollment.exited_on = on
+    enrollment.exit_reason = reason
+    enrollment.save(update_fields=["status", "exited_on", "exit_reason", "updated_at"])
+    _record_status_change(enrollment, from_status=previous, on=on, by=by, note=note)
+    return enrollment
+
+
+@transaction.atomic
+def assign_worker(
+    *,
+    enrollments: Iterable[Enrollment],
+    worker: AbstractBaseUser | None,
+    by: AbstractBaseUser | None,
+) -> int:
+    """Assign (or, with worker=None, unassign) one or many enrolments. All or none."""
+    enrollments = list(enrollments)
+    for enrollment in enrollments:
+        if not enrollment.is_open:
+            raise ServiceError(f"{enrollment} has been exited and cannot be reassigned.")
+        _check_worker(worker, enrollment.program)
+    ids = [enrollment.pk for enrollment in enrollments]
+    return Enrollment.objects.filter(pk__in=ids).update(
+        assigned_worker=worker, updated_at=timezone.now()
+    )
+
+
+# Sessions -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def log_session(
+    *,
+    worker: AbstractBaseUser,
+    organization: PartnerOrganization,
+    participants: Iterable[Participant],
+    kind: str,
+    occurred_at: datetime,
+    duration_minutes: int,
+    location: str,
+    program: Program | None = None,
+    notes: str = "",
+    follow_up_on: date | None = None,
+    client_key: uuid.UUID | None = None,
+) -> Session:
+    """Record a contact. With a client_key, a repeat of the same submission returns the session
+    the first one created (a double tap on a weak connection makes one session)."""
+    if client_key is not None:
+        existing = Session.objects.filter(client_key=client_key).first()
+        if existing is not None:
+            if existing.worker_id != worker.pk:
+                raise ServiceError("This form has already been used. Reload the page and try again.")
+            return existing
+    _require_member(worker, organization, "log sessions")
+    participants = list(dict.fromkeys(participants))
+    if not participants:
+        raise ServiceError("Choose at least one participant.")
+    outsiders = [p for p in participants if p.organization_id != organization.pk]
+    if outsiders:
+        raise ServiceError("Sessions can only be logged for your organisation's participants.")
+    if kind not in Session.Kind.values:
+        raise ServiceError("Choose the kind of session.")
+    if location not in Session.Location.values:
+        raise ServiceError("Choose where the session took place.")
+    if not 1 <= duration_minutes <= 1440:
+        raise ServiceError("Duration must be between 1 and 1440 minutes.")
+    if timezone.is_naive(occurred_at):
+        raise ServiceError("The session time needs a time zone.")
+    if occurred_at > timezone.now() + CLOCK_SKEW_ALLOWANCE:
+        raise ServiceError("A session cannot be in the future.")
+    if follow_up_on is not None and follow_up_on < timezone.localtime(occurred_at).date():
+        raise ServiceError("The follow-up date cannot be before the session.")
+    if program is not None and program.organization_id != organization.pk:
+        raise ServiceError("The program must be one of your organisation's programs.")
+    session = Session(
+        organization=organization,
+        program=program,
+        worker=worker,
+        kind=kind,
+        occurred_at=occurred_at,
+        duration_minutes=duration_minutes,
+        location=location,
+        notes=notes.strip(),
+        follow_up_on=follow_up_on,
+        client_key=client_key,
+    )
+    try:
+        with transaction.atomic():
+            session.save()
+    except IntegrityError:
+        # The same form was submitted twice at once; the other request won.
+        existing = Session.objects.filter(client_key=client_key).first()
+        if client_key is None or existing is None:
+            raise
+        return existing
+    SessionParticipant.objects.bulk_create(
+        SessionParticipant(session=session, participant=p, occurred_at=occurred_at)
+        for p in participants
+    )
+    return session
+
+
+# Referrals ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def make_referral(
+    *,
+    participant: Participant,
+    made_by: AbstractBaseUser,
+    organization: PartnerOrganization,
+    service_category: str,
+    to_organization: PartnerOrganization | None = None,
+    outside_provider: str = "",
+    made_on: date | None = None,
+    notes: str = "",
+) -> Referral:
+    _require_member(made_by, organization, "make referrals")
+    if participant.organization_id != organization.pk:
+        raise ServiceError("Referrals can only be made for your organisation's participants.")
+    if service_category not in Referral.ServiceCategory.values:
+        raise ServiceError("Choose a service category.")
+    outside_provider = outside_provider.strip()
+    if bool(to_organization) == bool(outside_provider):
+        raise ServiceError("Refer to a partner organisation or name an outside provider (one of the two).")
+    if to_organization is not None and not to_organization.is_active:
+        raise ServiceError(f"{to_organization} is no longer active.")
+    made_on = made_on or timezone.localdate()
+    _not_after_today(made_on, "referral")
+    return Referral.objects.create(
+        participant=participant,
+        organization=organization,
+        made_by=made_by,
+        service_category=service_category,
+        to_organization=to_organization,
+        outside_provider=outside_provider,
+        made_on=made_on,
+        notes=notes.strip(),
+    )
+
+
+REFERRAL_NEXT = {
+    Referral.Status.MADE: [
+        Referral.Status.ACCEPTED,
+        Referral.Status.COMPLETED,
+        Referral.Status.DECLINED,
+        Referral.Status.NO_SHOW,
+    ],
+    Referral.Status.ACCEPTED: [
+        Referral.Status.COMPLETED,
+        Referral.Status.DECLINED,
+        Referral.Status.NO_SHOW,
+    ],
+}
+
+
+@transaction.atomic
+def advance_referral(
+    *,
+    referral: Referral,
+    status: str,
+    by: AbstractBaseUser | None,
+    on: date | None = None,
+    outcome: str = "",
+) -> Referral:
+    on = on or timezone.localdate()
+    _not_after_today(on, "referral update")
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    allowed = REFERRAL_NEXT.get(Referral.Status(referral.status), [])
+    if status not in allowed:
+        raise ServiceError(
+            f"A referral that is {referral.get_status_display().lower()} cannot become "
+            f"{Referral.Status(status).label.lower() if status in Referral.Status.values else status}."
+        )
+    if on < referral.made_on:
+        raise ServiceError("The date cannot be before the referral was made.")
+    fields = ["status", "updated_at"]
+    referral.status = status
+    if status == Referral.Status.ACCEPTED:
+        referral.accepted_on = on
+        fields.append("accepted_on")
+    else:
+        referral.closed_on = on
+        fields.append("closed_on")
+    if outcome.strip():
+        referral.outcome = outcome.strip()[:500]
+        fields.append("outcome")
+    referral.save(update_fields=fields)
+    return referral
+
+
+@transaction.atomic
+def deactivate_organizations(*, organizations: Iterable[PartnerOrganization]) -> int:
+    """Deactivate organisations and their memberships; records stay, nothing is deleted."""
+    ids = [organization.pk for organization in organizations]
+    Membership.objects.filter(organization_id__in=ids).update(is_active=False)
+    return PartnerOrganization.objects.filter(pk__in=ids, is_active=True).update(
+        is_active=False, updated_at=timezone.now()
+    )
