@@ -1,4 +1,6 @@
-"""The Celery app. Configured from Django settings (CELERY_*); tasks are found in each app's tasks.py."""
+"""The Celery app, configured from Django settings (CELERY_*).
+
+Tasks are found in each app's tasks.py."""
 
 import os
 

@@ -129,9 +129,9 @@ class Participant(TimeStamped):
         COMMUNITY = "community", "Community"
 
     class RiskTier(models.IntegerChoices):
-        HIGHEST = 1, "Tier 1 – highest risk"
-        HIGH = 2, "Tier 2 – high risk"
-        ELEVATED = 3, "Tier 3 – elevated risk"
+        HIGHEST = 1, "Tier 1: highest risk"
+        HIGH = 2, "Tier 2: high risk"
+        ELEVATED = 3, "Tier 3: elevated risk"
 
     # The organisation that registered the person owns the record; other organisations see it
     # only under consent.
@@ -151,9 +151,7 @@ class Participant(TimeStamped):
     referral_source = models.CharField(
         max_length=30, choices=ReferralSource.choices, default=ReferralSource.COMMUNITY
     )
-    risk_tier = models.PositiveSmallIntegerField(
-        choices=RiskTier.choices, default=RiskTier.HIGH
-    )
+    risk_tier = models.PositiveSmallIntegerField(choices=RiskTier.choices, default=RiskTier.HIGH)
     phone = models.CharField(max_length=40, blank=True)
     # The funnel: identified -> notified -> engaged.
     identified_on = models.DateField()
@@ -181,8 +179,7 @@ class Participant(TimeStamped):
                 name="participant_engaged_not_before_notified",
             ),
             models.CheckConstraint(
-                condition=Q(date_of_birth__isnull=True)
-                | Q(date_of_birth__lte=F("identified_on")),
+                condition=Q(date_of_birth__isnull=True) | Q(date_of_birth__lte=F("identified_on")),
                 name="participant_born_before_identified",
             ),
         ]
@@ -268,7 +265,9 @@ class Enrollment(TimeStamped):
                 fields=["participant", "program"],
                 condition=~Q(status="exited"),
                 name="enrollment_one_open_per_program",
-                violation_error_message="This participant already has an open enrolment in this program.",
+                violation_error_message=(
+                    "This participant already has an open enrolment in this program."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(exited_on__isnull=True) | Q(exited_on__gte=F("referred_on")),
@@ -291,7 +290,13 @@ class Enrollment(TimeStamped):
                     | Q(**{f"{field}__gte": F("referred_on")}),
                     name=f"enrollment_{field}_not_before_referral",
                 )
-                for field in ("contacted_on", "engaged_on", "enrolled_on", "active_on", "inactive_on")
+                for field in (
+                    "contacted_on",
+                    "engaged_on",
+                    "enrolled_on",
+                    "active_on",
+                    "inactive_on",
+                )
             ],
         ]
 
@@ -453,9 +458,7 @@ class Referral(TimeStamped):
     WAITING_STATUSES = (Status.MADE, Status.ACCEPTED)
     CLOSED_STATUSES = (Status.COMPLETED, Status.DECLINED, Status.NO_SHOW)
 
-    participant = models.ForeignKey(
-        Participant, on_delete=models.PROTECT, related_name="referrals"
-    )
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="referrals")
     organization = models.ForeignKey(
         PartnerOrganization,
         on_delete=models.PROTECT,
@@ -492,7 +495,9 @@ class Referral(TimeStamped):
                 condition=(Q(to_organization__isnull=False) & Q(outside_provider=""))
                 | (Q(to_organization__isnull=True) & ~Q(outside_provider="")),
                 name="referral_to_partner_or_outside_provider",
-                violation_error_message="Refer to a partner organisation or name an outside provider, not both.",
+                violation_error_message=(
+                    "Refer to a partner organisation or name an outside provider, not both."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(accepted_on__isnull=True) | Q(accepted_on__gte=F("made_on")),
@@ -503,7 +508,9 @@ class Referral(TimeStamped):
                 name="referral_closed_not_before_made",
             ),
             models.CheckConstraint(
-                condition=(Q(status__in=["completed", "declined", "no_show"]) & Q(closed_on__isnull=False))
+                condition=(
+                    Q(status__in=["completed", "declined", "no_show"]) & Q(closed_on__isnull=False)
+                )
                 | (Q(status__in=["made", "accepted"]) & Q(closed_on__isnull=True)),
                 name="referral_closed_has_date",
             ),

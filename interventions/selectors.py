@@ -5,8 +5,13 @@ through them answer 404."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import DateField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, ExtractDay, TruncDate
+from django.utils import timezone
 
 from interventions.models import (
     Enrollment,
@@ -15,6 +20,7 @@ from interventions.models import (
     PartnerOrganization,
     Referral,
     Session,
+    SessionParticipant,
 )
 
 CITY_ADMIN = "city_admin"
@@ -83,3 +89,40 @@ def workers_of(organization: PartnerOrganization) -> QuerySet:
         )
         .order_by("first_name", "last_name", "username")
     )
+
+
+def with_contact_facts(participants: QuerySet[Participant]) -> QuerySet[Participant]:
+    """Annotate last_contact_at, next_follow_up_on and days_since_last_contact, each one
+    correlated subquery on an index (no query per row).
+
+    next_follow_up_on is the earliest follow-up date, today or later, set on any of the
+    participant's sessions; days_since_last_contact is None for someone never contacted.
+    """
+    today = timezone.localdate()
+    last_contact = (
+        SessionParticipant.objects.filter(participant=OuterRef("pk"))
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    next_follow_up = (
+        SessionParticipant.objects.filter(
+            participant=OuterRef("pk"), session__follow_up_on__gte=today
+        )
+        .order_by("session__follow_up_on")
+        .values("session__follow_up_on")[:1]
+    )
+    return participants.annotate(
+        last_contact_at=Subquery(last_contact),
+        next_follow_up_on=Subquery(next_follow_up),
+    ).annotate(
+        days_since_last_contact=ExtractDay(
+            Cast(Value(today), DateField()) - Cast(TruncDate("last_contact_at"), DateField())
+        ),
+    )
+
+
+def gone_cold_q(cold_after_days: int | None = None) -> Q:
+    """Participants (annotated by with_contact_facts) with no contact in the last N days."""
+    days = settings.GVR_COLD_AFTER_DAYS if cold_after_days is None else cold_after_days
+    cutoff = timezone.now() - timedelta(days=days)
+    return Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=cutoff)

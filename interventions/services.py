@@ -161,13 +161,17 @@ def enroll_participant(
     if not program.is_active:
         raise ServiceError(f"{program} is no longer active and takes no new enrolments.")
     if status not in FORWARD_ORDER:
-        raise ServiceError("A new enrolment starts at referred, contacted, engaged, enrolled or active.")
+        raise ServiceError(
+            "A new enrolment starts at referred, contacted, engaged, enrolled or active."
+        )
     if on < participant.identified_on:
         raise ServiceError("An enrolment cannot start before the participant was identified.")
     _check_worker(worker, program)
-    if Enrollment.objects.filter(participant=participant, program=program).exclude(
-        status=Status.EXITED
-    ).exists():
+    if (
+        Enrollment.objects.filter(participant=participant, program=program)
+        .exclude(status=Status.EXITED)
+        .exists()
+    ):
         raise ServiceError(f"{participant} already has an open enrolment in {program}.")
     enrollment = Enrollment(
         participant=participant, program=program, assigned_worker=worker, referred_on=on
@@ -298,7 +302,9 @@ def log_session(
         existing = Session.objects.filter(client_key=client_key).first()
         if existing is not None:
             if existing.worker_id != worker.pk:
-                raise ServiceError("This form has already been used. Reload the page and try again.")
+                raise ServiceError(
+                    "This form has already been used. Reload the page and try again."
+                )
             return existing
     _require_member(worker, organization, "log sessions")
     participants = list(dict.fromkeys(participants))
@@ -371,7 +377,9 @@ def make_referral(
         raise ServiceError("Choose a service category.")
     outside_provider = outside_provider.strip()
     if bool(to_organization) == bool(outside_provider):
-        raise ServiceError("Refer to a partner organisation or name an outside provider (one of the two).")
+        raise ServiceError(
+            "Refer to a partner organisation or name an outside provider (one of the two)."
+        )
     if to_organization is not None and not to_organization.is_active:
         raise ServiceError(f"{to_organization} is no longer active.")
     made_on = made_on or timezone.localdate()
@@ -386,6 +394,10 @@ def make_referral(
         made_on=made_on,
         notes=notes.strip(),
     )
+
+
+def _referral_status_label(status: str) -> str:
+    return Referral.Status(status).label.lower() if status in Referral.Status.values else status
 
 
 REFERRAL_NEXT = {
@@ -419,7 +431,7 @@ def advance_referral(
     if status not in allowed:
         raise ServiceError(
             f"A referral that is {referral.get_status_display().lower()} cannot become "
-            f"{Referral.Status(status).label.lower() if status in Referral.Status.values else status}."
+            f"{_referral_status_label(status)}."
         )
     if on < referral.made_on:
         raise ServiceError("The date cannot be before the referral was made.")

@@ -32,7 +32,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
-    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
+    password = factory.django.Password(TEST_PASSWORD)
 
 
 class AreaFactory(factory.django.DjangoModelFactory):
