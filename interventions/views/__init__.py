@@ -1,3 +1,6 @@
+"""Views, one module per audience: worker.py (outreach workers), manager.py (nonprofit managers).
+This module holds the views everyone shares."""
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.shortcuts import render
