@@ -131,3 +131,64 @@ class ReferralFactory(factory.django.DjangoModelFactory):
     service_category = Referral.ServiceCategory.EMPLOYMENT
     outside_provider = "Kern County Job Center"
     made_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=10))
+
+
+# Shootings and the response (imports kept here so this section stands on its own).
+from interventions.models import (  # noqa: E402
+    GroupConflict,
+    GroupTie,
+    Incident,
+    ResponseTask,
+    StreetGroup,
+)
+
+
+class StreetGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StreetGroup
+
+    name = factory.Sequence(lambda n: f"Group {n}")
+    slug = factory.Sequence(lambda n: f"group-{n}")
+
+
+class GroupTieFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GroupTie
+
+    participant = factory.SubFactory(ParticipantFactory)
+    group = factory.SubFactory(StreetGroupFactory)
+    kind = GroupTie.Kind.MEMBER
+    since = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=365))
+
+
+class GroupConflictFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GroupConflict
+
+    group_a = factory.SubFactory(StreetGroupFactory)
+    group_b = factory.SubFactory(StreetGroupFactory)
+    status = GroupConflict.Status.ACTIVE
+
+
+class IncidentFactory(factory.django.DjangoModelFactory):
+    """An incident saved directly (no task generation); use record_incident for the real path."""
+
+    class Meta:
+        model = Incident
+
+    kind = Incident.Kind.NONFATAL_SHOOTING
+    occurred_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=6))
+    victim_count = 1
+    entered_by = factory.SubFactory(UserFactory)
+
+
+class ResponseTaskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ResponseTask
+
+    incident = factory.SubFactory(IncidentFactory)
+    participant = factory.SubFactory(ParticipantFactory)
+    organization = factory.SelfAttribute("participant.organization")
+    kind = ResponseTask.Kind.HOME_VISIT
+    reason = ResponseTask.Reason.INVOLVED
+    due_at = factory.LazyAttribute(lambda t: t.incident.occurred_at + timedelta(hours=24))

@@ -1,0 +1,415 @@
+"""Reads for the shooting response: incidents, response tasks, street intelligence, the reach
+measures, the notification funnel and the incident counts that meet the outcome data.
+
+Scoping, the same rule behind every page:
+- an incident is city-wide information; city admins see every one, anybody else only the
+  incidents that concern their organisations (entered by them, involving one of their
+  participants, or giving them a response task);
+- a response task belongs to the participant's organisation: its managers see it, a worker sees
+  the tasks assigned to them;
+- street groups, ties and conflicts need the `view_street_intelligence` permission, and a tie
+  is shown only when its participant is visible too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from interventions.models import (
+    Area,
+    CallIn,
+    CustomNotification,
+    Enrollment,
+    GroupConflict,
+    GroupTie,
+    Incident,
+    IncidentParticipant,
+    Participant,
+    PartnerOrganization,
+    ResponseTask,
+    SessionParticipant,
+    ShootingReview,
+    StreetGroup,
+)
+from interventions.selectors import (
+    CITY_ADMIN,
+    MANAGER,
+    AnyUser,
+    organizations_of,
+    participants_visible_to,
+    user_roles,
+)
+
+STREET_INTELLIGENCE_PERMISSION = "interventions.view_street_intelligence"
+INCIDENT_SOURCE_LABEL = "incidents recorded in GVR Case Manager"
+REACHED_WITHIN = (timedelta(hours=24), timedelta(hours=72))
+
+
+def is_city_admin(user: AnyUser) -> bool:
+    return CITY_ADMIN in user_roles(user)
+
+
+def can_see_street_intelligence(user: AnyUser) -> bool:
+    return bool(
+        user.is_authenticated and user.is_active and user.has_perm(STREET_INTELLIGENCE_PERMISSION)
+    )
+
+
+def can_manage_response(user: AnyUser) -> bool:
+    """Enter incidents, see overdue tasks, hold the review, record call-ins and notifications."""
+    roles = user_roles(user)
+    return CITY_ADMIN in roles or MANAGER in roles
+
+
+def managed_organizations(user: AnyUser) -> QuerySet[PartnerOrganization]:
+    if is_city_admin(user):
+        return PartnerOrganization.objects.filter(is_active=True)
+    return organizations_of(user, role=MANAGER)
+
+
+# Incidents and tasks --------------------------------------------------------------------------
+
+
+def incidents_visible_to(user: AnyUser) -> QuerySet[Incident]:
+    if not user.is_authenticated or not user.is_active:
+        return Incident.objects.none()
+    if is_city_admin(user):
+        return Incident.objects.all()
+    organizations = organizations_of(user)
+    concerns_us = Exists(
+        IncidentParticipant.objects.filter(
+            incident=OuterRef("pk"), participant__organization__in=organizations
+        )
+    ) | Exists(ResponseTask.objects.filter(incident=OuterRef("pk"), organization__in=organizations))
+    return Incident.objects.filter(Q(organization__in=organizations) | concerns_us)
+
+
+def response_tasks_visible_to(user: AnyUser) -> QuerySet[ResponseTask]:
+    if not user.is_authenticated or not user.is_active:
+        return ResponseTask.objects.none()
+    if is_city_admin(user):
+        return ResponseTask.objects.all()
+    return ResponseTask.objects.filter(
+        Q(organization__in=organizations_of(user, role=MANAGER))
+        | Q(assigned_worker=user, organization__in=organizations_of(user))
+    )
+
+
+def with_first_contact(tasks: QuerySet[ResponseTask]) -> QuerySet[ResponseTask]:
+    """Annotate first_contact_at (the first session with the participant at or after the
+    incident, logged by anyone) and time_to_first_contact."""
+    first_contact = (
+        SessionParticipant.objects.filter(
+            participant=OuterRef("participant_id"),
+            occurred_at__gte=OuterRef("incident__occurred_at"),
+        )
+        .order_by("occurred_at")
+        .values("occurred_at")[:1]
+    )
+    return tasks.annotate(first_contact_at=Subquery(first_contact)).annotate(
+        time_to_first_contact=ExpressionWrapper(
+            F("first_contact_at") - F("incident__occurred_at"), output_field=DurationField()
+        )
+    )
+
+
+def task_list(tasks: QuerySet[ResponseTask]) -> QuerySet[ResponseTask]:
+    return with_first_contact(tasks).select_related(
+        "incident", "incident__area", "participant", "assigned_worker", "organization"
+    )
+
+
+def open_tasks_for(user: AnyUser) -> QuerySet[ResponseTask]:
+    """The open tasks assigned to this user, soonest due first (the top of a worker's home)."""
+    if not user.is_authenticated or not user.is_active:
+        return ResponseTask.objects.none()
+    return (
+        ResponseTask.objects.filter(
+            assigned_worker=user,
+            status=ResponseTask.Status.OPEN,
+            organization__in=organizations_of(user),
+        )
+        .select_related("incident", "participant")
+        .order_by("due_at", "id")
+    )
+
+
+def overdue_tasks_visible_to(user: AnyUser) -> QuerySet[ResponseTask]:
+    """Open tasks past their due time in the organisations the user manages (city admins: all),
+    unassigned ones included."""
+    tasks = ResponseTask.objects.filter(
+        status=ResponseTask.Status.OPEN,
+        due_at__lt=timezone.now(),
+        organization__in=managed_organizations(user),
+    )
+    return task_list(tasks).order_by("due_at", "id")
+
+
+def sessions_to_complete(task: ResponseTask, user: AnyUser) -> QuerySet:
+    """The user's organisation's sessions with the task's participant since the incident: the
+    ones that can complete the task."""
+    from interventions.selectors import sessions_visible_to
+
+    return (
+        sessions_visible_to(user)
+        .filter(
+            organization_id=task.organization_id,
+            attendance__participant_id=task.participant_id,
+            occurred_at__gte=task.incident.occurred_at,
+        )
+        .select_related("worker")
+        .order_by("occurred_at")
+    )
+
+
+@dataclass(frozen=True)
+class Reach:
+    connected: int
+    reached: int
+    within_24h: int
+    within_72h: int
+
+    def share(self, count: int) -> float | None:
+        return round(100 * count / self.connected, 1) if self.connected else None
+
+    @property
+    def share_24h(self) -> float | None:
+        return self.share(self.within_24h)
+
+    @property
+    def share_72h(self) -> float | None:
+        return self.share(self.within_72h)
+
+
+def _reach_aggregates() -> dict[str, Count]:
+    day, three_days = REACHED_WITHIN
+    return {
+        "connected": Count("id"),
+        "reached": Count("id", filter=Q(first_contact_at__isnull=False)),
+        "within_24h": Count("id", filter=Q(time_to_first_contact__lte=day)),
+        "within_72h": Count("id", filter=Q(time_to_first_contact__lte=three_days)),
+    }
+
+
+def incident_reach(tasks: QuerySet[ResponseTask]) -> Reach:
+    """Reach over a set of tasks (one incident's, for the incident page). Cancelled tasks count:
+    the person was connected whether or not the task was kept."""
+    return Reach(**with_first_contact(tasks).aggregate(**_reach_aggregates()))
+
+
+def monthly_reach(
+    user: AnyUser,
+    start: date,
+    end: date,
+    organization: PartnerOrganization | None = None,
+) -> list[dict[str, object]]:
+    """Per month of the incident (start..end inclusive): connected people, how many were reached,
+    reached within 24 h and 72 h, and the shares in percent. One query."""
+    tasks = response_tasks_visible_to(user).filter(
+        incident__occurred_at__date__gte=start, incident__occurred_at__date__lte=end
+    )
+    if organization is not None:
+        tasks = tasks.filter(organization=organization)
+    rows = (
+        with_first_contact(tasks)
+        .annotate(month=TruncMonth("incident__occurred_at"))
+        .values("month")
+        .annotate(**_reach_aggregates())
+        .order_by("month")
+    )
+    result = []
+    for row in rows:
+        reach = Reach(row["connected"], row["reached"], row["within_24h"], row["within_72h"])
+        result.append(
+            {
+                "month": timezone.localtime(row["month"]).date()
+                if isinstance(row["month"], datetime)
+                else row["month"],
+                "connected": reach.connected,
+                "reached": reach.reached,
+                "within_24h": reach.within_24h,
+                "within_72h": reach.within_72h,
+                "share_24h": reach.share_24h,
+                "share_72h": reach.share_72h,
+            }
+        )
+    return result
+
+
+# Outcomes -------------------------------------------------------------------------------------
+
+
+def _area_and_descendants(area: Area) -> list[int]:
+    ids, frontier = [area.pk], [area.pk]
+    while frontier:
+        frontier = list(Area.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        frontier = [pk for pk in frontier if pk not in ids]
+        ids.extend(frontier)
+    return ids
+
+
+def incident_counts_by_month(area: Area, start: date, end: date) -> list[dict[str, object]]:
+    """Outcome counts from the incidents recorded here, for an area (and the areas inside it),
+    per month, start..end inclusive. Kept apart from imported official figures: every row says
+    its source. Measures: `homicide` (victims of homicides), `nonfatal_shooting` (victims of
+    non-fatal shootings), `shooting_incident` (incidents, of every kind: all involve shots)."""
+    rows = (
+        Incident.objects.filter(
+            area_id__in=_area_and_descendants(area),
+            occurred_at__date__gte=start,
+            occurred_at__date__lte=end,
+        )
+        .annotate(month=TruncMonth("occurred_at"))
+        .values("month")
+        .annotate(
+            homicide=Sum("victim_count", filter=Q(kind=Incident.Kind.HOMICIDE), default=0),
+            nonfatal_shooting=Sum(
+                "victim_count", filter=Q(kind=Incident.Kind.NONFATAL_SHOOTING), default=0
+            ),
+            shooting_incident=Count("id"),
+        )
+        .order_by("month")
+    )
+    result = []
+    for row in rows:
+        month = row["month"]
+        if isinstance(month, datetime):
+            month = timezone.localtime(month).date()
+        for measure in ("homicide", "nonfatal_shooting", "shooting_incident"):
+            result.append(
+                {
+                    "month": month,
+                    "measure": measure,
+                    "count": row[measure],
+                    "source": INCIDENT_SOURCE_LABEL,
+                }
+            )
+    return result
+
+
+# Street intelligence --------------------------------------------------------------------------
+
+
+def street_groups_visible_to(user: AnyUser) -> QuerySet[StreetGroup]:
+    if not can_see_street_intelligence(user):
+        return StreetGroup.objects.none()
+    return StreetGroup.objects.select_related("area")
+
+
+def group_ties_visible_to(user: AnyUser) -> QuerySet[GroupTie]:
+    if not can_see_street_intelligence(user):
+        return GroupTie.objects.none()
+    ties = GroupTie.objects.select_related("participant", "group")
+    if is_city_admin(user):
+        return ties
+    return ties.filter(participant__in=participants_visible_to(user))
+
+
+def group_conflicts_visible_to(user: AnyUser) -> QuerySet[GroupConflict]:
+    if not can_see_street_intelligence(user):
+        return GroupConflict.objects.none()
+    return GroupConflict.objects.select_related("group_a", "group_b")
+
+
+# Reviews, call-ins, notifications, the funnel -----------------------------------------------
+
+
+def shooting_reviews_visible_to(user: AnyUser) -> QuerySet[ShootingReview]:
+    if is_city_admin(user):
+        return ShootingReview.objects.all()
+    return ShootingReview.objects.filter(organization__in=managed_organizations(user))
+
+
+def call_ins_visible_to(user: AnyUser) -> QuerySet[CallIn]:
+    if is_city_admin(user):
+        return CallIn.objects.all()
+    return CallIn.objects.filter(organization__in=organizations_of(user))
+
+
+def custom_notifications_visible_to(user: AnyUser) -> QuerySet[CustomNotification]:
+    if is_city_admin(user):
+        return CustomNotification.objects.all()
+    return CustomNotification.objects.filter(organization__in=organizations_of(user))
+
+
+def follow_up_assignees(user: AnyUser) -> QuerySet:
+    """Users a review may assign follow-ups to: active members of the organisations it covers."""
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            memberships__is_active=True,
+            memberships__organization__in=managed_organizations(user),
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+ENROLLED_STATUSES = (Enrollment.Status.ENROLLED, Enrollment.Status.ACTIVE)
+
+
+def notification_funnel(user: AnyUser, start: date, end: date) -> list[dict[str, object]]:
+    """The funnel per partner, for the people identified in start..end (a cohort: each later
+    step counts people of that cohort, whenever they reached it).
+
+    identified: identified_on in the period; notified: notified_on set, or a custom notification
+    delivered, or attended a call-in; engaged: engaged_on set; enrolled: an enrolment that
+    reached enrolled or active (it may have ended since). One query, aggregated in PostgreSQL.
+    """
+    participants = Participant.objects.filter(
+        organization__in=managed_organizations(user),
+        identified_on__gte=start,
+        identified_on__lte=end,
+    )
+    notified = (
+        Q(notified_on__isnull=False)
+        | Exists(
+            CustomNotification.objects.filter(participant=OuterRef("pk"), message_delivered=True)
+        )
+        | Exists(CallIn.attendees.through.objects.filter(participant=OuterRef("pk")))
+    )
+    enrolled = Exists(
+        Enrollment.objects.filter(participant=OuterRef("pk")).filter(
+            Q(status__in=ENROLLED_STATUSES)
+            | Q(enrolled_on__isnull=False)
+            | Q(active_on__isnull=False)
+        )
+    )
+    rows = (
+        participants.values("organization_id", "organization__name")
+        .annotate(
+            identified=Count("id"),
+            notified=Count("id", filter=notified),
+            engaged=Count("id", filter=Q(engaged_on__isnull=False)),
+            enrolled=Count("id", filter=enrolled),
+        )
+        .order_by("organization__name")
+    )
+    return list(rows)
+
+
+def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """A date range as aware datetimes, end exclusive (the day after `end`, at midnight)."""
+    tz = timezone.get_current_timezone()
+    return (
+        datetime.combine(start, time.min, tzinfo=tz),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
+    )
