@@ -166,6 +166,12 @@ def enroll_participant(
         )
     if on < participant.identified_on:
         raise ServiceError("An enrolment cannot start before the participant was identified.")
+    if participant.organization_id != program.organization_id:
+        # The enrolment would sit outside the records the program's organisation can see.
+        raise ServiceError(
+            f"{participant} belongs to another organisation than {program}; "
+            "an organisation enrols only its own participants."
+        )
     _check_worker(worker, program)
     if (
         Enrollment.objects.filter(participant=participant, program=program)
@@ -218,10 +224,17 @@ def change_enrollment_status(
     if status not in allowed_next_statuses(enrollment):
         raise ServiceError(
             f"An enrolment that is {enrollment.get_status_display().lower()} cannot move to "
-            f"{Status(status).label.lower()}."
+            f"{Status(status).label.lower() if status in Status.values else status}."
         )
     if on < enrollment.referred_on:
         raise ServiceError("A status change cannot be dated before the referral.")
+    current_since = getattr(enrollment, Enrollment.STATUS_DATE_FIELDS[Status(enrollment.status)])
+    if current_since and on < current_since:
+        # Otherwise the dated steps, and the history built from them, run backwards.
+        raise ServiceError(
+            "A status change cannot be dated before the enrolment became "
+            f"{enrollment.get_status_display().lower()} ({current_since:%Y-%m-%d})."
+        )
     previous = enrollment.status
     enrollment.status = status
     date_field = Enrollment.STATUS_DATE_FIELDS[Status(status)]
