@@ -365,6 +365,10 @@ def log_session(
         SessionParticipant(session=session, participant=p, occurred_at=occurred_at)
         for p in participants
     )
+    # Once committed, the metrics rollup for the session's month is refreshed (de-duplicated).
+    from metrics.services import refresh_on_commit
+
+    refresh_on_commit(occurred_at)
     return session
 
 

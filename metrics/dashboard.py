@@ -1,0 +1,339 @@
+"""The dashboard's numbers, built once and used by the page, its chart and its CSV, so the
+download is exactly what is shown.
+
+Honesty rules kept here:
+- an annual figure is shown as an annual figure, never spread over months;
+- a year's count is "complete" only from an annual figure or twelve monthly ones, and only a
+  complete year gets a rate or a place in a comparison;
+- percent change is computed from the counts, which are shown beside it;
+- counts of 1-10 people are shown as a range when the viewer is outside their organisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from interventions.models import Area
+from metrics import selectors
+from metrics.models import CrimeOutcome, Measure
+from metrics.selectors import DashboardScope
+
+SUPPRESSED = "1\u201310"  # one, en dash, ten
+MEASURE_LABELS = dict(Measure.choices)
+CAVEAT = (
+    "A change in these figures beside the program's activity is an association, not proof "
+    "that the program caused it: many other things changed in the same years. The baseline "
+    "year chosen matters, since another baseline gives another percent change, and 2021 was "
+    "a national peak in homicides, so a drop measured from 2021 partly reflects a national "
+    "return from that peak. Compare with another area before drawing conclusions."
+)
+
+
+def suppress(count: int | None, *, suppress_small: bool) -> int | str | None:
+    if suppress_small and count is not None and 1 <= count <= 10:
+        return SUPPRESSED
+    return count
+
+
+def months_between(start: date, end: date) -> list[date]:
+    months, month = [], start
+    while month <= end:
+        months.append(month)
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return months
+
+
+def percent_change(baseline: int, comparison: int) -> Decimal | None:
+    if baseline == 0:
+        return None
+    return (Decimal(comparison - baseline) * 100 / Decimal(baseline)).quantize(
+        Decimal("0.1"), rounding=ROUND_HALF_UP
+    )
+
+
+def format_percent(value: Decimal | None) -> str:
+    if value is None:
+        return "n/a (baseline is 0)"
+    return f"{value:+.1f}%"
+
+
+@dataclass
+class YearFigure:
+    """An area's count for one measure and year, and how it was arrived at."""
+
+    count: int | None
+    basis: str
+    complete: bool
+
+
+@dataclass
+class AreaOutcomes:
+    area: Area
+    monthly: dict[tuple[str, date], int] = field(default_factory=dict)
+    annual: dict[tuple[str, int], int] = field(default_factory=dict)
+    sources: set[str] = field(default_factory=set)
+
+    def year(self, measure: str, year: int) -> YearFigure:
+        annual = self.annual.get((measure, year))
+        months = [
+            count
+            for (m, month), count in self.monthly.items()
+            if m == measure and month.year == year
+        ]
+        if annual is not None:
+            return YearFigure(annual, "annual figure", True)
+        if len(months) == 12:
+            return YearFigure(sum(months), "sum of 12 monthly figures", True)
+        if months:
+            return YearFigure(sum(months), f"only {len(months)} of 12 months", False)
+        return YearFigure(None, "no figure", False)
+
+
+def _collect(outcomes: list[CrimeOutcome], areas: list[Area]) -> dict[int, AreaOutcomes]:
+    by_area = {area.pk: AreaOutcomes(area=area) for area in areas}
+    for outcome in outcomes:
+        target = by_area[outcome.area_id]
+        target.sources.add(outcome.source)
+        if outcome.granularity == CrimeOutcome.Granularity.YEAR:
+            target.annual[(outcome.measure, outcome.period_start.year)] = outcome.count
+        else:
+            target.monthly[(outcome.measure, outcome.period_start)] = outcome.count
+    return by_area
+
+
+def _comparison(
+    outcomes: AreaOutcomes, measures: list[str], baseline_year: int, comparison_year: int
+) -> dict[str, object]:
+    rows = []
+    for measure in measures:
+        before = outcomes.year(measure, baseline_year)
+        after = outcomes.year(measure, comparison_year)
+        row: dict[str, object] = {
+            "measure": measure,
+            "measure_label": MEASURE_LABELS[measure],
+            "baseline": before.count,
+            "baseline_basis": before.basis,
+            "comparison": after.count,
+            "comparison_basis": after.basis,
+            "change": None,
+            "percent": None,
+            "percent_text": "not comparable",
+        }
+        if before.complete and after.complete:
+            assert before.count is not None and after.count is not None
+            pct = percent_change(before.count, after.count)
+            row.update(
+                change=after.count - before.count, percent=pct, percent_text=format_percent(pct)
+            )
+        rows.append(row)
+    return {
+        "area": outcomes.area,
+        "baseline_year": baseline_year,
+        "comparison_year": comparison_year,
+        "rows": rows,
+        "sentence": (
+            f"{outcomes.area.name}, {baseline_year} (baseline) against {comparison_year}. " + CAVEAT
+        ),
+    }
+
+
+def build_dashboard(
+    *,
+    scope: DashboardScope,
+    area: Area,
+    measures: list[str],
+    start: date,
+    end: date,
+    baseline_year: int,
+    comparison_year: int,
+    compare_area: Area | None,
+    activity_in_area: bool,
+) -> dict[str, object]:
+    """Everything the dashboard shows. A fixed number of queries whatever the range."""
+    areas = [area, *([compare_area] if compare_area else [])]
+    by_area = _collect(list(selectors.outcomes_for(areas, measures)), areas)
+    main = by_area[area.pk]
+    populations = selectors.populations_for([area])
+    area_ids = selectors.area_and_descendant_ids(area) if activity_in_area else None
+    activity = {
+        row["month"]: row
+        for row in selectors.monthly_activity(scope, start=start, end=end, area_ids=area_ids)
+    }
+    refreshed = selectors.rollup_refreshed_at(start=start, end=end)["latest"]
+    small = scope.suppress_small_counts
+
+    months = months_between(start, end)
+    monthly_rows = []
+    for month in months:
+        act = activity.get(month, {})
+        minutes = act.get("contact_minutes") or 0
+        monthly_rows.append(
+            {
+                "month": f"{month:%Y-%m}",
+                "outcomes": [main.monthly.get((measure, month)) for measure in measures],
+                "sessions": act.get("sessions") or 0,
+                "contact_hours": round(minutes / 60, 1),
+                "participants_served": suppress(
+                    act.get("participants_served") or 0, suppress_small=small
+                ),
+                "new_enrollments": act.get("new_enrollments") or 0,
+                "exits": act.get("exits") or 0,
+                "referrals_made": act.get("referrals_made") or 0,
+                "referrals_completed": act.get("referrals_completed") or 0,
+            }
+        )
+
+    years = list(range(start.year, end.year + 1))
+    yearly_rows = []
+    annual_points = []
+    for measure in measures:
+        for year in years:
+            figure = main.year(measure, year)
+            population = populations.get((area.pk, year))
+            rate = None
+            if figure.complete and population and figure.count is not None:
+                rate = (Decimal(figure.count) * 100_000 / Decimal(population)).quantize(
+                    Decimal("0.1"), rounding=ROUND_HALF_UP
+                )
+            yearly_rows.append(
+                {
+                    "measure": measure,
+                    "measure_label": MEASURE_LABELS[measure],
+                    "year": year,
+                    "count": figure.count,
+                    "basis": figure.basis,
+                    "population": population,
+                    "rate": rate,
+                }
+            )
+            if (measure, year) in main.annual:
+                annual_points.append(
+                    {"measure": measure, "year": year, "count": main.annual[(measure, year)]}
+                )
+
+    comparisons = [_comparison(main, measures, baseline_year, comparison_year)]
+    if compare_area is not None:
+        comparisons.append(
+            _comparison(by_area[compare_area.pk], measures, baseline_year, comparison_year)
+        )
+
+    chart = {
+        "labels": [row["month"] for row in monthly_rows],
+        "measures": [
+            {
+                "code": measure,
+                "label": MEASURE_LABELS[measure],
+                "monthly": [row["outcomes"][i] for row in monthly_rows],
+                # Annual totals are drawn as marked points at mid-year, never spread over months.
+                "annual": [
+                    {"month": f"{point['year']}-07", "count": point["count"]}
+                    for point in annual_points
+                    if point["measure"] == measure and start.year <= point["year"] <= end.year
+                ],
+            }
+            for i, measure in enumerate(measures)
+        ],
+        "activity": {
+            "sessions": [row["sessions"] for row in monthly_rows],
+            "contact_hours": [float(row["contact_hours"]) for row in monthly_rows],
+            "participants_served": [
+                row["participants_served"] if isinstance(row["participants_served"], int) else None
+                for row in monthly_rows
+            ],
+        },
+    }
+    return {
+        "scope": scope,
+        "area": area,
+        "compare_area": compare_area,
+        "measures": [(measure, MEASURE_LABELS[measure]) for measure in measures],
+        "monthly_rows": monthly_rows,
+        "yearly_rows": yearly_rows,
+        "annual_only_measures": [
+            MEASURE_LABELS[measure]
+            for measure in measures
+            if not any(m == measure for (m, _month) in main.monthly)
+            and any(m == measure for (m, _year) in main.annual)
+        ],
+        "comparisons": comparisons,
+        "sources": sorted(main.sources),
+        "refreshed_at": refreshed,
+        "chart": chart,
+        "suppressed_label": SUPPRESSED,
+    }
+
+
+def csv_rows(data: dict[str, object]) -> list[list[object]]:
+    """The CSV download: the page's tables, in the page's order, with the same cells."""
+    measures = data["measures"]
+    rows: list[list[object]] = [
+        ["Program activity and outcomes by month", data["area"].name, data["scope"].label],
+        [
+            "Month",
+            *[f"{label} (monthly figure)" for _code, label in measures],
+            "Sessions",
+            "Contact hours",
+            "Participants served",
+            "New enrolments",
+            "Exits",
+            "Referrals made",
+            "Referrals completed",
+        ],
+    ]
+    for row in data["monthly_rows"]:
+        rows.append(
+            [
+                row["month"],
+                *["" if value is None else value for value in row["outcomes"]],
+                row["sessions"],
+                row["contact_hours"],
+                row["participants_served"],
+                row["new_enrollments"],
+                row["exits"],
+                row["referrals_made"],
+                row["referrals_completed"],
+            ]
+        )
+    rows += [[], ["Outcomes by year", data["area"].name]]
+    rows.append(["Measure", "Year", "Count", "Basis", "Population", "Rate per 100,000"])
+    for row in data["yearly_rows"]:
+        rows.append(
+            [
+                row["measure_label"],
+                row["year"],
+                "" if row["count"] is None else row["count"],
+                row["basis"],
+                "" if row["population"] is None else row["population"],
+                "" if row["rate"] is None else row["rate"],
+            ]
+        )
+    for comparison in data["comparisons"]:
+        rows += [
+            [],
+            [
+                "Change against baseline",
+                comparison["area"].name,
+                f"{comparison['baseline_year']} to {comparison['comparison_year']}",
+            ],
+            [
+                "Measure",
+                f"{comparison['baseline_year']} (baseline)",
+                str(comparison["comparison_year"]),
+                "Change",
+                "Percent change",
+            ],
+        ]
+        for row in comparison["rows"]:
+            rows.append(
+                [
+                    row["measure_label"],
+                    "" if row["baseline"] is None else row["baseline"],
+                    "" if row["comparison"] is None else row["comparison"],
+                    "" if row["change"] is None else row["change"],
+                    row["percent_text"],
+                ]
+            )
+        rows.append([comparison["sentence"]])
+    rows += [[], ["Sources", *data["sources"]]]
+    return rows

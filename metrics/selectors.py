@@ -1,0 +1,122 @@
+"""Reads for the metrics dashboard. Activity comes only from the rollup table, scoped to the
+organisations the viewer may see; outcome figures are public."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Count, Max, QuerySet, Sum
+from django.db.models.functions import ExtractYear
+
+from interventions.models import Area, PartnerOrganization
+from interventions.selectors import CITY_ADMIN, MANAGER, AnyUser, organizations_of, user_roles
+from metrics.models import ActivityRollup, AreaPopulation, CrimeOutcome, RollupFillState
+
+
+@dataclass(frozen=True)
+class DashboardScope:
+    """Whose activity a viewer sees. `organizations` None means every organisation.
+
+    `suppress_small_counts` is True when the view reaches beyond the viewer's own
+    organisation(s): counts of 1-10 people are then shown as a range ("1 to 10")."""
+
+    organizations: QuerySet[PartnerOrganization] | None
+    suppress_small_counts: bool
+    label: str
+
+
+def dashboard_scope(user: AnyUser) -> DashboardScope | None:
+    """None: the user may not see the dashboard."""
+    roles = user_roles(user)
+    if CITY_ADMIN in roles:
+        return DashboardScope(
+            organizations=None, suppress_small_counts=True, label="All partner organisations"
+        )
+    if MANAGER in roles:
+        return DashboardScope(
+            organizations=organizations_of(user, role=MANAGER),
+            suppress_small_counts=False,
+            label="Your organisation",
+        )
+    return None
+
+
+def area_and_descendant_ids(area: Area) -> list[int]:
+    """The area and every area under it (neighbourhoods of a city, cities of a county), from
+    one query over the (small) area table."""
+    children: dict[int | None, list[int]] = {}
+    for area_id, parent_id in Area.objects.values_list("id", "parent_id"):
+        children.setdefault(parent_id, []).append(area_id)
+    found, stack = [], [area.pk]
+    while stack:
+        current = stack.pop()
+        if current in found:
+            continue
+        found.append(current)
+        stack.extend(children.get(current, []))
+    return found
+
+
+def monthly_activity(
+    scope: DashboardScope, *, start: date, end: date, area_ids: list[int] | None
+) -> list[dict[str, object]]:
+    """Activity summed per month from start to end (first days of months, both included).
+    area_ids None: every area, including participants with none recorded."""
+    rollups = ActivityRollup.objects.filter(month__gte=start, month__lte=end)
+    if scope.organizations is not None:
+        rollups = rollups.filter(organization__in=scope.organizations)
+    if area_ids is not None:
+        rollups = rollups.filter(area_id__in=area_ids)
+    return list(
+        rollups.values("month")
+        .annotate(
+            sessions=Sum("sessions"),
+            contact_minutes=Sum("contact_minutes"),
+            participants_served=Sum("participants_served"),
+            new_enrollments=Sum("new_enrollments"),
+            exits=Sum("exits"),
+            referrals_made=Sum("referrals_made"),
+            referrals_completed=Sum("referrals_completed"),
+        )
+        .order_by("month")
+    )
+
+
+def rollup_refreshed_at(*, start: date, end: date) -> dict[str, object]:
+    """When the months shown were last refreshed, and whether all of them have been."""
+    return RollupFillState.objects.filter(month__gte=start, month__lte=end).aggregate(
+        latest=Max("refreshed_at")
+    )
+
+
+def outcomes_for(areas: list[Area], measures: list[str]) -> QuerySet[CrimeOutcome]:
+    """Every figure for these areas and measures. Small (a few hundred rows per area), so it is
+    read whole whatever the date range."""
+    return CrimeOutcome.objects.filter(area__in=areas, measure__in=measures).order_by(
+        "area_id", "measure", "period_start", "granularity"
+    )
+
+
+def populations_for(areas: list[Area]) -> dict[tuple[int, int], int]:
+    return {
+        (area_id, year): population
+        for area_id, year, population in AreaPopulation.objects.filter(area__in=areas).values_list(
+            "area_id", "year", "population"
+        )
+    }
+
+
+def latest_outcome_year(area: Area) -> int | None:
+    return (
+        CrimeOutcome.objects.filter(area=area)
+        .annotate(year=ExtractYear("period_start"))
+        .aggregate(latest=Max("year"))["latest"]
+    )
+
+
+def default_area() -> Area | None:
+    """The area with the most outcome figures (the demo's Bakersfield), else the first."""
+    return (
+        Area.objects.annotate(figures=Count("crime_outcomes")).order_by("-figures", "name").first()
+    )

@@ -1,0 +1,105 @@
+// The metrics dashboard chart: outcomes (left axis) and program activity (right axis) on one
+// monthly time axis. Data comes from the page's <script type="application/json" id="metrics-data">;
+// the same numbers are in the table beside the chart. No inline script, so a strict CSP holds.
+(function () {
+  "use strict";
+
+  function draw() {
+    var source = document.getElementById("metrics-data");
+    var canvas = document.getElementById("metrics-chart");
+    if (!source || !canvas || typeof window.Chart === "undefined") {
+      return;
+    }
+    var data = JSON.parse(source.textContent);
+    var outcomeColours = ["#b02a37", "#6f42c1", "#d63384", "#fd7e14", "#842029", "#6c757d"];
+    var datasets = [];
+
+    data.measures.forEach(function (measure, index) {
+      var colour = outcomeColours[index % outcomeColours.length];
+      if (measure.monthly.some(function (value) { return value !== null; })) {
+        datasets.push({
+          type: "bar",
+          label: measure.label + " (month)",
+          data: measure.monthly,
+          backgroundColor: colour,
+          yAxisID: "outcomes",
+          order: 2
+        });
+      }
+      if (measure.annual.length) {
+        // An annual total is one marked point at mid-year, never spread over the months.
+        var points = data.labels.map(function () { return null; });
+        measure.annual.forEach(function (point) {
+          var at = data.labels.indexOf(point.month);
+          if (at >= 0) {
+            points[at] = point.count;
+          }
+        });
+        datasets.push({
+          type: "line",
+          label: measure.label + " (annual total, ◆ at mid-year)",
+          data: points,
+          yAxisID: "outcomes",
+          showLine: false,
+          pointStyle: "rectRot",
+          pointRadius: 8,
+          pointHoverRadius: 10,
+          borderColor: colour,
+          backgroundColor: colour,
+          order: 1
+        });
+      }
+    });
+
+    var activity = [
+      ["sessions", "Sessions", "#0d6efd"],
+      ["contact_hours", "Contact hours", "#198754"],
+      ["participants_served", "Participants served", "#0dcaf0"]
+    ];
+    activity.forEach(function (series) {
+      datasets.push({
+        type: "line",
+        label: series[1],
+        data: data.activity[series[0]],
+        borderColor: series[2],
+        backgroundColor: series[2],
+        yAxisID: "activity",
+        tension: 0.2,
+        pointRadius: 2,
+        spanGaps: false,
+        order: 0
+      });
+    });
+
+    new window.Chart(canvas, {
+      data: { labels: data.labels, datasets: datasets },
+      options: {
+        responsive: true,
+        aspectRatio: window.innerWidth < 576 ? 1 : 1.8,
+        interaction: { mode: "index", intersect: false },
+        plugins: { legend: { position: "bottom" } },
+        scales: {
+          outcomes: {
+            type: "linear",
+            position: "left",
+            beginAtZero: true,
+            title: { display: true, text: "Outcome count" }
+          },
+          activity: {
+            type: "linear",
+            position: "right",
+            beginAtZero: true,
+            grid: { drawOnChartArea: false },
+            title: { display: true, text: "Program activity" }
+          }
+        }
+      }
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", draw);
+  } else {
+    draw();
+  }
+})();
