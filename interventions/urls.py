@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from interventions import views
 
@@ -18,3 +18,6 @@ urlpatterns = [
         name="password_change_done",
     ),
 ]
+
+# The shooting response: incidents, response tasks, the weekly review, the funnel.
+urlpatterns += [path("response/", include("interventions.response_urls"))]

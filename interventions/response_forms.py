@@ -1,0 +1,249 @@
+"""Forms of the shooting-response pages. They validate and normalise; the services decide."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from interventions.models import (
+    Area,
+    CustomNotification,
+    Incident,
+    IncidentParticipant,
+    Participant,
+    PartnerOrganization,
+    Session,
+    StreetGroup,
+)
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+def _datetime_input() -> forms.DateTimeInput:
+    return forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL)
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class PeopleField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Participant) -> str:
+        return f"{obj.full_name} ({obj.participant_code})"
+
+
+ROLE_FIELDS = {
+    "victims": IncidentParticipant.Role.VICTIM,
+    "suspects": IncidentParticipant.Role.SUSPECT,
+    "witnesses": IncidentParticipant.Role.WITNESS,
+    "associates": IncidentParticipant.Role.ASSOCIATE,
+}
+
+
+class IncidentForm(forms.Form):
+    kind = forms.ChoiceField(choices=Incident.Kind.choices)
+    occurred_at = forms.DateTimeField(
+        label="When", widget=_datetime_input(), input_formats=[DATETIME_LOCAL]
+    )
+    organization = forms.ModelChoiceField(
+        queryset=PartnerOrganization.objects.none(),
+        required=False,
+        empty_label="The city (no partner)",
+        label="Entered for",
+    )
+    area = forms.ModelChoiceField(queryset=Area.objects.all(), required=False)
+    location_description = forms.CharField(max_length=300, required=False, label="Location")
+    victim_count = forms.IntegerField(min_value=0, max_value=100, initial=1, label="Victims")
+    victims = PeopleField(queryset=Participant.objects.none(), required=False)
+    suspects = PeopleField(queryset=Participant.objects.none(), required=False)
+    witnesses = PeopleField(queryset=Participant.objects.none(), required=False)
+    associates = PeopleField(queryset=Participant.objects.none(), required=False)
+    groups = forms.ModelMultipleChoiceField(
+        queryset=StreetGroup.objects.none(), required=False, label="Groups involved"
+    )
+
+    def __init__(
+        self,
+        *args: object,
+        organizations: QuerySet[PartnerOrganization],
+        participants: QuerySet[Participant],
+        groups: QuerySet[StreetGroup],
+        city_admin: bool,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations
+        if not city_admin:
+            self.fields["organization"].required = True
+            self.fields["organization"].empty_label = None
+        for name in ROLE_FIELDS:
+            self.fields[name].queryset = participants.order_by("last_name", "first_name")
+            self.fields[name].widget.attrs["size"] = 6
+        if groups.exists():
+            self.fields["groups"].queryset = groups
+        else:
+            del self.fields["groups"]
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        seen: set[int] = set()
+        for name in ROLE_FIELDS:
+            for person in data.get(name) or []:
+                if person.pk in seen:
+                    self.add_error(name, f"{person.full_name} is listed in more than one role.")
+                seen.add(person.pk)
+        return data
+
+    def people_by_role(self) -> dict[str, list[Participant]]:
+        return {role: list(self.cleaned_data.get(name) or []) for name, role in ROLE_FIELDS.items()}
+
+
+class SessionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Session) -> str:
+        when = timezone.localtime(obj.occurred_at)
+        return f"{when:%Y-%m-%d %H:%M} · {obj.get_kind_display()} · {obj.worker}"
+
+
+class LinkSessionForm(forms.Form):
+    session = SessionChoiceField(
+        queryset=Session.objects.none(), empty_label=None, widget=forms.RadioSelect
+    )
+
+    def __init__(self, *args: object, sessions: QuerySet[Session], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["session"].queryset = sessions
+
+
+class QuickContactForm(forms.Form):
+    occurred_at = forms.DateTimeField(
+        label="When", widget=_datetime_input(), input_formats=[DATETIME_LOCAL]
+    )
+    duration_minutes = forms.IntegerField(min_value=1, max_value=1440, initial=30, label="Minutes")
+    location = forms.ChoiceField(choices=Session.Location.choices)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    client_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "occurred_at": timezone.localtime().replace(second=0, microsecond=0),
+                "client_key": uuid.uuid4(),
+            },
+        )
+        super().__init__(*args, **kwargs)
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(widget=_date_input(), required=False)
+    end = forms.DateField(widget=_date_input(), required=False)
+
+    def __init__(self, *args: object, default_days: int = 7, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.default_days = default_days
+
+    def period(self) -> tuple[date, date]:
+        """The chosen period, or the last `default_days` days ending today."""
+        today = timezone.localdate()
+        data = self.cleaned_data if self.is_valid() else {}
+        end = data.get("end") or today
+        start = data.get("start") or end - timedelta(days=self.default_days - 1)
+        return (start, end) if start <= end else (end, start)
+
+
+class ReviewForm(forms.Form):
+    organization = forms.ModelChoiceField(
+        queryset=PartnerOrganization.objects.none(),
+        required=False,
+        empty_label="City-wide",
+        label="Review of",
+    )
+    period_start = forms.DateField(widget=forms.HiddenInput)
+    period_end = forms.DateField(widget=forms.HiddenInput)
+    decisions = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(
+        self,
+        *args: object,
+        organizations: QuerySet[PartnerOrganization],
+        city_admin: bool,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations
+        if not city_admin:
+            self.fields["organization"].required = True
+            self.fields["organization"].empty_label = None
+
+
+class FollowUpForm(forms.Form):
+    assigned_to = forms.ModelChoiceField(queryset=None, required=False, label="Assign to")
+    description = forms.CharField(max_length=500, required=False, label="Follow-up")
+    due_on = forms.DateField(widget=_date_input(), required=False, label="Due")
+
+    def __init__(self, *args: object, assignees: QuerySet, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assigned_to"].queryset = assignees
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        if data.get("description") and not data.get("assigned_to"):
+            self.add_error("assigned_to", "Choose who will do it.")
+        if data.get("assigned_to") and not data.get("description"):
+            self.add_error("description", "Say what is to be done.")
+        return data
+
+
+FollowUpFormSet = forms.formset_factory(FollowUpForm, extra=3, max_num=10)
+
+
+class CallInForm(forms.Form):
+    organization = forms.ModelChoiceField(queryset=None, empty_label=None)
+    held_on = forms.DateField(widget=_date_input(), label="Date")
+    place = forms.CharField(max_length=200)
+    area = forms.ModelChoiceField(queryset=Area.objects.all(), required=False)
+    attendees = PeopleField(queryset=None, required=False)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(
+        self,
+        *args: object,
+        organizations: QuerySet[PartnerOrganization],
+        participants: QuerySet[Participant],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations
+        self.fields["attendees"].queryset = participants.order_by("last_name", "first_name")
+        self.fields["attendees"].widget.attrs["size"] = 10
+
+
+class PersonField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Participant) -> str:
+        return f"{obj.full_name} ({obj.participant_code})"
+
+
+class CustomNotificationForm(forms.Form):
+    participant = PersonField(queryset=None)
+    delivered_on = forms.DateField(widget=_date_input(), label="Delivered on")
+    deliverers = forms.ModelMultipleChoiceField(queryset=None, label="Delivered by")
+    message_delivered = forms.BooleanField(required=False, initial=True)
+    response = forms.ChoiceField(
+        choices=[("", "—"), *CustomNotification.Response.choices], required=False
+    )
+    response_notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(
+        self,
+        *args: object,
+        participants: QuerySet[Participant],
+        deliverers: QuerySet,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["participant"].queryset = participants.order_by("last_name", "first_name")
+        self.fields["deliverers"].queryset = deliverers
