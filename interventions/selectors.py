@@ -5,19 +5,37 @@ through them answer 404."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import DateField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Cast, ExtractDay, TruncDate
+from django.contrib.postgres.search import TrigramSimilarity
+from django.db.models import (
+    BooleanField,
+    Case,
+    DateField,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Concat, ExtractDay, TruncDate
 from django.utils import timezone
 
 from interventions.models import (
     Enrollment,
+    EnrollmentStatusChange,
     Membership,
     Participant,
     PartnerOrganization,
+    Program,
     Referral,
     Session,
     SessionParticipant,
@@ -126,3 +144,175 @@ def gone_cold_q(cold_after_days: int | None = None) -> Q:
     days = settings.GVR_COLD_AFTER_DAYS if cold_after_days is None else cold_after_days
     cutoff = timezone.now() - timedelta(days=days)
     return Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=cutoff)
+
+
+# The outreach worker's pages ------------------------------------------------------------------
+
+
+def caseload_for(user: AnyUser) -> QuerySet[Participant]:
+    """The participants with a caseload enrolment assigned to the user, with contact facts,
+    an `is_cold` flag and `my_enrollments` (those enrolments, with their program), most
+    overdue first: never contacted, then the longest since the last contact."""
+    if not user.is_authenticated:
+        return Participant.objects.none()
+    mine = Enrollment.objects.filter(
+        assigned_worker=user, status__in=Enrollment.CASELOAD_STATUSES
+    ).select_related("program")
+    return (
+        with_contact_facts(
+            participants_visible_to(user).filter(Exists(mine.filter(participant=OuterRef("pk"))))
+        )
+        .annotate(
+            is_cold=Case(
+                When(gone_cold_q(), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .prefetch_related(Prefetch("enrollments", queryset=mine, to_attr="my_enrollments"))
+        .order_by(F("last_contact_at").asc(nulls_first=True), "last_name", "first_name", "pk")
+    )
+
+
+def search_participants(participants: QuerySet[Participant], query: str) -> QuerySet[Participant]:
+    """Narrow to participants whose name, alias or code contains every word of the query."""
+    for word in query.split()[:5]:
+        participants = participants.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(aliases__icontains=word)
+            | Q(participant_code__icontains=word)
+        )
+    return participants
+
+
+# pg_trgm's own default threshold: "Jon Smith" and "John Smith" pass, "John Smith" and
+# "Joan Smyth" do not.
+DUPLICATE_SIMILARITY = 0.3
+
+
+def likely_duplicates(
+    user: AnyUser,
+    first_name: str,
+    last_name: str,
+    date_of_birth: date | None,
+    *,
+    organization: PartnerOrganization | None = None,
+) -> QuerySet[Participant]:
+    """Participants the user can see, born the same day, whose name looks like this one
+    (pg_trgm similarity of "first last"), the closest first."""
+    if date_of_birth is None:
+        return Participant.objects.none()
+    candidates = participants_visible_to(user).filter(date_of_birth=date_of_birth)
+    if organization is not None:
+        candidates = candidates.filter(organization=organization)
+    full_name = f"{first_name.strip()} {last_name.strip()}"
+    return (
+        candidates.annotate(
+            name_similarity=TrigramSimilarity(
+                Concat("first_name", Value(" "), "last_name"), Value(full_name)
+            )
+        )
+        .filter(name_similarity__gte=DUPLICATE_SIMILARITY)
+        .order_by("-name_similarity", "pk")[:5]
+    )
+
+
+def last_session_defaults(user: AnyUser) -> dict[str, object]:
+    """Kind, location and duration of the user's latest session: a worker mostly repeats
+    the same kind of contact, so the form starts from it."""
+    if not user.is_authenticated:
+        return {}
+    latest = (
+        sessions_visible_to(user)
+        .filter(worker=user)
+        .order_by("-occurred_at")
+        .values("kind", "location", "duration_minutes")
+        .first()
+    )
+    return latest or {}
+
+
+def session_program_for(user: AnyUser, participants: Iterable[Participant]) -> Program | None:
+    """The program a session belongs to when the participants' open enrolments name one
+    program (those assigned to the user first); None when it is ambiguous."""
+    open_enrollments = (
+        enrollments_visible_to(user)
+        .filter(participant__in=list(participants))
+        .exclude(status=Enrollment.Status.EXITED)
+        .select_related("program")
+    )
+    rows = list(open_enrollments)
+    for candidates in ([e for e in rows if e.assigned_worker_id == user.pk], rows):
+        programs = {e.program_id: e.program for e in candidates}
+        if len(programs) == 1:
+            return next(iter(programs.values()))
+    return None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    kind: str  # "session", "referral" or "status"
+    day: date
+    moment: datetime
+    item: Session | Referral | EnrollmentStatusChange
+
+
+def participant_timeline(
+    user: AnyUser, participant: Participant, *, page: int, per_page: int = 20
+) -> tuple[list[TimelineEntry], bool]:
+    """One page of a participant's sessions, referrals and enrolment status changes, newest
+    first, and whether there is a next page.
+
+    Each source is read in the timeline's own order up to the end of the page (three queries
+    whatever the page), then merged; deep pages read more rows, but a participant's history
+    is hundreds of rows, not millions."""
+    page = max(page, 1)
+    upto = page * per_page + 1
+    sessions = (
+        sessions_visible_to(user)
+        .filter(attendance__participant=participant)
+        .select_related("worker", "program")
+        .order_by("-occurred_at", "-pk")[:upto]
+    )
+    referrals = (
+        referrals_visible_to(user)
+        .filter(participant=participant)
+        .select_related("made_by", "to_organization")
+        .order_by("-made_on", "-created_at", "-pk")[:upto]
+    )
+    changes = (
+        EnrollmentStatusChange.objects.filter(
+            enrollment__in=enrollments_visible_to(user).filter(participant=participant)
+        )
+        .select_related("enrollment__program", "changed_by")
+        .order_by("-changed_on", "-changed_at", "-pk")[:upto]
+    )
+    entries = [
+        *(
+            TimelineEntry("session", timezone.localtime(s.occurred_at).date(), s.occurred_at, s)
+            for s in sessions
+        ),
+        *(TimelineEntry("referral", r.made_on, r.created_at, r) for r in referrals),
+        *(TimelineEntry("status", c.changed_on, c.changed_at, c) for c in changes),
+    ]
+    entries.sort(key=lambda entry: (entry.day, entry.moment), reverse=True)
+    start = (page - 1) * per_page
+    return entries[start : start + per_page], len(entries) > start + per_page
+
+
+def follow_ups_due(user: AnyUser, participant: Participant) -> QuerySet[Session]:
+    """Follow-up dates still ahead, and the one set at the latest contact even when it has
+    passed (nobody has met the person since, so it is overdue)."""
+    attended = sessions_visible_to(user).filter(attendance__participant=participant)
+    latest = (
+        SessionParticipant.objects.filter(participant=participant)
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    return (
+        attended.filter(follow_up_on__isnull=False)
+        .filter(Q(follow_up_on__gte=timezone.localdate()) | Q(occurred_at=Subquery(latest)))
+        .select_related("worker")
+        .order_by("follow_up_on")[:5]
+    )

@@ -116,6 +116,29 @@ def register_participant(
     )
 
 
+@transaction.atomic
+def register_and_enroll(
+    *,
+    program: Program,
+    registered_by: AbstractBaseUser,
+    worker: AbstractBaseUser | None,
+    status: str = Status.REFERRED,
+    **details: object,
+) -> Enrollment:
+    """Register a participant in the program's organisation and open their enrolment: both or
+    neither."""
+    participant = register_participant(
+        organization=program.organization, registered_by=registered_by, **details
+    )
+    return enroll_participant(
+        participant=participant,
+        program=program,
+        by=registered_by,
+        worker=worker,
+        status=status,
+    )
+
+
 # Enrolments -----------------------------------------------------------------------------------
 
 

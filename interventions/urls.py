@@ -2,9 +2,36 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from interventions import views
+from interventions.views import worker
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("caseload/", worker.caseload, name="caseload"),
+    path("sessions/new/", worker.session_log, name="session_log"),
+    path("sessions/participants/", worker.participant_search, name="participant_search"),
+    path("participants/new/", worker.participant_register, name="participant_register"),
+    path(
+        "participants/<int:participant_id>/",
+        worker.participant_detail,
+        name="participant_detail",
+    ),
+    path(
+        "participants/<int:participant_id>/referrals/new/",
+        worker.referral_create,
+        name="referral_create",
+    ),
+    path(
+        "enrollments/<int:enrollment_id>/status/",
+        worker.enrollment_status,
+        name="enrollment_status",
+    ),
+    path("enrollments/<int:enrollment_id>/exit/", worker.enrollment_exit, name="enrollment_exit"),
+    path("referrals/", worker.referral_list, name="referral_list"),
+    path(
+        "referrals/<int:referral_id>/advance/",
+        worker.referral_advance,
+        name="referral_advance",
+    ),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -1,0 +1,272 @@
+"""Forms for the outreach worker's pages. They validate and normalise input; the writes and
+their rules are in services.py."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+
+from interventions import selectors
+from interventions.models import (
+    CLOCK_SKEW_ALLOWANCE,
+    Area,
+    Enrollment,
+    Participant,
+    PartnerOrganization,
+    Program,
+    Referral,
+    Session,
+)
+from interventions.services import FORWARD_ORDER, allowed_next_statuses
+
+QUICK_DURATIONS = (15, 30, 45, 60, 90)
+DEFAULT_DURATION = 30
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+def _not_in_future(day: Any, what: str) -> None:
+    if day and day > timezone.localdate():
+        raise forms.ValidationError(f"The {what} cannot be in the future.")
+
+
+class SessionLogForm(forms.Form):
+    """Log a contact. Participant choices are limited to those the user can see; the page
+    draws only the user's caseload (and whoever is already picked), never the whole list."""
+
+    participants = forms.ModelMultipleChoiceField(
+        queryset=Participant.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Choose at least one participant.",
+            "invalid_choice": "Choose participants from your organisation.",
+            "invalid_pk_value": "Choose participants from your organisation.",
+        },
+    )
+    kind = forms.ChoiceField(choices=Session.Kind.choices)
+    occurred_at = forms.DateTimeField(label="Date and time", widget=DateTimeLocalInput)
+    duration_minutes = forms.IntegerField(
+        label="Duration (minutes)",
+        min_value=1,
+        max_value=1440,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    location = forms.ChoiceField(choices=Session.Location.choices)
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    follow_up_on = forms.DateField(label="Follow-up date", required=False, widget=DateInput)
+    client_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["participants"].queryset = selectors.participants_visible_to(user)
+        if not self.is_bound:
+            defaults = selectors.last_session_defaults(user)
+            self.initial.setdefault("kind", defaults.get("kind", Session.Kind.STREET_OUTREACH))
+            self.initial.setdefault("location", defaults.get("location", Session.Location.STREET))
+            self.initial.setdefault(
+                "duration_minutes", defaults.get("duration_minutes", DEFAULT_DURATION)
+            )
+            self.initial.setdefault(
+                "occurred_at", timezone.localtime().replace(second=0, microsecond=0)
+            )
+            self.initial.setdefault("client_key", uuid.uuid4())
+
+    def clean_occurred_at(self) -> Any:
+        occurred_at = self.cleaned_data["occurred_at"]
+        if occurred_at > timezone.now() + CLOCK_SKEW_ALLOWANCE:
+            raise forms.ValidationError("A session cannot be in the future.")
+        return occurred_at
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        participants = cleaned.get("participants")
+        if participants and len({p.organization_id for p in participants}) > 1:
+            self.add_error(
+                "participants", "A session is logged for one organisation's participants at a time."
+            )
+        occurred_at, follow_up_on = cleaned.get("occurred_at"), cleaned.get("follow_up_on")
+        if occurred_at and follow_up_on and follow_up_on < timezone.localtime(occurred_at).date():
+            self.add_error("follow_up_on", "The follow-up date cannot be before the session.")
+        return cleaned
+
+    def selected_ids(self) -> list[int]:
+        """The participant ids picked so far (typed data when bound), for redrawing them."""
+        if self.is_bound:
+            raw = self.data.getlist(self.add_prefix("participants"))
+        else:
+            raw = self.initial.get("participants") or []
+        return [int(value) for value in raw if str(value).isdigit()]
+
+
+class ReferralForm(forms.Form):
+    service_category = forms.ChoiceField(choices=Referral.ServiceCategory.choices)
+    to_organization = forms.ModelChoiceField(
+        label="Partner organisation",
+        queryset=PartnerOrganization.objects.filter(is_active=True),
+        required=False,
+        help_text="A partner organisation, or name an outside provider below.",
+    )
+    outside_provider = forms.CharField(max_length=200, required=False)
+    made_on = forms.DateField(label="Date", widget=DateInput, initial=timezone.localdate)
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_made_on(self) -> Any:
+        made_on = self.cleaned_data["made_on"]
+        _not_in_future(made_on, "referral date")
+        return made_on
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        to_organization = cleaned.get("to_organization")
+        outside_provider = (cleaned.get("outside_provider") or "").strip()
+        if bool(to_organization) == bool(outside_provider):
+            raise forms.ValidationError(
+                "Refer to a partner organisation or name an outside provider (one of the two)."
+            )
+        return cleaned
+
+
+class ReferralAdvanceForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[
+            (status.value, status.label)
+            for status in (
+                Referral.Status.ACCEPTED,
+                Referral.Status.COMPLETED,
+                Referral.Status.DECLINED,
+                Referral.Status.NO_SHOW,
+            )
+        ]
+    )
+    on = forms.DateField(label="Date", widget=DateInput, initial=timezone.localdate)
+    outcome = forms.CharField(max_length=500, required=False)
+
+    def clean_on(self) -> Any:
+        on = self.cleaned_data["on"]
+        _not_in_future(on, "date")
+        return on
+
+
+class EnrollmentStatusForm(forms.Form):
+    status = forms.ChoiceField(label="New status", choices=())
+    on = forms.DateField(label="Date", widget=DateInput, initial=timezone.localdate)
+    note = forms.CharField(max_length=500, required=False)
+
+    def __init__(self, *args: Any, enrollment: Enrollment, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [
+            (status, Enrollment.Status(status).label)
+            for status in allowed_next_statuses(enrollment)
+        ]
+        self.fields["status"].error_messages["invalid_choice"] = (
+            f"An enrolment that is {enrollment.get_status_display().lower()} cannot move to "
+            "that status."
+        )
+
+    def clean_on(self) -> Any:
+        on = self.cleaned_data["on"]
+        _not_in_future(on, "date")
+        return on
+
+
+class EnrollmentExitForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="Exit reason", choices=[("", "Choose a reason"), *Enrollment.ExitReason.choices]
+    )
+    on = forms.DateField(label="Exit date", widget=DateInput, initial=timezone.localdate)
+    note = forms.CharField(max_length=500, required=False)
+
+    def clean_on(self) -> Any:
+        on = self.cleaned_data["on"]
+        _not_in_future(on, "exit date")
+        return on
+
+
+class ParticipantRegisterForm(forms.Form):
+    first_name = forms.CharField(max_length=100)
+    last_name = forms.CharField(max_length=100)
+    aliases = forms.CharField(
+        max_length=200, required=False, help_text="Street names and other names, comma-separated."
+    )
+    date_of_birth = forms.DateField(required=False, widget=DateInput)
+    phone = forms.CharField(max_length=40, required=False)
+    area = forms.ModelChoiceField(queryset=Area.objects.all(), required=False)
+    referral_source = forms.ChoiceField(
+        choices=Participant.ReferralSource.choices, initial=Participant.ReferralSource.COMMUNITY
+    )
+    risk_tier = forms.TypedChoiceField(
+        choices=Participant.RiskTier.choices, coerce=int, initial=Participant.RiskTier.HIGH
+    )
+    identified_on = forms.DateField(
+        label="Identified on", widget=DateInput, initial=timezone.localdate
+    )
+    program = forms.ModelChoiceField(queryset=Program.objects.none(), empty_label=None)
+    status = forms.ChoiceField(
+        label="Starting status",
+        choices=[(status.value, status.label) for status in FORWARD_ORDER],
+        initial=Enrollment.Status.REFERRED,
+    )
+    assign_to_me = forms.BooleanField(label="Assign to me", required=False, initial=True)
+
+    def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = (
+            Program.objects.filter(
+                is_active=True, organization__in=selectors.organizations_of(user)
+            )
+            .select_related("organization")
+            .order_by("organization__name", "name")
+        )
+
+    def clean_date_of_birth(self) -> Any:
+        date_of_birth = self.cleaned_data["date_of_birth"]
+        _not_in_future(date_of_birth, "date of birth")
+        return date_of_birth
+
+    def clean_identified_on(self) -> Any:
+        identified_on = self.cleaned_data["identified_on"]
+        _not_in_future(identified_on, "identified date")
+        return identified_on
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        born, identified = cleaned.get("date_of_birth"), cleaned.get("identified_on")
+        if born and identified and born > identified:
+            self.add_error(
+                "date_of_birth",
+                "The date of birth must be before the date the person was identified.",
+            )
+        return cleaned
+
+    def participant_details(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            name: data[name]
+            for name in (
+                "first_name",
+                "last_name",
+                "aliases",
+                "date_of_birth",
+                "phone",
+                "area",
+                "referral_source",
+                "risk_tier",
+                "identified_on",
+            )
+        }
