@@ -48,7 +48,10 @@ def parse_database_url(url: str) -> dict[str, Any]:
     parts = urlsplit(url)
     if parts.scheme not in {"postgres", "postgresql"}:
         raise ValueError(f"DATABASE_URL must be a postgres:// URL, not {parts.scheme!r}")
-    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    # libpq decodes only %XX escapes: a "+" (in a socket path, say) is a "+", not a space.
+    query = {
+        key: values[-1] for key, values in parse_qs(parts.query.replace("+", "%2B")).items()
+    }
     host = query.pop("host", None) or unquote(parts.hostname or "")
     return {
         "ENGINE": "django.db.backends.postgresql",

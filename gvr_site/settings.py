@@ -34,7 +34,12 @@ def env_secret(name: str) -> str | None:
         return value
     path = os.environ.get(f"{name}_FILE")
     if path:
-        return Path(path).read_text().strip()
+        try:
+            return Path(path).read_text().strip()
+        except OSError as error:
+            raise ImproperlyConfigured(
+                f"{name}_FILE is set to {path}, which cannot be read: {error.strerror}."
+            ) from error
     return None
 
 
