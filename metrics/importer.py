@@ -74,18 +74,22 @@ class _Row:
     note: str
 
 
-def _check_file(name: str, size: int, head: bytes) -> None:
-    """Type and size, from the name, the size and the first bytes, before reading the rest."""
+def _check_name_and_size(name: str, size: int) -> None:
+    """Refuse by name and size alone, before a byte of the file is read."""
     if size > MAX_BYTES:
         raise ImportRefused(
             [f"The file is {size / 1024 / 1024:.1f} MB; the limit is 5 MB. Split it into parts."]
         )
     if name and not name.lower().endswith(ALLOWED_SUFFIXES):
         raise ImportRefused([f"“{name}” is not a CSV file: choose a file ending in .csv."])
-    if b"\x00" in head:
-        raise ImportRefused(["This is not a CSV file (it contains binary data)."])
     if size == 0:
         raise ImportRefused(["The file is empty."])
+
+
+def _check_head(head: bytes) -> None:
+    """A text file has no NUL bytes; images, spreadsheets and archives do, early on."""
+    if b"\x00" in head:
+        raise ImportRefused(["This is not a CSV file (it contains binary data)."])
 
 
 def _decode(raw: bytes) -> str:
@@ -272,8 +276,9 @@ def import_outcomes(file: BinaryIO, *, name: str = "", size: int | None = None) 
         file.seek(0, io.SEEK_END)
         size = file.tell() - position
         file.seek(position)
+    _check_name_and_size(name, size)
     head = file.read(8192)
-    _check_file(name, size, head)
+    _check_head(head)
     raw = head + file.read(MAX_BYTES + 1 - len(head))
     if len(raw) > MAX_BYTES:
         raise ImportRefused(

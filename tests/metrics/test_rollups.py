@@ -1,0 +1,307 @@
+"""The activity rollup: right numbers, computed in the database, idempotent, crash-safe, and
+refreshed after sessions are logged (de-duplicated)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from interventions.models import Enrollment, Referral, Session
+from interventions.services import log_session
+from metrics import services, tasks
+from metrics.models import ActivityRollup, RollupFillState
+from tests.factories import (
+    AreaFactory,
+    EnrollmentFactory,
+    ParticipantFactory,
+    ReferralFactory,
+    SessionFactory,
+)
+
+LA = ZoneInfo("America/Los_Angeles")
+
+
+def at(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=LA)
+
+
+def table() -> list[tuple]:
+    return list(
+        ActivityRollup.objects.order_by(
+            "month", "organization_id", "program_kind", "area_id"
+        ).values_list(
+            "month",
+            "organization_id",
+            "program_kind",
+            "area_id",
+            "sessions",
+            "contact_minutes",
+            "participants_served",
+            "new_enrollments",
+            "exits",
+            "referrals_made",
+            "referrals_completed",
+        )
+    )
+
+
+@pytest.fixture
+def activity(org_a, org_b):  # type: ignore[no-untyped-def]
+    """A small, hand-countable set of case records in March-April 2024."""
+    city = AreaFactory(name="Bakersfield", slug="bakersfield")
+    east = AreaFactory(name="East Bakersfield", slug="east", parent=city)
+    south = AreaFactory(name="South Bakersfield", slug="south", parent=city)
+    org, program = org_a.organization, org_a.program
+    identified = date(2023, 1, 1)
+    p1 = ParticipantFactory(organization=org, area=east, identified_on=identified)
+    p2 = ParticipantFactory(organization=org, area=east, identified_on=identified)
+    p3 = ParticipantFactory(organization=org, area=south, identified_on=identified)
+    p4 = ParticipantFactory(organization=org, area=None, identified_on=identified)
+    worker = org_a.worker
+    # A group session: p1 recorded first, so the session counts in p1's area (east).
+    SessionFactory(
+        organization=org,
+        program=program,
+        worker=worker,
+        occurred_at=at(2024, 3, 5),
+        duration_minutes=60,
+        participants=[p1, p3],
+    )
+    SessionFactory(
+        organization=org,
+        program=program,
+        worker=worker,
+        occurred_at=at(2024, 3, 20),
+        duration_minutes=30,
+        participants=[p1],
+    )
+    # 23:30 on 31 March in Bakersfield is already 1 April in UTC: it belongs to March.
+    SessionFactory(
+        organization=org,
+        program=None,
+        worker=worker,
+        occurred_at=at(2024, 3, 31, 23, 30),
+        duration_minutes=45,
+        participants=[p2],
+    )
+    SessionFactory(
+        organization=org,
+        program=program,
+        worker=worker,
+        occurred_at=at(2024, 4, 2),
+        duration_minutes=15,
+        participants=[p4],
+    )
+    # Another organisation's session stays in its own rows.
+    other = ParticipantFactory(organization=org_b.organization, area=east, identified_on=identified)
+    SessionFactory(
+        organization=org_b.organization,
+        program=org_b.program,
+        worker=org_b.worker,
+        occurred_at=at(2024, 3, 6),
+        duration_minutes=20,
+        participants=[other],
+    )
+    EnrollmentFactory(
+        participant=p1,
+        program=program,
+        referred_on=date(2024, 3, 1),
+        enrolled_on=date(2024, 3, 10),
+        active_on=date(2024, 3, 10),
+    )
+    EnrollmentFactory(
+        participant=p3,
+        program=program,
+        status=Enrollment.Status.EXITED,
+        referred_on=date(2024, 2, 1),
+        enrolled_on=date(2024, 2, 1),
+        active_on=date(2024, 2, 1),
+        exited_on=date(2024, 4, 15),
+        exit_reason=Enrollment.ExitReason.MOVED,
+    )
+    ReferralFactory(
+        participant=p1,
+        made_by=worker,
+        made_on=date(2024, 3, 3),
+        status=Referral.Status.COMPLETED,
+        closed_on=date(2024, 4, 10),
+    )
+    ReferralFactory(participant=p3, made_by=worker, made_on=date(2024, 3, 25))
+    return {"org_a": org.pk, "org_b": org_b.organization.pk, "east": east.pk, "south": south.pk}
+
+
+def expected(ids: dict[str, int]) -> list[tuple]:
+    a, b, east, south = ids["org_a"], ids["org_b"], ids["east"], ids["south"]
+    gi = "gang_intervention"
+    rows = [
+        # month, org, kind, area, sessions, minutes, served, enrolled, exits, ref made, ref done
+        (date(2024, 2, 1), a, gi, south, 0, 0, 0, 1, 0, 0, 0),
+        (date(2024, 3, 1), a, gi, east, 2, 90, 1, 1, 0, 0, 0),
+        (date(2024, 3, 1), a, gi, south, 0, 0, 1, 0, 0, 0, 0),
+        (date(2024, 3, 1), a, "unspecified", east, 1, 45, 1, 0, 0, 1, 0),
+        (date(2024, 3, 1), a, "unspecified", south, 0, 0, 0, 0, 0, 1, 0),
+        (date(2024, 3, 1), b, gi, east, 1, 20, 1, 0, 0, 0, 0),
+        (date(2024, 4, 1), a, gi, None, 1, 15, 1, 0, 0, 0, 0),
+        (date(2024, 4, 1), a, gi, south, 0, 0, 0, 0, 1, 0, 0),
+        (date(2024, 4, 1), a, "unspecified", east, 0, 0, 0, 0, 0, 0, 1),
+    ]
+    return sorted(rows, key=lambda r: (r[0], r[1], r[2], r[3] if r[3] is not None else 10**12))
+
+
+def test_rollup_matches_hand_counted_numbers(activity) -> None:  # type: ignore[no-untyped-def]
+    services.refresh_rollups(start_month=date(2024, 1, 1), end_month=date(2024, 6, 1))
+    assert table() == expected(activity)
+    filled = list(RollupFillState.objects.values_list("month", flat=True))
+    assert filled == [date(2024, m, 1) for m in range(1, 7)]
+
+
+def test_distinct_participants_count_each_person_once(org_a) -> None:  # type: ignore[no-untyped-def]
+    person = ParticipantFactory(organization=org_a.organization, identified_on=date(2023, 1, 1))
+    for day in (1, 2, 3):
+        SessionFactory(
+            organization=org_a.organization,
+            program=org_a.program,
+            worker=org_a.worker,
+            occurred_at=at(2024, 5, day),
+            participants=[person],
+        )
+    services.refresh_rollups(start_month=date(2024, 5, 1), end_month=date(2024, 5, 1))
+    row = ActivityRollup.objects.get()
+    assert (row.sessions, row.contact_minutes, row.participants_served) == (3, 180, 1)
+    assert row.contact_hours == 3.0
+
+
+def test_refresh_twice_gives_the_same_table(activity) -> None:  # type: ignore[no-untyped-def]
+    services.refresh_rollups(start_month=date(2024, 1, 1), end_month=date(2024, 6, 1))
+    first = table()
+    services.refresh_rollups(start_month=date(2024, 1, 1), end_month=date(2024, 6, 1))
+    assert table() == first
+    services.refresh_rollups()  # every month
+    assert table() == first
+
+
+def test_partial_range_leaves_other_months_alone(activity) -> None:  # type: ignore[no-untyped-def]
+    services.refresh_rollups()
+    whole = table()
+    services.refresh_rollups(start_month=date(2024, 3, 1), end_month=date(2024, 3, 1))
+    assert table() == whole
+
+
+def test_crash_half_way_leaves_the_previous_table_and_a_rerun_fixes_it(
+    activity, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    services.refresh_rollups(start_month=date(2024, 1, 1), end_month=date(2024, 6, 1))
+    before = table()
+    fill_before = list(RollupFillState.objects.values_list("month", "refreshed_at"))
+    # New activity arrives, then the refresh dies after deleting and inserting, before the
+    # fill-state rows are written.
+    Session.objects.filter(duration_minutes=15).update(duration_minutes=25)
+
+    def crash(*args: object) -> None:
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(services, "_mark_filled", crash)
+    with pytest.raises(RuntimeError):
+        services.refresh_rollups(start_month=date(2024, 1, 1), end_month=date(2024, 6, 1))
+    assert table() == before
+    assert list(RollupFillState.objects.values_list("month", "refreshed_at")) == fill_before
+
+    monkeypatch.undo()
+    services.refresh_rollups(start_month=date(2024, 1, 1), end_month=date(2024, 6, 1))
+    after = table()
+    assert [r for r in after if r[5] == 25] and len(after) == len(before)
+
+
+def test_stale_rows_disappear(activity) -> None:  # type: ignore[no-untyped-def]
+    services.refresh_rollups()
+    assert ActivityRollup.objects.filter(organization_id=activity["org_b"]).exists()
+    Session.objects.filter(organization_id=activity["org_b"]).delete()
+    services.refresh_rollups(start_month=date(2024, 3, 1), end_month=date(2024, 3, 1))
+    assert not ActivityRollup.objects.filter(organization_id=activity["org_b"]).exists()
+
+
+def test_management_command_and_task_run_the_same_refresh(activity) -> None:  # type: ignore[no-untyped-def]
+    call_command("refresh_rollups", "--from", "2024-01", "--to", "2024-06")
+    by_command = table()
+    ActivityRollup.objects.all().delete()
+    tasks.refresh_rollups.delay("2024-01", "2024-06")
+    assert table() == by_command == expected(activity)
+
+
+def test_refresh_is_one_insert_select_not_a_loop(activity, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    # Lock, 2 deletes, the INSERT ... SELECT, the fill-state insert, and the savepoint work.
+    with django_assert_max_num_queries(8):
+        services.refresh_rollups(start_month=date(2024, 1, 1), end_month=date(2024, 6, 1))
+
+
+def _log(org_a, minutes_ago: int = 1) -> Session:  # type: ignore[no-untyped-def]
+    person = ParticipantFactory(
+        organization=org_a.organization, identified_on=timezone.localdate() - timedelta(days=30)
+    )
+    return log_session(
+        worker=org_a.worker,
+        organization=org_a.organization,
+        participants=[person],
+        program=org_a.program,
+        kind=Session.Kind.MENTORING,
+        occurred_at=timezone.now() - timedelta(minutes=minutes_ago),
+        duration_minutes=40,
+        location=Session.Location.STREET,
+    )
+
+
+def test_logging_a_session_refreshes_its_month_after_commit(
+    org_a, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        session = _log(org_a)
+    # Nothing is refreshed inside the transaction that logs the session.
+    assert not ActivityRollup.objects.exists()
+    assert len(callbacks) == 1
+    callbacks[0]()  # the commit happens; with no broker the task runs in process
+    month = services.local_month_of(session.occurred_at)
+    row = ActivityRollup.objects.get(month=month)
+    assert (row.sessions, row.contact_minutes, row.participants_served) == (1, 40, 1)
+    assert RollupFillState.objects.filter(month=month).exists()
+
+
+def test_refresh_requests_are_deduplicated(
+    org_a, django_capture_on_commit_callbacks, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    queued: list[dict] = []
+    monkeypatch.setattr(tasks.refresh_month, "apply_async", lambda **kwargs: queued.append(kwargs))
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            session = _log(org_a)
+    month = services.local_month_of(session.occurred_at)
+    assert queued == [
+        {"kwargs": {"month": month.isoformat()}, "countdown": services.REFRESH_DELAY_SECONDS}
+    ]
+    # Once the queued refresh starts, the next session queues another.
+    services.release_refresh(month)
+    with django_capture_on_commit_callbacks(execute=True):
+        _log(org_a)
+    assert len(queued) == 2
+
+
+def test_a_refused_session_queues_nothing(
+    org_a, org_b, django_capture_on_commit_callbacks, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    queued: list[dict] = []
+    monkeypatch.setattr(tasks.refresh_month, "apply_async", lambda **kwargs: queued.append(kwargs))
+    outsider = ParticipantFactory(organization=org_b.organization)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(Exception):  # noqa: B017
+        log_session(
+            worker=org_a.worker,
+            organization=org_a.organization,
+            participants=[outsider],
+            kind=Session.Kind.MENTORING,
+            occurred_at=timezone.now(),
+            duration_minutes=10,
+            location=Session.Location.STREET,
+        )
+    assert queued == []
