@@ -29,14 +29,27 @@ def world(org_a, city_admin):
     """Two involved people, an involved group, one rival in active conflict, one in a truce,
     one dormant, and people tied to each (some with ended ties)."""
     org = org_a.organization
-    people = {name: ParticipantFactory(organization=org, last_name=name) for name in (
-        "victim", "suspect", "member", "former_member", "future_member", "rival", "truce",
-        "dormant", "both", "bystander",
-    )}
+    people = {
+        name: ParticipantFactory(organization=org, last_name=name)
+        for name in (
+            "victim",
+            "suspect",
+            "member",
+            "former_member",
+            "future_member",
+            "rival",
+            "truce",
+            "dormant",
+            "both",
+            "bystander",
+        )
+    }
     involved_group, rival, truce, dormant = (StreetGroupFactory() for _ in range(4))
     GroupConflictFactory(group_a=rival, group_b=involved_group, status=GroupConflict.Status.ACTIVE)
     GroupConflictFactory(group_a=involved_group, group_b=truce, status=GroupConflict.Status.TRUCE)
-    GroupConflictFactory(group_a=dormant, group_b=involved_group, status=GroupConflict.Status.DORMANT)
+    GroupConflictFactory(
+        group_a=dormant, group_b=involved_group, status=GroupConflict.Status.DORMANT
+    )
     today = timezone.localdate()
     GroupTieFactory(participant=people["member"], group=involved_group)
     GroupTieFactory(participant=people["suspect"], group=involved_group)  # involved wins
@@ -46,13 +59,17 @@ def world(org_a, city_admin):
         since=today - timedelta(days=300),
         until=today - timedelta(days=30),
     )
-    GroupTieFactory(participant=people["future_member"], group=involved_group, since=today + timedelta(days=3))
+    GroupTieFactory(
+        participant=people["future_member"], group=involved_group, since=today + timedelta(days=3)
+    )
     GroupTieFactory(participant=people["rival"], group=rival)
     GroupTieFactory(participant=people["truce"], group=truce)
     GroupTieFactory(participant=people["dormant"], group=dormant)
     GroupTieFactory(participant=people["both"], group=rival)
     GroupTieFactory(participant=people["both"], group=involved_group)
-    EnrollmentFactory(participant=people["victim"], program=org_a.program, assigned_worker=org_a.worker)
+    EnrollmentFactory(
+        participant=people["victim"], program=org_a.program, assigned_worker=org_a.worker
+    )
     return people, involved_group
 
 
@@ -126,7 +143,9 @@ def test_generation_uses_a_fixed_number_of_queries(
 ):
     people, group = world
     for _ in range(40):
-        GroupTieFactory(participant=ParticipantFactory(organization=org_a.organization), group=group)
+        GroupTieFactory(
+            participant=ParticipantFactory(organization=org_a.organization), group=group
+        )
     incident = _record(city_admin, people, group)
     with django_assert_max_num_queries(12):
         created = response_services.generate_response_tasks(incident.pk)
