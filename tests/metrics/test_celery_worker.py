@@ -1,0 +1,160 @@
+"""The rollup refresh on a real Celery worker over the Redis broker (not eagerly in process).
+
+Needs CELERY_TEST_BROKER_URL (for example redis://127.0.0.1:6379/15). Without it the test is
+skipped, unless GVR_REQUIRE_CELERY_WORKER=1 (CI), where a skip would hide a failure."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import pytest
+from celery.result import EagerResult
+from django.db import connection
+
+from gvr_site.celery import app
+from metrics import tasks
+from metrics.models import ActivityRollup, RollupFillState
+from tests.factories import ParticipantFactory, SessionFactory
+
+pytestmark = pytest.mark.celery_worker
+
+BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL", "")
+REQUIRED = os.environ.get("GVR_REQUIRE_CELERY_WORKER") == "1"
+BASE_DIR = Path(__file__).resolve().parents[2]
+WAIT_SECONDS = 60
+
+
+def _test_database_url() -> str:
+    """A DATABASE_URL for the database pytest-django created, so the worker sees our rows."""
+    db = connection.settings_dict
+    host = db["HOST"] or ""
+    socket = host if host.startswith("/") else ""
+    netloc = quote(db["USER"] or "")
+    if db["PASSWORD"]:
+        netloc += ":" + quote(db["PASSWORD"])
+    netloc += "@" + ("" if socket else host)
+    if db["PORT"]:
+        netloc += f":{db['PORT']}"
+    url = f"postgres://{netloc}/{quote(db['NAME'])}"
+    return url + (f"?host={quote(socket)}" if socket else "")
+
+
+@pytest.fixture
+def broker() -> Iterator[str]:
+    if not BROKER_URL:
+        if REQUIRED:
+            pytest.fail("GVR_REQUIRE_CELERY_WORKER=1 but CELERY_TEST_BROKER_URL is not set")
+        pytest.skip("CELERY_TEST_BROKER_URL is not set")
+    import redis
+
+    try:
+        redis.Redis.from_url(BROKER_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as error:
+        if REQUIRED:
+            pytest.fail(f"Redis is unreachable at {BROKER_URL}: {error}")
+        pytest.skip(f"Redis is unreachable at {BROKER_URL}")
+    yield BROKER_URL
+
+
+@pytest.fixture
+def real_worker(broker: str, transactional_db: None) -> Iterator[str]:
+    """A `celery worker` process on its own queue (so no other worker on the same broker takes
+    our task), and this process set to send to it instead of running tasks eagerly."""
+    queue = f"gvr-test-{uuid.uuid4().hex[:12]}"
+    saved = {
+        key: app.conf[key] for key in ("broker_url", "task_always_eager", "task_default_queue")
+    }
+    env = {
+        **os.environ,
+        "CELERY_BROKER_URL": broker,
+        "DATABASE_URL": _test_database_url(),
+        "DATABASE_CONN_MAX_AGE": "0",
+    }
+    celery = Path(sys.executable).with_name("celery")
+    worker = subprocess.Popen(  # noqa: S603 - our own virtualenv's celery
+        [
+            str(celery),
+            "-A",
+            "gvr_site",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--loglevel=INFO",
+            "-Q",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"{queue}@%h",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    app.conf.update(broker_url=broker, task_always_eager=False, task_default_queue=queue)
+    app._pool = None
+    app.amqp._producer_pool = None
+    try:
+        yield queue
+    finally:
+        app.conf.update(saved)
+        app._pool = None
+        app.amqp._producer_pool = None
+        worker.terminate()
+        try:
+            output, _ = worker.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            output, _ = worker.communicate()
+        # Leave nothing queued behind for the next run.
+        import redis
+
+        redis.Redis.from_url(broker).delete(queue)
+        if os.environ.get("GVR_SHOW_WORKER_LOG"):
+            print(output)
+
+
+def test_refresh_runs_on_a_real_worker(real_worker: str, org_a) -> None:  # type: ignore[no-untyped-def]
+    person = ParticipantFactory(organization=org_a.organization, identified_on=date(2023, 1, 1))
+    when = datetime(2024, 3, 12, 15, 0, tzinfo=ZoneInfo("America/Los_Angeles"))
+    for minutes in (30, 50):
+        SessionFactory(
+            organization=org_a.organization,
+            program=org_a.program,
+            worker=org_a.worker,
+            occurred_at=when,
+            duration_minutes=minutes,
+            participants=[person],
+        )
+    assert not ActivityRollup.objects.exists()
+
+    result = tasks.refresh_rollups.delay("2024-03", "2024-03")
+    assert not isinstance(result, EagerResult)  # sent to the broker, not run in process
+
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if RollupFillState.objects.filter(month=date(2024, 3, 1)).exists():
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail(f"The worker did not refresh the rollup within {WAIT_SECONDS} s")
+
+    row = ActivityRollup.objects.get()
+    assert (row.month, row.organization_id, row.program_kind) == (
+        date(2024, 3, 1),
+        org_a.organization.pk,
+        org_a.program.kind,
+    )
+    assert (row.sessions, row.contact_minutes, row.participants_served) == (2, 80, 1)
