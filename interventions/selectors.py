@@ -11,10 +11,12 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.postgres.aggregates import StringAgg
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db.models import (
     BooleanField,
     Case,
+    Count,
     DateField,
     Exists,
     F,
@@ -23,10 +25,11 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Concat, ExtractDay, TruncDate
+from django.db.models.functions import Cast, Concat, ExtractDay, TruncDate, TruncMonth
 from django.utils import timezone
 
 from interventions.models import (
@@ -144,6 +147,316 @@ def gone_cold_q(cold_after_days: int | None = None) -> Q:
     days = settings.GVR_COLD_AFTER_DAYS if cold_after_days is None else cold_after_days
     cutoff = timezone.now() - timedelta(days=days)
     return Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=cutoff)
+
+
+# The manager's pages --------------------------------------------------------------------------
+
+# Street-outreach models recommend 15-20 active participants per worker.
+CASELOAD_GUIDELINE_MIN = 15
+CASELOAD_GUIDELINE_MAX = 20
+
+
+def managed_organizations(user: AnyUser) -> QuerySet[PartnerOrganization]:
+    """The active organisations the user manages, by name."""
+    return organizations_of(user, role=MANAGER).order_by("name", "pk")
+
+
+def assignable_or_assigned_workers(organization: PartnerOrganization) -> QuerySet:
+    """Members of the organisation, past and present, and anyone holding one of its
+    enrolments: everyone a manager may need to filter by."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(
+            Q(memberships__organization=organization)
+            | Q(assigned_enrollments__participant__organization=organization)
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def organization_participants(
+    user: AnyUser, organization: PartnerOrganization
+) -> QuerySet[Participant]:
+    """An organisation's participants as its manager sees them: contact facts and `is_cold`
+    annotated; area and every enrolment (open first, with program and worker) fetched too."""
+    enrollments = Enrollment.objects.select_related("program", "assigned_worker").order_by(
+        Case(When(status=Enrollment.Status.EXITED, then=Value(1)), default=Value(0)),
+        "-referred_on",
+        "pk",
+    )
+    return (
+        with_contact_facts(participants_visible_to(user).filter(organization=organization))
+        .annotate(
+            is_cold=Case(
+                When(gone_cold_q(), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .select_related("area")
+        .prefetch_related(Prefetch("enrollments", queryset=enrollments))
+    )
+
+
+def organization_enrollments(
+    user: AnyUser, organization: PartnerOrganization
+) -> QuerySet[Enrollment]:
+    return enrollments_visible_to(user).filter(participant__organization=organization)
+
+
+def organization_sessions(user: AnyUser, organization: PartnerOrganization) -> QuerySet[Session]:
+    """The organisation's sessions, newest first, with worker, program and attendees."""
+    return (
+        sessions_visible_to(user)
+        .filter(organization=organization)
+        .select_related("worker", "program")
+        .prefetch_related(
+            Prefetch(
+                "participants",
+                queryset=Participant.objects.only(
+                    "pk", "participant_code", "first_name", "last_name"
+                ).order_by("participant_code"),
+            )
+        )
+        .order_by("-occurred_at", "-pk")
+    )
+
+
+def organization_referrals(user: AnyUser, organization: PartnerOrganization) -> QuerySet[Referral]:
+    return (
+        referrals_visible_to(user)
+        .filter(participant__organization=organization)
+        .select_related("participant", "made_by", "to_organization")
+        .order_by("made_on", "pk")
+    )
+
+
+def session_export_rows(sessions: QuerySet[Session]) -> QuerySet[Session]:
+    """Sessions for a grant report: one row each, the attendees' codes aggregated in the
+    database. Never the notes: they do not leave the organisation's screens."""
+    return (
+        sessions.order_by()
+        .annotate(
+            participant_codes=StringAgg(
+                "attendance__participant__participant_code",
+                delimiter="; ",
+                order_by="attendance__participant__participant_code",
+                default=Value(""),
+            )
+        )
+        .values_list(
+            "occurred_at",
+            "worker__first_name",
+            "worker__last_name",
+            "worker__username",
+            "kind",
+            "duration_minutes",
+            "location",
+            "participant_codes",
+            "program__name",
+        )
+        .order_by("occurred_at", "pk")
+    )
+
+
+def month_start(day: date) -> datetime:
+    """Local midnight on the first of the day's month."""
+    return timezone.make_aware(datetime(day.year, day.month, 1))
+
+
+def previous_month(day: date) -> date:
+    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+@dataclass
+class WorkerFigures:
+    worker: AbstractBaseUser | None
+    is_member: bool = True
+    caseload: int = 0
+    gone_cold: int = 0
+    sessions_this_month: int = 0
+    minutes_this_month: int = 0
+    sessions_last_month: int = 0
+    minutes_last_month: int = 0
+
+    @property
+    def caseload_flag(self) -> str:
+        if self.worker is None:
+            return ""
+        if self.caseload < CASELOAD_GUIDELINE_MIN:
+            return "under"
+        if self.caseload > CASELOAD_GUIDELINE_MAX:
+            return "over"
+        return ""
+
+    @property
+    def hours_this_month(self) -> float:
+        return round(self.minutes_this_month / 60, 1)
+
+    @property
+    def hours_last_month(self) -> float:
+        return round(self.minutes_last_month / 60, 1)
+
+
+@dataclass
+class DashboardFigures:
+    today: date
+    this_month: date
+    last_month: date
+    caseload_total: int
+    by_status: list[tuple[str, str, int]]
+    workers: list[WorkerFigures]
+    unassigned: WorkerFigures
+    referrals_waiting: int
+    new_participants: int
+    sessions_this_month: int
+    minutes_this_month: int
+    sessions_last_month: int
+    minutes_last_month: int
+    cold_after_days: int
+
+    @property
+    def last_month_end(self) -> date:
+        return self.this_month - timedelta(days=1)
+
+    @property
+    def hours_this_month(self) -> float:
+        return round(self.minutes_this_month / 60, 1)
+
+    @property
+    def hours_last_month(self) -> float:
+        return round(self.minutes_last_month / 60, 1)
+
+
+# Statuses shown on the dashboard: everyone not exited.
+OPEN_STATUSES = (*Enrollment.CASELOAD_STATUSES, Enrollment.Status.INACTIVE)
+
+
+def dashboard_figures(organization: PartnerOrganization) -> DashboardFigures:
+    """Every figure of the manager's dashboard, counted in the database: six queries whatever
+    the number of participants, sessions or workers.
+
+    Counts are of distinct participants (a person in two programs counts once), so each one
+    equals the number of rows of the participant list it links to."""
+    from django.contrib.auth import get_user_model
+
+    today = timezone.localdate()
+    this_month = today.replace(day=1)
+    last_month = previous_month(today)
+    last_start = month_start(last_month)
+    open_enrollments = Enrollment.objects.filter(
+        participant__organization=organization, status__in=OPEN_STATUSES
+    )
+
+    status_counts = open_enrollments.aggregate(
+        caseload_total=Count(
+            "participant", distinct=True, filter=Q(status__in=Enrollment.CASELOAD_STATUSES)
+        ),
+        **{
+            status: Count("participant", distinct=True, filter=Q(status=status))
+            for status in OPEN_STATUSES
+        },
+    )
+
+    cold_participants = (
+        with_contact_facts(Participant.objects.filter(organization=organization))
+        .filter(gone_cold_q())
+        .values("pk")
+    )
+    per_worker_caseload = (
+        open_enrollments.filter(status__in=Enrollment.CASELOAD_STATUSES)
+        .values("assigned_worker")
+        .annotate(
+            caseload=Count("participant", distinct=True),
+            gone_cold=Count(
+                "participant", distinct=True, filter=Q(participant__in=cold_participants)
+            ),
+        )
+        .order_by()
+    )
+    per_worker_sessions = (
+        Session.objects.filter(organization=organization, occurred_at__gte=last_start)
+        .annotate(month=TruncMonth("occurred_at"))
+        .values("worker", "month")
+        .annotate(sessions=Count("pk"), minutes=Sum("duration_minutes"))
+        .order_by()
+    )
+
+    figures: dict[int | None, WorkerFigures] = {None: WorkerFigures(worker=None)}
+
+    def row(worker_id: int | None) -> WorkerFigures:
+        return figures.setdefault(worker_id, WorkerFigures(worker=None))
+
+    for entry in per_worker_caseload:
+        figure = row(entry["assigned_worker"])
+        figure.caseload, figure.gone_cold = entry["caseload"], entry["gone_cold"]
+    for entry in per_worker_sessions:
+        figure = row(entry["worker"])
+        if entry["month"].date() == this_month:
+            figure.sessions_this_month = entry["sessions"]
+            figure.minutes_this_month = entry["minutes"]
+        else:
+            figure.sessions_last_month = entry["sessions"]
+            figure.minutes_last_month = entry["minutes"]
+
+    # Everyone in the organisation's outreach roles, and anyone else who carries a caseload or
+    # logged sessions (a former worker's participants must not be lost from sight).
+    membership = Membership.objects.filter(
+        user=OuterRef("pk"), organization=organization, is_active=True
+    )
+    people = (
+        get_user_model()
+        .objects.filter(
+            Q(
+                memberships__organization=organization,
+                memberships__is_active=True,
+                memberships__role=OUTREACH_WORKER,
+                is_active=True,
+            )
+            | Q(pk__in=[worker_id for worker_id in figures if worker_id is not None])
+        )
+        .annotate(is_member=Exists(membership.filter(user__is_active=True)))
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+    workers = []
+    for person in people:
+        figure = row(person.pk)
+        figure.worker, figure.is_member = person, person.is_member
+        workers.append(figure)
+
+    unassigned = figures[None]
+    unassigned.is_member = False
+    all_rows = [*workers, unassigned]
+    return DashboardFigures(
+        today=today,
+        this_month=this_month,
+        last_month=last_month,
+        caseload_total=status_counts["caseload_total"],
+        by_status=[
+            (status.value, status.label, status_counts[status.value]) for status in OPEN_STATUSES
+        ],
+        workers=workers,
+        unassigned=unassigned,
+        referrals_waiting=Referral.objects.filter(
+            participant__organization=organization, status__in=Referral.WAITING_STATUSES
+        ).count(),
+        new_participants=Participant.objects.filter(
+            organization=organization, identified_on__gte=this_month
+        ).count(),
+        sessions_this_month=sum(figure.sessions_this_month for figure in all_rows),
+        minutes_this_month=sum(figure.minutes_this_month for figure in all_rows),
+        sessions_last_month=sum(figure.sessions_last_month for figure in all_rows),
+        minutes_last_month=sum(figure.minutes_last_month for figure in all_rows),
+        cold_after_days=settings.GVR_COLD_AFTER_DAYS,
+    )
 
 
 # The outreach worker's pages ------------------------------------------------------------------

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from interventions import views
-from interventions.views import worker
+from interventions.views import manager, worker
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -32,6 +32,13 @@ urlpatterns = [
         worker.referral_advance,
         name="referral_advance",
     ),
+    path("manage/", manager.dashboard, name="manager_dashboard"),
+    path("manage/participants/", manager.participants, name="org_participants"),
+    path("manage/participants/assign/", manager.assign_workers, name="assign_workers"),
+    path("manage/participants/export.csv", manager.export_caseload, name="export_caseload"),
+    path("manage/sessions/", manager.sessions, name="org_sessions"),
+    path("manage/sessions/export.csv", manager.export_sessions, name="export_sessions"),
+    path("manage/referrals/", manager.referrals, name="org_referrals"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -1,0 +1,319 @@
+"""The manager's filters (django-filter) and forms. A FilterSet is built for one organisation, so
+every choice it offers (programs, workers) is that organisation's own."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Concat
+from django.utils import timezone
+
+from interventions import selectors
+from interventions.models import (
+    Area,
+    Enrollment,
+    Participant,
+    PartnerOrganization,
+    Referral,
+    Session,
+)
+
+Status = Enrollment.Status
+
+CASELOAD = "caseload"
+OPEN = "open"
+STATUS_CHOICES = [
+    (CASELOAD, "In a caseload (referred to active)"),
+    (OPEN, "Open (not exited)"),
+    *Status.choices,
+]
+UNASSIGNED = "none"
+
+# The lifecycle order, so "sort by status" reads referred, contacted, ... exited.
+STATUS_RANK = Case(
+    *[When(status=status, then=Value(rank)) for rank, status in enumerate(Status.values)],
+    output_field=IntegerField(),
+)
+
+SORTS = {
+    "name": "Name",
+    "last_contact": "Last contact",
+    "days_since": "Days since contact",
+    "worker": "Worker",
+    "status": "Status",
+}
+SORT_CHOICES = [
+    choice for key, label in SORTS.items() for choice in ((key, label), (f"-{key}", f"{label} ↓"))
+]
+
+
+def _worker_choices(organization: PartnerOrganization) -> list[tuple[str, str]]:
+    people = selectors.assignable_or_assigned_workers(organization)
+    return [
+        (UNASSIGNED, "Unassigned"),
+        *((str(person.pk), person.get_full_name() or person.username) for person in people),
+    ]
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class ParticipantFilter(django_filters.FilterSet):
+    """The manager's participant list, its CSV export and the dashboard's links all filter
+    through this one class.
+
+    Program, status and worker describe one enrolment together: "worker X, status active" finds
+    people whose enrolment with X is active, not people with any enrolment with X and another
+    one that is active."""
+
+    q = django_filters.CharFilter(method="filter_search", label="Name, alias or code")
+    program = django_filters.ModelChoiceFilter(
+        queryset=None, method="filter_enrollment", empty_label="Any program"
+    )
+    status = django_filters.ChoiceFilter(
+        choices=STATUS_CHOICES, method="filter_enrollment", empty_label="Any status"
+    )
+    worker = django_filters.ChoiceFilter(
+        choices=[], method="filter_enrollment", empty_label="Any worker"
+    )
+    area = django_filters.ModelChoiceFilter(
+        queryset=Area.objects.all(), field_name="area", empty_label="Any area"
+    )
+    cold = django_filters.ChoiceFilter(
+        choices=[("yes", "Gone cold"), ("no", "In contact")],
+        method="filter_cold",
+        label="Contact",
+        empty_label="Anyone",
+    )
+    identified_from = django_filters.DateFilter(
+        field_name="identified_on",
+        lookup_expr="gte",
+        label="Identified from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    identified_to = django_filters.DateFilter(
+        field_name="identified_on",
+        lookup_expr="lte",
+        label="Identified to",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    sort = django_filters.ChoiceFilter(
+        choices=SORT_CHOICES, method="sort_by", label="Sort by", empty_label="Name"
+    )
+
+    class Meta:
+        model = Participant
+        fields: list[str] = []
+
+    def __init__(self, *args: Any, organization: PartnerOrganization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        self.filters["program"].queryset = organization.programs.order_by("name")
+        self.filters["worker"].extra["choices"] = _worker_choices(organization)
+
+    def enrollment_q(self) -> Q:
+        """The enrolment the filters describe (empty Q when they describe none)."""
+        data = self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
+        condition = Q()
+        if data.get("program"):
+            condition &= Q(program=data["program"])
+        status = data.get("status")
+        if status == CASELOAD:
+            condition &= Q(status__in=Enrollment.CASELOAD_STATUSES)
+        elif status == OPEN:
+            condition &= ~Q(status=Status.EXITED)
+        elif status:
+            condition &= Q(status=status)
+        worker = data.get("worker")
+        if worker == UNASSIGNED:
+            condition &= Q(assigned_worker__isnull=True)
+        elif worker:
+            condition &= Q(assigned_worker_id=int(worker))
+        return condition
+
+    def filter_queryset(self, queryset: QuerySet[Participant]) -> QuerySet[Participant]:
+        queryset = super().filter_queryset(queryset)
+        condition = self.enrollment_q()
+        if condition:
+            queryset = queryset.filter(
+                Exists(Enrollment.objects.filter(condition, participant=OuterRef("pk")))
+            )
+        if not self.form.cleaned_data.get("sort"):
+            queryset = self.sort_by(queryset, "sort", "name")
+        return queryset
+
+    def filter_enrollment(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        # Applied together in filter_queryset.
+        return queryset
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return selectors.search_participants(queryset, value)
+
+    def filter_cold(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "yes":
+            return queryset.filter(selectors.gone_cold_q())
+        return queryset.exclude(selectors.gone_cold_q())
+
+    def sort_by(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        key = value.removeprefix("-")
+        descending = value.startswith("-")
+        open_enrollments = Enrollment.objects.filter(participant=OuterRef("pk")).exclude(
+            status=Status.EXITED
+        )
+        if key == "worker":
+            queryset = queryset.annotate(
+                worker_sort=Subquery(
+                    open_enrollments.filter(assigned_worker__isnull=False)
+                    .annotate(
+                        worker_name=Concat(
+                            "assigned_worker__first_name",
+                            Value(" "),
+                            "assigned_worker__last_name",
+                            Value(" "),
+                            "assigned_worker__username",
+                        )
+                    )
+                    .order_by("worker_name")
+                    .values("worker_name")[:1]
+                )
+            )
+            expression = F("worker_sort")
+        elif key == "status":
+            queryset = queryset.annotate(
+                status_rank=Subquery(
+                    Enrollment.objects.filter(participant=OuterRef("pk"))
+                    .annotate(rank=STATUS_RANK)
+                    .order_by("rank")
+                    .values("rank")[:1]
+                )
+            )
+            expression = F("status_rank")
+        elif key == "last_contact":
+            # Never contacted counts as the longest ago.
+            order = F("last_contact_at")
+            first = order.desc(nulls_last=True) if descending else order.asc(nulls_first=True)
+            return queryset.order_by(first, "last_name", "first_name", "pk")
+        elif key == "days_since":
+            order = F("days_since_last_contact")
+            first = order.desc(nulls_first=True) if descending else order.asc(nulls_last=True)
+            return queryset.order_by(first, "last_name", "first_name", "pk")
+        else:
+            if descending:
+                return queryset.order_by("-last_name", "-first_name", "-pk")
+            return queryset.order_by("last_name", "first_name", "pk")
+        first = expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+        return queryset.order_by(first, "last_name", "first_name", "pk")
+
+
+class SessionFilter(django_filters.FilterSet):
+    """The organisation's sessions: by worker, date range, kind and program."""
+
+    worker = django_filters.ChoiceFilter(choices=[], method="filter_worker", empty_label="Anyone")
+    occurred_from = django_filters.DateFilter(
+        method="filter_from", label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    occurred_to = django_filters.DateFilter(
+        method="filter_to", label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    kind = django_filters.ChoiceFilter(choices=Session.Kind.choices, empty_label="Any kind")
+    program = django_filters.ModelChoiceFilter(queryset=None, empty_label="Any program")
+
+    class Meta:
+        model = Session
+        fields: list[str] = []
+
+    def __init__(self, *args: Any, organization: PartnerOrganization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["program"].queryset = organization.programs.order_by("name")
+        self.filters["worker"].extra["choices"] = _worker_choices(organization)[1:]
+
+    def filter_worker(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(worker_id=int(value))
+
+    # Whole local days, compared as instants so the (organization, occurred_at) index is used.
+    def filter_from(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
+        return queryset.filter(occurred_at__gte=_day_start(value))
+
+    def filter_to(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
+        return queryset.filter(occurred_at__lt=_day_start(value + timedelta(days=1)))
+
+
+class ReferralFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=[("waiting", "Waiting (made or accepted)"), *Referral.Status.choices],
+        method="filter_status",
+        empty_label="Any status",
+    )
+    service_category = django_filters.ChoiceFilter(
+        choices=Referral.ServiceCategory.choices, empty_label="Any service"
+    )
+    made_by = django_filters.ChoiceFilter(
+        choices=[], method="filter_made_by", label="Made by", empty_label="Anyone"
+    )
+
+    class Meta:
+        model = Referral
+        fields: list[str] = []
+
+    def __init__(self, *args: Any, organization: PartnerOrganization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["made_by"].extra["choices"] = _worker_choices(organization)[1:]
+
+    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "waiting":
+            return queryset.filter(status__in=Referral.WAITING_STATUSES)
+        return queryset.filter(status=value)
+
+    def filter_made_by(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(made_by_id=int(value))
+
+
+class AssignWorkersForm(forms.Form):
+    """Assign one or many enrolments (ticked in the participant list) to a worker."""
+
+    enrollments = forms.ModelMultipleChoiceField(
+        queryset=Enrollment.objects.none(),
+        error_messages={
+            "required": "Tick at least one enrolment to assign.",
+            "invalid_choice": "One of the ticked enrolments is not in your organisation.",
+            "invalid_pk_value": "One of the ticked enrolments is not in your organisation.",
+        },
+    )
+    worker = forms.ModelChoiceField(
+        queryset=Enrollment.objects.none(),
+        empty_label="Choose a worker",
+        error_messages={
+            "required": "Choose the worker to assign.",
+            "invalid_choice": "That worker is not a member of your organisation.",
+        },
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        enrollments: QuerySet[Enrollment],
+        organization: PartnerOrganization,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["enrollments"].queryset = enrollments.select_related("participant", "program")
+        self.fields["worker"].queryset = selectors.workers_of(organization)
+        self.fields["worker"].label_from_instance = lambda user: (
+            user.get_full_name() or user.username
+        )

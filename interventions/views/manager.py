@@ -1,0 +1,343 @@
+"""The nonprofit manager's pages: the organisation dashboard, its participants (filter, sort,
+assign workers), its sessions and waiting referrals, and the CSV exports for grant reports.
+
+A manager sees the organisation they manage (with `?org=<slug>` choosing among several); anyone
+who manages no organisation gets 403, a slug that is not theirs 404."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from interventions import selectors, services
+from interventions.csv_export import stream_csv
+from interventions.filters import (
+    AssignWorkersForm,
+    ParticipantFilter,
+    ReferralFilter,
+    SessionFilter,
+)
+from interventions.models import Enrollment, PartnerOrganization, Session
+
+PAGE_SIZE = 50
+# Rows fetched per round trip while an export streams.
+EXPORT_CHUNK_SIZE = 2000
+
+ManagerView = Callable[..., HttpResponse]
+
+
+def _organization_for(request: HttpRequest) -> tuple[PartnerOrganization, list]:
+    organizations = list(selectors.managed_organizations(request.user))
+    if not organizations:
+        raise PermissionDenied("Only an organisation's managers can open this page.")
+    slug = request.GET.get("org") or request.POST.get("org")
+    if not slug:
+        return organizations[0], organizations
+    for organization in organizations:
+        if organization.slug == slug:
+            return organization, organizations
+    raise Http404("No organisation of yours has that name.")
+
+
+def manager_required(view: ManagerView) -> ManagerView:
+    """Pass the organisation the manager is looking at; 403 for anyone who manages none.
+    Pages hold case data, so no browser or proxy may keep a copy."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        organization, organizations = _organization_for(request)
+        request.managed_organizations = organizations  # type: ignore[attr-defined]
+        return view(request, organization, *args, **kwargs)
+
+    return login_required(never_cache(wrapper))
+
+
+def _context(request: HttpRequest, organization: PartnerOrganization, **extra: Any) -> dict:
+    return {
+        "organization": organization,
+        "organizations": request.managed_organizations,  # type: ignore[attr-defined]
+        **extra,
+    }
+
+
+def _page(request: HttpRequest, queryset: Any) -> Any:
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _person(first_name: str, last_name: str, username: str) -> str:
+    return f"{first_name} {last_name}".strip() or username
+
+
+@require_GET
+@manager_required
+def dashboard(request: HttpRequest, organization: PartnerOrganization) -> HttpResponse:
+    figures = selectors.dashboard_figures(organization)
+    return render(
+        request,
+        "manager/dashboard.html",
+        _context(
+            request,
+            organization,
+            figures=figures,
+            guideline_min=selectors.CASELOAD_GUIDELINE_MIN,
+            guideline_max=selectors.CASELOAD_GUIDELINE_MAX,
+        ),
+    )
+
+
+def _participant_filter(request: HttpRequest, organization: PartnerOrganization) -> Any:
+    return ParticipantFilter(
+        request.GET,
+        queryset=selectors.organization_participants(request.user, organization),
+        organization=organization,
+    )
+
+
+@require_GET
+@manager_required
+def participants(request: HttpRequest, organization: PartnerOrganization) -> HttpResponse:
+    participant_filter = _participant_filter(request, organization)
+    rows = participant_filter.qs if participant_filter.is_valid() else participant_filter.qs.none()
+    assign_form = AssignWorkersForm(
+        enrollments=selectors.organization_enrollments(request.user, organization),
+        organization=organization,
+    )
+    return render(
+        request,
+        "manager/participants.html",
+        _context(
+            request,
+            organization,
+            filter=participant_filter,
+            page_obj=_page(request, rows),
+            assign_form=assign_form,
+            cold_after_days=settings.GVR_COLD_AFTER_DAYS,
+            current_sort=request.GET.get("sort") or "name",
+        ),
+    )
+
+
+def _back_to_list(request: HttpRequest, organization: PartnerOrganization) -> str:
+    fallback = f"{reverse('org_participants')}?org={organization.slug}"
+    target = request.POST.get("next", "")
+    if target.startswith(reverse("org_participants")) and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+@require_POST
+@manager_required
+def assign_workers(request: HttpRequest, organization: PartnerOrganization) -> HttpResponse:
+    form = AssignWorkersForm(
+        request.POST,
+        enrollments=selectors.organization_enrollments(request.user, organization),
+        organization=organization,
+    )
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(_back_to_list(request, organization))
+    worker = form.cleaned_data["worker"]
+    try:
+        count = services.assign_worker(
+            enrollments=form.cleaned_data["enrollments"], worker=worker, by=request.user
+        )
+    except services.ServiceError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        name = worker.get_full_name() or worker.get_username()
+        plural = "enrolment" if count == 1 else "enrolments"
+        messages.success(request, f"Assigned {count} {plural} to {name}.")
+    return redirect(_back_to_list(request, organization))
+
+
+@require_GET
+@manager_required
+def sessions(request: HttpRequest, organization: PartnerOrganization) -> HttpResponse:
+    session_filter = SessionFilter(
+        request.GET,
+        queryset=selectors.organization_sessions(request.user, organization),
+        organization=organization,
+    )
+    rows = session_filter.qs if session_filter.is_valid() else session_filter.qs.none()
+    return render(
+        request,
+        "manager/sessions.html",
+        _context(request, organization, filter=session_filter, page_obj=_page(request, rows)),
+    )
+
+
+@require_GET
+@manager_required
+def referrals(request: HttpRequest, organization: PartnerOrganization) -> HttpResponse:
+    data = request.GET.copy()
+    if "status" not in data:
+        data["status"] = "waiting"
+    referral_filter = ReferralFilter(
+        data,
+        queryset=selectors.organization_referrals(request.user, organization),
+        organization=organization,
+    )
+    rows = referral_filter.qs if referral_filter.is_valid() else referral_filter.qs.none()
+    return render(
+        request,
+        "manager/referrals.html",
+        _context(request, organization, filter=referral_filter, page_obj=_page(request, rows)),
+    )
+
+
+CASELOAD_HEADER = [
+    "participant_code",
+    "first_name",
+    "last_name",
+    "aliases",
+    "area",
+    "risk_tier",
+    "identified_on",
+    "program",
+    "status",
+    "assigned_worker",
+    "referred_on",
+    "last_contact",
+    "days_since_last_contact",
+    "gone_cold",
+    "next_follow_up",
+]
+
+
+@require_GET
+@manager_required
+def export_caseload(request: HttpRequest, organization: PartnerOrganization) -> HttpResponse:
+    """The participant list as filtered on screen, one row per enrolment the filters describe
+    (one row, enrolment cells empty, for someone with none)."""
+    participant_filter = _participant_filter(request, organization)
+    if not participant_filter.is_valid():
+        messages.error(request, "Fix the filters before exporting.")
+        return redirect(f"{reverse('org_participants')}?org={organization.slug}")
+    matching = Enrollment.objects.filter(participant_filter.enrollment_q())
+    rows = participant_filter.qs.prefetch_related(None).prefetch_related(
+        _enrollments_prefetch(matching)
+    )
+
+    def lines() -> Iterator[list[object]]:
+        for participant in rows.iterator(chunk_size=EXPORT_CHUNK_SIZE):
+            facts = [
+                participant.participant_code,
+                participant.first_name,
+                participant.last_name,
+                participant.aliases,
+                participant.area.name if participant.area else "",
+                participant.get_risk_tier_display(),
+                participant.identified_on,
+            ]
+            contact = [
+                participant.last_contact_at,
+                participant.days_since_last_contact,
+                participant.is_cold,
+                participant.next_follow_up_on,
+            ]
+            enrollments = participant.enrollments.all()
+            if not enrollments:
+                yield [*facts, "", "", "", "", *contact]
+            for enrollment in enrollments:
+                worker = enrollment.assigned_worker
+                yield [
+                    *facts,
+                    enrollment.program.name,
+                    enrollment.get_status_display(),
+                    (worker.get_full_name() or worker.get_username()) if worker else "",
+                    enrollment.referred_on,
+                    *contact,
+                ]
+
+    today = timezone.localdate()
+    return stream_csv(
+        f"caseload-{organization.slug}-{today:%Y-%m-%d}.csv", CASELOAD_HEADER, lines()
+    )
+
+
+def _enrollments_prefetch(enrollments: QuerySet[Enrollment]) -> Prefetch:
+    return Prefetch(
+        "enrollments",
+        queryset=enrollments.select_related("program", "assigned_worker").order_by(
+            "referred_on", "pk"
+        ),
+    )
+
+
+SESSION_HEADER = [
+    "date",
+    "time",
+    "worker",
+    "kind",
+    "duration_minutes",
+    "location",
+    "participant_codes",
+    "program",
+]
+
+
+@require_GET
+@manager_required
+def export_sessions(request: HttpRequest, organization: PartnerOrganization) -> HttpResponse:
+    """Sessions in the filtered date range for a grant report. No names and no notes: codes
+    identify the participants, and narrative notes never leave the organisation's screens."""
+    session_filter = SessionFilter(
+        request.GET,
+        queryset=selectors.sessions_visible_to(request.user).filter(organization=organization),
+        organization=organization,
+    )
+    if not session_filter.is_valid():
+        messages.error(request, "Fix the filters before exporting.")
+        return redirect(f"{reverse('org_sessions')}?org={organization.slug}")
+    rows = selectors.session_export_rows(session_filter.qs)
+    kinds = dict(Session.Kind.choices)
+    locations = dict(Session.Location.choices)
+
+    def lines() -> Iterator[list[object]]:
+        for (
+            occurred_at,
+            first_name,
+            last_name,
+            username,
+            kind,
+            duration,
+            location,
+            codes,
+            program,
+        ) in rows.iterator(chunk_size=EXPORT_CHUNK_SIZE):
+            local = timezone.localtime(occurred_at)
+            yield [
+                local.date(),
+                local.strftime("%H:%M"),
+                _person(first_name, last_name, username),
+                kinds.get(kind, kind),
+                duration,
+                locations.get(location, location),
+                codes,
+                program or "",
+            ]
+
+    data = session_filter.form.cleaned_data
+    start, end = data.get("occurred_from"), data.get("occurred_to")
+    period = f"{start or 'start'}-to-{end or timezone.localdate()}"
+    return stream_csv(f"sessions-{organization.slug}-{period}.csv", SESSION_HEADER, lines())
