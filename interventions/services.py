@@ -286,6 +286,12 @@ def exit_enrollment(
     start = enrollment.enrolled_on or enrollment.referred_on
     if on < start:
         raise ServiceError(f"The exit date cannot be before the enrolment ({start:%Y-%m-%d}).")
+    current_since = getattr(enrollment, Enrollment.STATUS_DATE_FIELDS[Status(enrollment.status)])
+    if current_since and on < current_since:
+        raise ServiceError(
+            "The exit date cannot be before the enrolment became "
+            f"{enrollment.get_status_display().lower()} ({current_since:%Y-%m-%d})."
+        )
     previous = enrollment.status
     enrollment.status = Status.EXITED
     enrollment.exited_on = on
@@ -303,12 +309,20 @@ def assign_worker(
     by: AbstractBaseUser | None,
 ) -> int:
     """Assign (or, with worker=None, unassign) one or many enrolments. All or none."""
-    enrollments = list(enrollments)
-    for enrollment in enrollments:
+    ids = [enrollment.pk for enrollment in enrollments]
+    # The rows as they are now, not the caller's copies (one may have been exited since), locked
+    # until the update; the membership is checked once per organisation, not once per row.
+    current = list(
+        Enrollment.objects.select_for_update(of=("self",))
+        .select_related("participant", "program__organization")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    for enrollment in current:
         if not enrollment.is_open:
             raise ServiceError(f"{enrollment} has been exited and cannot be reassigned.")
-        _check_worker(worker, enrollment.program)
-    ids = [enrollment.pk for enrollment in enrollments]
+    for program in {e.program.organization_id: e.program for e in current}.values():
+        _check_worker(worker, program)
     return Enrollment.objects.filter(pk__in=ids).update(
         assigned_worker=worker, updated_at=timezone.now()
     )
@@ -475,6 +489,9 @@ def advance_referral(
         )
     if on < referral.made_on:
         raise ServiceError("The date cannot be before the referral was made.")
+    if referral.accepted_on and on < referral.accepted_on:
+        accepted = f"{referral.accepted_on:%Y-%m-%d}"
+        raise ServiceError(f"The date cannot be before the referral was accepted ({accepted}).")
     fields = ["status", "updated_at"]
     referral.status = status
     if status == Referral.Status.ACCEPTED:

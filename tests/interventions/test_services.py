@@ -366,6 +366,7 @@ def test_exit_enrollment_records_date_reason_and_history(org_a, enrollment) -> N
         ("future", "exit date cannot be in the future"),
         ("before-referral", "exit date cannot be before the enrolment"),
         ("before-enrolled", "exit date cannot be before the enrolment \\("),
+        ("before-inactive", "exit date cannot be before the enrolment became inactive"),
     ],
 )
 def test_exit_enrollment_refusals(enrollment, case, match) -> None:
@@ -381,6 +382,11 @@ def test_exit_enrollment_refusals(enrollment, case, match) -> None:
     elif case == "before-enrolled":
         services.change_enrollment_status(
             enrollment=enrollment, status=Status.ENROLLED, by=None, on=today() - 10 * DAY
+        )
+        kwargs["on"] = today() - 20 * DAY
+    elif case == "before-inactive":
+        services.change_enrollment_status(
+            enrollment=enrollment, status=Status.INACTIVE, by=None, on=today() - 10 * DAY
         )
         kwargs["on"] = today() - 20 * DAY
     history = enrollment.status_changes.count()
@@ -434,6 +440,31 @@ def test_assign_worker_is_all_or_none(org_a, org_b, enrollment) -> None:
     with refused("is not an active member of Org A, so cannot be assigned"):
         services.assign_worker(enrollments=[enrollment], worker=org_b.worker, by=None)
     assert set(Enrollment.objects.values_list("assigned_worker", flat=True)) == {org_a.worker.pk}
+
+
+def test_assign_worker_reads_the_current_rows_not_the_callers_copies(org_a, enrollment) -> None:
+    stale = Enrollment.objects.get(pk=enrollment.pk)
+    services.exit_enrollment(enrollment=enrollment, reason="moved", by=None)
+    with refused("has been exited and cannot be reassigned"):
+        services.assign_worker(enrollments=[stale], worker=org_a.manager, by=None)
+    enrollment.refresh_from_db()
+    assert enrollment.assigned_worker == org_a.worker
+
+
+@pytest.mark.parametrize("how_many", [1, 12])
+def test_assign_worker_queries_do_not_grow_with_rows(
+    org_a, how_many, django_assert_num_queries
+) -> None:
+    EnrollmentFactory.create_batch(
+        how_many, program=org_a.program, participant__organization=org_a.organization
+    )
+    enrollments = list(Enrollment.objects.all())
+    # The locked read, one membership check for the organisation, the update (plus savepoint).
+    with django_assert_num_queries(5):
+        assert (
+            services.assign_worker(enrollments=enrollments, worker=org_a.worker, by=None)
+            == how_many
+        )
 
 
 # log_session ----------------------------------------------------------------------------------
@@ -639,6 +670,19 @@ def test_advance_referral_can_close_straight_from_made(org_a, participant, statu
     referral = services.advance_referral(referral=refer(org_a, participant), status=status, by=None)
     referral.refresh_from_db()
     assert (referral.status, referral.closed_on, referral.accepted_on) == (status, today(), None)
+
+
+def test_advance_referral_cannot_close_before_it_was_accepted(org_a, participant) -> None:
+    referral = refer(org_a, participant, made_on=today() - 10 * DAY)
+    services.advance_referral(
+        referral=referral, status=Referral.Status.ACCEPTED, by=None, on=today() - 3 * DAY
+    )
+    with refused("cannot be before the referral was accepted"):
+        services.advance_referral(
+            referral=referral, status=Referral.Status.COMPLETED, by=None, on=today() - 5 * DAY
+        )
+    referral.refresh_from_db()
+    assert (referral.status, referral.closed_on) == (Referral.Status.ACCEPTED, None)
 
 
 @pytest.mark.parametrize(
