@@ -745,7 +745,11 @@ class ResponseTask(TimeStamped):
         DONE = "done", "Done"
         CANCELLED = "cancelled", "Cancelled"
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="response_tasks")
+    # Indexed by the unique (incident, participant) constraint; a task table is written in bulk
+    # after every shooting, so it carries no index it does not use.
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="response_tasks", db_index=False
+    )
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="response_tasks"
     )
@@ -763,7 +767,12 @@ class ResponseTask(TimeStamped):
     kind = models.CharField(max_length=30, choices=Kind.choices)
     reason = models.CharField(max_length=30, choices=Reason.choices)
     via_group = models.ForeignKey(
-        StreetGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        StreetGroup,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     due_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
@@ -777,6 +786,7 @@ class ResponseTask(TimeStamped):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
 
     class Meta:

@@ -25,7 +25,7 @@ from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from interventions import services
@@ -206,16 +206,20 @@ def generate_response_tasks(incident_id: int) -> int:
     if not plan:
         return 0
 
-    organization_of = dict(
-        Participant.objects.filter(pk__in=plan).values_list("pk", "organization_id")
-    )
-    worker_of = dict(
-        Enrollment.objects.filter(participant_id__in=plan, assigned_worker__isnull=False)
+    # Each person's organisation and the worker of their open enrolment (the most recent one
+    # that has a worker), in one query.
+    open_enrollment_worker = (
+        Enrollment.objects.filter(participant=OuterRef("pk"), assigned_worker__isnull=False)
         .exclude(status=Enrollment.Status.EXITED)
-        .order_by("participant_id", "-referred_on", "-id")
-        .distinct("participant_id")
-        .values_list("participant_id", "assigned_worker_id")
+        .order_by("-referred_on", "-id")
+        .values("assigned_worker_id")[:1]
     )
+    owners = {
+        pk: (organization_id, worker_id)
+        for pk, organization_id, worker_id in Participant.objects.filter(pk__in=plan)
+        .annotate(worker_id=Subquery(open_enrollment_worker))
+        .values_list("pk", "organization_id", "worker_id")
+    }
     due_at = incident.occurred_at + RESPONSE_WINDOW
     before = ResponseTask.objects.filter(incident=incident).count()
     ResponseTask.objects.bulk_create(
@@ -223,8 +227,8 @@ def generate_response_tasks(incident_id: int) -> int:
             ResponseTask(
                 incident=incident,
                 participant_id=participant_id,
-                organization_id=organization_of[participant_id],
-                assigned_worker_id=worker_of.get(participant_id),
+                organization_id=owners[participant_id][0],
+                assigned_worker_id=owners[participant_id][1],
                 kind=kind,
                 reason=reason,
                 via_group_id=via_group,

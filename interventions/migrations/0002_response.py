@@ -399,6 +399,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         null=True,
                         on_delete=django.db.models.deletion.SET_NULL,
+                        db_index=False,
                         related_name="+",
                         to=settings.AUTH_USER_MODEL,
                     ),
@@ -417,6 +418,7 @@ class Migration(migrations.Migration):
                     "incident",
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.CASCADE,
+                        db_index=False,
                         related_name="response_tasks",
                         to="interventions.incident",
                     ),
@@ -443,6 +445,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         null=True,
                         on_delete=django.db.models.deletion.SET_NULL,
+                        db_index=False,
                         related_name="+",
                         to="interventions.streetgroup",
                     ),
