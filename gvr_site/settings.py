@@ -77,7 +77,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "django_filters",
+    "axes",
     "interventions",
+    "interventions.audit",
     "metrics",
 ]
 
@@ -91,6 +93,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "gvr_site.security.AuditContextMiddleware",
+    "gvr_site.security.SessionLimitsMiddleware",
+    "gvr_site.security.NoStoreForAuthenticatedMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "gvr_site.urls"
@@ -124,6 +132,50 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Argon2id first: new and re-hashed passwords use it; older hashes still verify and are upgraded
+# at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
+# django-axes counts failed logins per username; see gvr_site/security.py for the 15-minute window.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "gvr_site.security.WindowedLockoutHandler"
+AXES_FAILURE_LIMIT = 5
+AXES_FAILURE_WINDOW_MINUTES = 15
+# None: a locked account stays locked until an admin unlocks it (Axes › Access attempts, or
+# `manage.py axes_reset_username NAME`).
+AXES_COOLOFF_TIME = None
+# By username, not by address: a whole office behind one NAT address must not be locked out by
+# one person's typos, and an attacker rotating addresses still hits the account's limit.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 warns that lockouts without the address can be dodged by rotating user agents or
+# cookies; a lockout by username cannot. A lockout by address with no cool-off would lock out a
+# whole office or hospital behind one NAT address until an admin notices.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "gvr_site.security.client_ip"
+AXES_VERBOSE = False
+# Behind a reverse proxy, how many proxies append to X-Forwarded-For (0: use the socket address).
+GVR_PROXY_COUNT = int(os.environ.get("GVR_PROXY_COUNT", "0"))
+
+# Sessions: end after 30 idle minutes and at most 12 hours after login (gvr_site/security.py).
+GVR_SESSION_IDLE_MINUTES = int(os.environ.get("GVR_SESSION_IDLE_MINUTES", "30"))
+GVR_SESSION_MAX_HOURS = int(os.environ.get("GVR_SESSION_MAX_HOURS", "12"))
+SESSION_COOKIE_AGE = GVR_SESSION_MAX_HOURS * 60 * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Audit events are kept this long, then purged daily (interventions/audit/services.py). The
+# database refuses to delete any younger than a year whatever this says.
+GVR_AUDIT_RETENTION_DAYS = int(os.environ.get("GVR_AUDIT_RETENTION_DAYS", str(6 * 366)))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -178,11 +230,32 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# No inline scripts or <style> elements anywhere (JS lives in static/js). Two allowances, both
+# needed by the pinned front-end packages: Bootstrap's CSS draws its icons from data: SVG images,
+# and style *attributes* (progress-bar widths, Chart.js canvas sizes) stay allowed through
+# style-src-attr only, which cannot run script and cannot load anything.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # A load balancer probes the health check over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

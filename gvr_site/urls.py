@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from gvr_site.health import healthz
+
 admin.site.site_header = "GVR Case Manager administration"
 admin.site.site_title = "GVR Case Manager admin"
 admin.site.index_title = "Programs, partners and participants"
@@ -8,6 +10,8 @@ admin.site.index_title = "Programs, partners and participants"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("metrics/", include("metrics.urls")),
+    path("audit/", include("interventions.audit.urls")),
+    path("healthz", healthz, name="health"),
     path("", include("interventions.urls")),
 ]
 

@@ -1,0 +1,140 @@
+"""Request-level protections: the client address, the audit actor, session limits, no caching of
+pages with case data, and the failed-login window for django-axes."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from axes.handlers.database import AxesDatabaseHandler
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+
+from interventions.audit.context import Actor, acting_as
+from interventions.audit.signals import LAST_SEEN_KEY, LOGIN_AT_KEY
+
+# How often the last-activity time is written back to the session: every request would cost a
+# session save each time; once a minute is precise enough for a 30-minute idle limit.
+LAST_SEEN_RESOLUTION_SECONDS = 60
+
+
+def client_ip(request: HttpRequest | None, *args: Any, **kwargs: Any) -> str | None:
+    """The client's address. Behind `GVR_PROXY_COUNT` trusted proxies, the address the outermost
+    of them saw (X-Forwarded-For entries further left are written by the client and can lie)."""
+    if request is None:
+        return None
+    address = request.META.get("REMOTE_ADDR", "")
+    proxies = getattr(settings, "GVR_PROXY_COUNT", 0)
+    if proxies > 0:
+        forwarded = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [hop for hop in forwarded if hop]
+        if len(forwarded) >= proxies:
+            address = forwarded[-proxies]
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
+
+
+class AuditContextMiddleware:
+    """Attributes the case-data writes of this request to its user (interventions/audit)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with acting_as(lambda: actor_of(request)):
+            return self.get_response(request)
+
+
+def actor_of(request: HttpRequest) -> Actor:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        user = None
+    return Actor(
+        user_id=user.pk if user is not None else None,
+        username=user.get_username() if user is not None else "",
+        ip_address=client_ip(request),
+        path=request.path,
+    )
+
+
+class SessionLimitsMiddleware:
+    """Ends a session after `GVR_SESSION_IDLE_MINUTES` without a request and
+    `GVR_SESSION_MAX_HOURS` after login, whichever comes first."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is not None and session.get(LOGIN_AT_KEY) is not None:
+            self._enforce(request)
+        elif session is not None and request.user.is_authenticated:
+            # A session from before these limits existed: start its clocks now.
+            now = int(timezone.now().timestamp())
+            session[LOGIN_AT_KEY] = now
+            session[LAST_SEEN_KEY] = now
+        return self.get_response(request)
+
+    def _enforce(self, request: HttpRequest) -> None:
+        session = request.session
+        now = int(timezone.now().timestamp())
+        login_at = int(session.get(LOGIN_AT_KEY, now))
+        last_seen = int(session.get(LAST_SEEN_KEY, login_at))
+        idle_limit = settings.GVR_SESSION_IDLE_MINUTES * 60
+        max_age = settings.GVR_SESSION_MAX_HOURS * 60 * 60
+        if now - last_seen > idle_limit or now - login_at > max_age:
+            reason = (
+                f"after {settings.GVR_SESSION_IDLE_MINUTES} minutes without activity"
+                if now - last_seen > idle_limit
+                else f"{settings.GVR_SESSION_MAX_HOURS} hours after you logged in"
+            )
+            request._gvr_session_expired = True  # type: ignore[attr-defined]
+            logout(request)
+            messages.info(request, f"Your session ended {reason}. Please log in again.")
+            return
+        if now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS:
+            session[LAST_SEEN_KEY] = now
+
+
+class NoStoreForAuthenticatedMiddleware:
+    """Nothing shown to a logged-in user is kept by the browser or a proxy cache: every such page
+    can carry case data."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
+        return response
+
+
+class WindowedLockoutHandler(AxesDatabaseHandler):
+    """django-axes with a failure window: a username is locked after AXES_FAILURE_LIMIT failures
+    that each follow the previous one within AXES_FAILURE_WINDOW_MINUTES (so any 5 in 15
+    minutes lock it), and then stays locked until an admin unlocks it (AXES_COOLOFF_TIME is None).
+    A run of failures that pauses longer than the window starts again from zero."""
+
+    def user_login_failed(
+        self, sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
+    ) -> None:
+        username = credentials.get(settings.AXES_USERNAME_FORM_FIELD)
+        if username:
+            window = timedelta(minutes=settings.AXES_FAILURE_WINDOW_MINUTES)
+            AccessAttempt.objects.filter(
+                username=username,
+                attempt_time__lt=timezone.now() - window,
+                failures_since_start__lt=settings.AXES_FAILURE_LIMIT,
+            ).delete()
+        super().user_login_failed(sender, credentials, request, **kwargs)

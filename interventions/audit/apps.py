@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "interventions.audit"
+    label = "audit"
+    verbose_name = "Audit trail"
+
+    def ready(self) -> None:
+        from interventions.audit import context, signals  # noqa: F401
+
+        context.install()
