@@ -405,6 +405,10 @@ def _seed_areas() -> dict[str, Area]:
                 "parent": areas[spec.parent] if spec.parent else None,
             },
         )
+        if spec.parent and area.parent_id is None:
+            # Made earlier without its parent (metrics' demo outcomes create Bakersfield alone).
+            area.parent = areas[spec.parent]
+            area.save(update_fields=["parent", "updated_at"])
         areas[spec.slug] = area
     return areas
 

@@ -26,6 +26,7 @@ from interventions.demo import (
     seed_demo,
 )
 from interventions.models import (
+    Area,
     Enrollment,
     Membership,
     Participant,
@@ -105,6 +106,16 @@ def test_seed_demo_prints_the_logins_every_time(demo: DemoSummary) -> None:
         assert username in text
     assert DEMO_PASSWORD in text
     assert len(DEMO_PASSWORD) >= 12
+
+
+@pytest.mark.django_db
+def test_seed_demo_gives_an_area_made_elsewhere_its_parent(demo: DemoSummary) -> None:
+    Area.objects.filter(slug="bakersfield").update(parent=None)
+
+    seed_demo()
+
+    assert Area.objects.get(slug="bakersfield").parent.slug == "kern-county"
+    assert Area.objects.get(slug="oildale").parent.slug == "bakersfield"
 
 
 @pytest.mark.django_db
