@@ -1,0 +1,303 @@
+"""One door: organisation B never sees organisation A's case records.
+
+The matrix is built from the URL patterns themselves, so a new view joins it automatically:
+- every pattern that names a record (`<int:participant_id>` and the like) is requested for a
+  record of organisation A by B's worker and B's manager, with GET and POST: the answer must be
+  404 (405 when the view does not take that method), never 200, 302 or 500. A pattern with a
+  kwarg this file cannot build fails until its model is added to RECORD_BUILDERS;
+- every pattern without kwargs (lists, searches, autocompletes, exports, dashboards) is
+  requested by the same users, also with A's names, codes and ids in the query string, and
+  none of A's names, codes or notes may appear in what comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.http import StreamingHttpResponse
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from interventions.models import (
+    Enrollment,
+    GroupTie,
+    IncidentParticipant,
+    Participant,
+    Session,
+)
+from tests.conftest import OrgSetup, logged_in
+from tests.factories import (
+    EnrollmentFactory,
+    GroupTieFactory,
+    IncidentFactory,
+    ParticipantFactory,
+    ReferralFactory,
+    ResponseTaskFactory,
+    SessionFactory,
+    StreetGroupFactory,
+)
+
+# Left out of the matrix, on purpose and with the reason. Nothing else is.
+EXCLUDED_PREFIXES = {
+    "admin/": (
+        "the Django admin is the city administrators' area (staff only, permissions from "
+        "groups); its scoping is tested with the admin (tests/interventions/test_admin.py)"
+    ),
+}
+
+# What organisation A holds that must never reach organisation B.
+SECRETS = {
+    "first_name": "Quintavious",
+    "last_name": "Blackthornleak",
+    "aliases": "Nightjarleak",
+    "participant_code": "ALEAK-00001",
+}
+SECRET_NOTE = "whispered-secret-note"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    """These tests are about data, not logins: skip Argon2's deliberate slowness."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass(frozen=True)
+class Route:
+    route: str
+    name: str
+    kwargs: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return self.name or self.route
+
+
+def _kwargs_of(pattern: URLPattern | URLResolver) -> tuple[str, ...]:
+    return tuple(pattern.pattern.regex.groupindex)
+
+
+def _walk(
+    patterns: list, prefix: str = "", namespace: str = "", kwargs: tuple[str, ...] = ()
+) -> Iterator[Route]:
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _walk(pattern.url_patterns, route, inner, kwargs + _kwargs_of(pattern))
+        else:
+            name = f"{namespace}{pattern.name}" if pattern.name else ""
+            yield Route(route, name, kwargs + _kwargs_of(pattern))
+
+
+def _excluded(route: Route) -> bool:
+    return route.route.startswith(tuple(EXCLUDED_PREFIXES))
+
+
+ALL_ROUTES = list(_walk(get_resolver().url_patterns))
+ROUTES = [route for route in ALL_ROUTES if not _excluded(route)]
+RECORD_ROUTES = [route for route in ROUTES if route.kwargs]
+LIST_ROUTES = [route for route in ROUTES if not route.kwargs]
+
+
+@dataclass
+class World:
+    """Organisation A's records, one of each kind a URL can name."""
+
+    a: OrgSetup
+    b: OrgSetup
+    participant: Participant
+    enrollment: Enrollment
+    session: Session
+    records: dict[str, int]
+
+
+# How to build, in organisation A, the record each URL kwarg names. Add a line here for every
+# new `<model>_id` kwarg; the matrix fails for any it cannot build.
+RECORD_BUILDERS: dict[str, Callable[[World], int]] = {
+    "participant_id": lambda world: world.participant.pk,
+    "enrollment_id": lambda world: world.enrollment.pk,
+    "session_id": lambda world: world.session.pk,
+    "referral_id": lambda world: (
+        ReferralFactory(participant=world.participant, made_by=world.a.worker).pk
+    ),
+    "incident_id": lambda world: world.records["incident"],
+    "responsetask_id": lambda world: world.records["responsetask"],
+    "streetgroup_id": lambda world: world.records["streetgroup"],
+}
+
+# City-wide reference data rather than an organisation's record: a user of B allowed to see it
+# may open the page, but it must not show A's people.
+SHARED_RECORDS = {"streetgroup_id"}
+
+
+@pytest.fixture
+def world(org_a: OrgSetup, org_b: OrgSetup) -> World:
+    participant = ParticipantFactory(organization=org_a.organization, **SECRETS)
+    enrollment = EnrollmentFactory(
+        participant=participant, program=org_a.program, assigned_worker=org_a.worker
+    )
+    session = SessionFactory(
+        organization=org_a.organization,
+        program=org_a.program,
+        worker=org_a.worker,
+        notes=SECRET_NOTE,
+        participants=[participant],
+    )
+    incident = IncidentFactory(
+        organization=org_a.organization,
+        entered_by=org_a.manager,
+        location_description="Corner of 4th and Main",
+    )
+    IncidentParticipant.objects.create(
+        incident=incident, participant=participant, role=IncidentParticipant.Role.VICTIM
+    )
+    task = ResponseTaskFactory(
+        incident=incident, participant=participant, assigned_worker=org_a.worker
+    )
+    group = StreetGroupFactory()
+    GroupTieFactory(participant=participant, group=group, kind=GroupTie.Kind.MEMBER)
+    # B's own records, so B's pages have something in them.
+    theirs = EnrollmentFactory(
+        participant__organization=org_b.organization,
+        program=org_b.program,
+        assigned_worker=org_b.worker,
+    )
+    SessionFactory(
+        organization=org_b.organization, worker=org_b.worker, participants=[theirs.participant]
+    )
+    # A's manager and B's manager may see street intelligence, so the shared group page is
+    # really rendered for B (and checked for A's people) rather than refused.
+    street_intelligence = Permission.objects.get(codename="view_street_intelligence")
+    for user in (org_a.manager, org_b.manager):
+        user.user_permissions.add(street_intelligence)
+    return World(
+        a=org_a,
+        b=org_b,
+        participant=participant,
+        enrollment=enrollment,
+        session=session,
+        records={"incident": incident.pk, "responsetask": task.pk, "streetgroup": group.pk},
+    )
+
+
+def content(response) -> str:
+    if isinstance(response, StreamingHttpResponse):
+        return b"".join(response.streaming_content).decode(errors="replace")
+    return response.content.decode(errors="replace")
+
+
+def leaked(text: str, typed: dict[str, object] | None = None) -> list[str]:
+    """A's secrets found in a response, leaving out what the user typed themselves (a search
+    box shows its own query back); a real leak of the person shows their other details too."""
+    echoed = {str(value).lower() for value in (typed or {}).values()}
+    lowered = text.lower()
+    return [
+        secret
+        for secret in [*SECRETS.values(), SECRET_NOTE]
+        if secret.lower() not in echoed and secret.lower() in lowered
+    ]
+
+
+def build_url(route: Route, world: World) -> str:
+    unknown = [name for name in route.kwargs if name not in RECORD_BUILDERS]
+    if unknown:
+        pytest.fail(
+            f"{route.route} ({route.name}) takes {', '.join(unknown)}, which the scoping test "
+            "cannot build. Map its model in RECORD_BUILDERS in tests/test_scoping.py."
+        )
+    if not route.name:
+        pytest.fail(f"{route.route} has no URL name; every URL needs a unique one.")
+    return reverse(route.name, kwargs={name: RECORD_BUILDERS[name](world) for name in route.kwargs})
+
+
+def nonexistent_url(route: Route) -> str:
+    return reverse(route.name, kwargs=dict.fromkeys(route.kwargs, 2_000_000_000))
+
+
+def outsiders(world: World) -> dict[str, Client]:
+    return {"B's worker": logged_in(world.b.worker), "B's manager": logged_in(world.b.manager)}
+
+
+@pytest.mark.parametrize("route", RECORD_ROUTES, ids=str)
+def test_another_organisations_record_is_not_found(route: Route, world: World) -> None:
+    url = build_url(route, world)
+    shared = SHARED_RECORDS.intersection(route.kwargs) == set(route.kwargs)
+    for who, client in outsiders(world).items():
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            allowed = {404, 405} | ({200} if shared else set())
+            if response.status_code == 403:
+                # A refusal for the user's role says nothing about A's record only when a
+                # record that does not exist is refused the same way.
+                missing = getattr(client, method)(nonexistent_url(route))
+                if missing.status_code == 403:
+                    allowed.add(403)
+            assert response.status_code in allowed, (
+                f"{who} {method.upper()} {url} answered {response.status_code}; "
+                "an outsider must get 404"
+            )
+            assert not leaked(content(response)), f"{who} {method.upper()} {url} shows A's data"
+
+
+@pytest.mark.parametrize("route", RECORD_ROUTES, ids=str)
+def test_the_record_urls_are_built_right(route: Route, world: World) -> None:
+    """The control: organisation A's own people reach the records the matrix builds, so the
+    outsiders' 404 above means scoping and not a wrong id."""
+    url = build_url(route, world)
+    answers = []
+    for user in (world.a.worker, world.a.manager):
+        client = logged_in(user)
+        for method in ("get", "post"):
+            answers.append(getattr(client, method)(url).status_code)
+    assert any(status != 404 for status in answers), f"{url}: A's own users get {answers}"
+
+
+def _list_queries(world: World) -> list[dict[str, object]]:
+    participant = world.participant
+    by_name = dict.fromkeys(("q", "term", "search", "name"), SECRETS["last_name"])
+    by_code = dict.fromkeys(("q", "term", "search", "code"), SECRETS["participant_code"])
+    by_id = {
+        "participant": participant.pk,
+        "participants": participant.pk,
+        "participant_id": participant.pk,
+        "enrollment": world.enrollment.pk,
+        "session": world.session.pk,
+        "incident": world.records["incident"],
+        "worker": world.a.worker.pk,
+        "org": world.a.organization.slug,
+        "organization": world.a.organization.pk,
+    }
+    return [{}, by_name, by_code, {"q": SECRETS["aliases"]}, by_id]
+
+
+@pytest.mark.parametrize("route", LIST_ROUTES, ids=str)
+def test_lists_searches_and_exports_show_nothing_of_another_organisation(
+    route: Route, world: World
+) -> None:
+    url = reverse(route.name)
+    for who, client in outsiders(world).items():
+        for query in _list_queries(world):
+            response = client.get(url, query)
+            assert response.status_code < 500
+            assert not leaked(content(response), query), f"{who} GET {url} {query} shows A's data"
+
+
+def test_the_lists_do_show_the_secrets_to_their_own_organisation(world: World) -> None:
+    """The control for the list test: the same strings are found where they belong."""
+    client = logged_in(world.a.manager)
+    page = content(client.get(reverse("org_participants"), {"q": SECRETS["last_name"]}))
+    assert leaked(page)
+    export = content(client.get(reverse("export_caseload")))
+    assert SECRETS["participant_code"] in export
+
+
+def test_only_the_admin_is_left_out_and_the_rest_is_covered() -> None:
+    skipped = [route for route in ALL_ROUTES if _excluded(route)]
+    assert skipped, "the admin is mounted, so something is left out"
+    assert all(route.route.startswith("admin/") for route in skipped)
+    assert set(EXCLUDED_PREFIXES) == {"admin/"}
+    names = {route.name for route in ROUTES}
+    assert {"participant_detail", "org_participants", "export_caseload"} <= names
+    assert not any(route.route.startswith("admin/") for route in ROUTES)
