@@ -36,6 +36,7 @@ REFRESH_DELAY_SECONDS = 30
 REFRESH_KEY_TTL_SECONDS = 10 * 60
 # Serialises concurrent refreshes (an arbitrary constant unique to this lock).
 ROLLUP_LOCK_ID = 4_740_001
+ROLLUP_WORK_MEM = "256MB"
 
 
 class ServiceError(ValueError):
@@ -105,25 +106,26 @@ def _rollup_sql() -> str:
            SUM(sessions), SUM(contact_minutes), SUM(participants_served),
            SUM(new_enrollments), SUM(exits), SUM(referrals_made), SUM(referrals_completed)
     FROM (
-        -- Sessions and minutes, each session once, in its first recorded participant's area.
-        SELECT date_trunc('month', s.occurred_at AT TIME ZONE %(tz)s)::date AS month,
-               s.organization_id,
-               COALESCE(pr.kind, '{unspecified}') AS program_kind,
-               first_attendee.area_id,
-               COUNT(*) AS sessions, SUM(s.duration_minutes) AS contact_minutes,
+        -- Sessions and minutes, each session once, in its first recorded participant's area:
+        -- MIN over [attendance id, area id] picks the first attendee's area in one hash
+        -- aggregate (the attendance ids are unique, so the area never decides the order).
+        SELECT month, organization_id, program_kind, area_id,
+               COUNT(*) AS sessions, SUM(duration_minutes) AS contact_minutes,
                0 AS participants_served, 0 AS new_enrollments, 0 AS exits,
                0 AS referrals_made, 0 AS referrals_completed
-        FROM {tables["session"]} s
-        LEFT JOIN {tables["program"]} pr ON pr.id = s.program_id
-        LEFT JOIN LATERAL (
-            SELECT p.area_id
-            FROM {tables["attendance"]} sp
-            JOIN {tables["participant"]} p ON p.id = sp.participant_id
-            WHERE sp.session_id = s.id
-            ORDER BY sp.id
-            LIMIT 1
-        ) first_attendee ON TRUE
-        WHERE s.occurred_at >= %(start_at)s AND s.occurred_at < %(end_at)s
+        FROM (
+            SELECT date_trunc('month', s.occurred_at AT TIME ZONE %(tz)s)::date AS month,
+                   s.organization_id,
+                   COALESCE(MIN(pr.kind), '{unspecified}') AS program_kind,
+                   s.duration_minutes,
+                   (MIN(ARRAY[sp.id, p.area_id]))[2] AS area_id
+            FROM {tables["session"]} s
+            LEFT JOIN {tables["program"]} pr ON pr.id = s.program_id
+            LEFT JOIN {tables["attendance"]} sp ON sp.session_id = s.id
+            LEFT JOIN {tables["participant"]} p ON p.id = sp.participant_id
+            WHERE s.occurred_at >= %(start_at)s AND s.occurred_at < %(end_at)s
+            GROUP BY s.id
+        ) per_session
         GROUP BY 1, 2, 3, 4
 
         UNION ALL
@@ -207,6 +209,9 @@ def refresh_rollups(*, start_month: date | None = None, end_month: date | None =
     with connection.cursor() as cursor:
         # Two refreshes at once would each delete and insert the same groups; take turns.
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_LOCK_ID])
+        # The per-session and per-person groupings of a full refresh hold about a million
+        # groups; with enough memory they stay in one in-memory hash instead of spilling.
+        cursor.execute("SET LOCAL work_mem = %s", [ROLLUP_WORK_MEM])
     if everything:
         ActivityRollup.objects.all().delete()
         RollupFillState.objects.all().delete()
