@@ -58,7 +58,11 @@ PACKAGES = [
         "chart.js",
         "4.5.1",
         "sha512-GIjfiT9dbmHRiYi6Nl2yFCq7kkwdkp1W/lp2J99rX0yo9tgJGn3lKQATztIjb5tVtevcBtIdICNWqlq5+E8/Pw==",
-        {"dist/chart.umd.min.js": "vendor/chartjs/chart.umd.min.js"},
+        {
+            "dist/chart.umd.min.js": "vendor/chartjs/chart.umd.min.js",
+            # collectstatic's manifest storage follows sourceMappingURL comments.
+            "dist/chart.umd.min.js.map": "vendor/chartjs/chart.umd.min.js.map",
+        },
     ),
 ]
 
