@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections
+from django.db import connection, connections
 from django.db.backends.signals import connection_created
 
 # The tables whose changes the triggers record (see migrations/0001_initial.py).
@@ -111,5 +111,15 @@ def _on_connection_created(sender: Any, connection: Any, **kwargs: Any) -> None:
 def install() -> None:
     connection_created.connect(_on_connection_created, dispatch_uid="gvr_audit_actor")
     # Connections opened before the app registry was ready (rare) get it too.
-    for connection in connections.all(initialized_only=True):
-        _install_on(connection)
+    for open_connection in connections.all(initialized_only=True):
+        _install_on(open_connection)
+
+
+def summarise_bulk_writes() -> None:
+    """Within the current transaction, record each statement on case tables as one audit event
+    with its row count instead of one event per row. Only for synthetic bulk loads (benchmark
+    volume data), where a million per-row events would cost more than the load itself."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("summarise_bulk_writes() applies to a transaction; call it inside one.")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL gvr.audit_bulk = 'summary'")

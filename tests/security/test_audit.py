@@ -244,3 +244,36 @@ def test_bulk_create_of_many_sessions_is_audited_and_stays_fast(org_a):
     # The triggers add about a quarter to a bulk insert (measured: 50 000 sessions in 15.2 s
     # with them, 12.2 s without, on the development machine); a generous bound for CI.
     assert elapsed < 15
+
+
+def test_summarised_bulk_load_records_one_event_per_statement_with_its_row_count(org_a):
+    from interventions.audit.context import summarise_bulk_writes
+
+    now = timezone.now() - timedelta(days=1)
+    with transaction.atomic():
+        summarise_bulk_writes()
+        Session.objects.bulk_create(
+            Session(
+                organization=org_a.organization,
+                worker=org_a.worker,
+                kind=Session.Kind.MENTORING,
+                occurred_at=now,
+                duration_minutes=30,
+                location=Session.Location.STREET,
+            )
+            for _ in range(250)
+        )
+    bulk = events(action="create", object_type="session")
+    assert len(bulk) == 1
+    assert bulk[0].detail == {"bulk_rows": 250}
+    # The summary ends with its transaction: the next write is recorded row by row again.
+    SessionFactory(organization=org_a.organization, worker=org_a.worker)
+    assert len(events(action="create", object_type="session")) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_summarising_bulk_writes_needs_a_transaction():
+    from interventions.audit.context import summarise_bulk_writes
+
+    with pytest.raises(RuntimeError):
+        summarise_bulk_writes()
