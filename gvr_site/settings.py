@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from gvr_site.database import database_url, parse_database_url
@@ -220,6 +221,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_TIMEZONE = TIME_ZONE
+# Periodic tasks live here, in code (run by `celery -A gvr_site beat`).
+CELERY_BEAT_SCHEDULE = {
+    # Every month of the activity rollup, rebuilt at night (the current month is also refreshed
+    # shortly after sessions are logged).
+    "metrics-refresh-all-rollups": {
+        "task": "metrics.refresh_rollups",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # Audit events older than GVR_AUDIT_RETENTION_DAYS.
+    "audit-purge-expired-events": {
+        "task": "interventions.audit.tasks.purge_expired_audit_events",
+        "schedule": crontab(hour=3, minute=15),
+    },
+}
 
 # A participant with no contact for this many days has "gone cold".
 GVR_COLD_AFTER_DAYS = int(os.environ.get("GVR_COLD_AFTER_DAYS", "14"))
