@@ -397,6 +397,10 @@ def log_session(
         existing = Session.objects.filter(client_key=client_key).first()
         if client_key is None or existing is None:
             raise
+        if existing.worker_id != worker.pk:
+            raise ServiceError(
+                "This form has already been used. Reload the page and try again."
+            ) from None
         return existing
     SessionParticipant.objects.bulk_create(
         SessionParticipant(session=session, participant=p, occurred_at=occurred_at)

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import pytest
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from interventions import services
@@ -522,6 +523,31 @@ def test_log_session_refuses_a_client_key_used_by_another_worker(org_a, particip
     log(org_a, [participant], client_key=key)
     with refused("This form has already been used. Reload the page and try again."):
         log(org_a, [participant], client_key=key, worker=org_a.manager)
+    assert Session.objects.count() == 1
+
+
+def test_log_session_race_on_a_client_key_stays_with_its_worker(
+    org_a, participant, monkeypatch
+) -> None:
+    """Two submits with one key at the same moment: both miss the first lookup, one insert
+    wins, and the loser finds the winner's session only if it is the same worker's."""
+    key = uuid.uuid4()
+    mine = log(org_a, [participant], client_key=key)
+    real_first = QuerySet.first
+    missed: list[bool] = []
+
+    def first_misses_once(queryset: QuerySet):
+        if queryset.model is Session and not missed:
+            missed.append(True)
+            return None
+        return real_first(queryset)
+
+    monkeypatch.setattr(QuerySet, "first", first_misses_once)
+    with refused("This form has already been used"):
+        log(org_a, [participant], client_key=key, worker=org_a.manager)
+    missed.clear()
+    assert log(org_a, [participant], client_key=key) == mine
+    assert missed == [True]
     assert Session.objects.count() == 1
 
 
