@@ -39,8 +39,8 @@ urlpatterns = [
     path("manage/sessions/", manager.sessions, name="org_sessions"),
     path("manage/sessions/export.csv", manager.export_sessions, name="export_sessions"),
     path("manage/referrals/", manager.referrals, name="org_referrals"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",
         auth_views.PasswordChangeView.as_view(),

@@ -1,7 +1,10 @@
 """Views, one module per audience: worker.py (outreach workers), manager.py (nonprofit managers).
 This module holds the views everyone shares."""
 
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages.views import SuccessMessageMixin
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.shortcuts import redirect, render
 from django.template import loader
@@ -33,6 +36,18 @@ def home(request: HttpRequest) -> HttpResponse:
         return worker_home(request)
     metrics_url = _first_url("metrics:dashboard", "metrics:index", "metrics_dashboard")
     return render(request, "interventions/home.html", {"metrics_url": metrics_url})
+
+
+class LoginView(SuccessMessageMixin, auth_views.LoginView):
+    success_message = "You are logged in."
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        # The session is gone; the message travels in the messages cookie.
+        messages.info(request, "You have logged out.")
+        return response
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

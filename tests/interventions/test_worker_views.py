@@ -22,6 +22,7 @@ from interventions.models import (
 )
 from tests.conftest import logged_in
 from tests.factories import (
+    TEST_PASSWORD,
     EnrollmentFactory,
     ParticipantFactory,
     ReferralFactory,
@@ -69,6 +70,19 @@ def test_worker_home_is_the_caseload_with_the_log_button(org_a, worker_client):
     content = response.content.decode()
     assert "Marcus" in content
     assert content.index(reverse("session_log")) < content.index(participant.full_name)
+
+
+def test_login_and_logout_say_so(org_a, client):
+    response = client.post(
+        reverse("login"),
+        {"username": org_a.worker.username, "password": TEST_PASSWORD},
+        follow=True,
+    )
+    assert "You are logged in." in response.content.decode()
+    response = client.post(reverse("logout"), follow=True)
+    assert response.request["PATH_INFO"] == reverse("login")
+    assert "You have logged out." in response.content.decode()
+    assert client.get(reverse("caseload")).status_code == 302
 
 
 def test_manager_home_goes_to_the_dashboard(org_a, manager_client):
@@ -487,6 +501,14 @@ def test_participant_page_shows_timeline_newest_first_and_paginates(org_a, worke
     assert len(older) == 6
     assert not second.context["timeline_has_next"]
     assert older[-1].item.notes == "note-24"
+
+
+def test_participant_page_with_an_unassigned_enrolment(org_a, worker_client):
+    participant = in_caseload(org_a)
+    participant.enrollments.update(assigned_worker=None)
+    response = worker_client.get(reverse("participant_detail", args=[participant.pk]))
+    assert response.status_code == 200
+    assert "Worker: unassigned" in response.content.decode()
 
 
 def test_participant_page_shows_follow_ups_due(org_a, worker_client):
