@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from interventions.models import (
@@ -64,9 +64,13 @@ def _code_prefix(organization: PartnerOrganization) -> str:
 
 
 def next_participant_code(organization: PartnerOrganization) -> str:
-    """The organisation's next participant code, e.g. GP-00042. Call inside a transaction that
-    holds the organisation's row lock so two registrations cannot take the same number."""
+    """The organisation's next participant code, e.g. GP-00042. Call inside a transaction: the
+    number stays locked until it ends, so two registrations cannot take the same one."""
     prefix = _code_prefix(organization)
+    # Per prefix, not per organisation: organisations whose slugs share initials share the
+    # numbering (garden-pathways and green-places are both GP).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"participant-code:{prefix}"])
     numbers = Participant.objects.filter(participant_code__startswith=f"{prefix}-").values_list(
         "participant_code", flat=True
     )

@@ -3,10 +3,13 @@ nothing written when a rule refuses."""
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from datetime import datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -104,6 +107,43 @@ def test_organizations_with_the_same_prefix_never_share_a_code(db) -> None:
     MembershipFactory(user=user, organization=green)
     codes = [register(org, user).participant_code for org in (garden, green, garden)]
     assert codes == ["GP-00001", "GP-00002", "GP-00003"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_registrations_with_the_same_prefix_take_different_codes(
+    monkeypatch,
+) -> None:
+    """Garden Pathways and Green Places share "GP": each holds only its own organisation's row
+    lock, so the numbering itself must be locked per prefix."""
+    garden = PartnerOrganizationFactory(slug="garden-pathways")
+    green = PartnerOrganizationFactory(slug="green-places")
+    user = UserFactory()
+    MembershipFactory(user=user, organization=garden)
+    MembershipFactory(user=user, organization=green)
+    real_next_code = services.next_participant_code
+
+    def slow_next_code(organization: PartnerOrganization) -> str:
+        code = real_next_code(organization)
+        time.sleep(0.5)  # the other registration reads the codes meanwhile
+        return code
+
+    monkeypatch.setattr(services, "next_participant_code", slow_next_code)
+    outcomes: list[object] = []
+
+    def register_in(organization: PartnerOrganization) -> None:
+        try:
+            outcomes.append(register(organization, user).participant_code)
+        except Exception as error:
+            outcomes.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=register_in, args=(org,)) for org in (garden, green)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(map(str, outcomes)) == ["GP-00001", "GP-00002"]
 
 
 def test_organizations_with_different_prefixes_number_separately(org_a, org_b) -> None:
