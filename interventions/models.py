@@ -34,6 +34,12 @@ class Area(TimeStamped):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True) | ~Q(parent=F("id")),
+                name="area_not_its_own_parent",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -284,6 +290,20 @@ class Enrollment(TimeStamped):
                 | (~Q(status="exited") & Q(exited_on__isnull=True) & Q(exit_reason="")),
                 name="enrollment_exit_has_date_and_reason",
             ),
+            # Reaching a step dates it: an enrolment that is "active" has an active_on.
+            *[
+                models.CheckConstraint(
+                    condition=~Q(status=status) | Q(**{f"{field}__isnull": False}),
+                    name=f"enrollment_{status}_has_its_date",
+                )
+                for status, field in (
+                    ("contacted", "contacted_on"),
+                    ("engaged", "engaged_on"),
+                    ("enrolled", "enrolled_on"),
+                    ("active", "active_on"),
+                    ("inactive", "inactive_on"),
+                )
+            ],
             *[
                 models.CheckConstraint(
                     condition=Q(**{f"{field}__isnull": True})
@@ -386,6 +406,8 @@ class Session(TimeStamped):
     class Meta:
         ordering = ["-occurred_at"]
         indexes = [
+            # Month rollups and date-range reports scan sessions by time across organisations.
+            models.Index(fields=["occurred_at"], name="session_occurred_at_idx"),
             models.Index(fields=["organization", "-occurred_at"]),
             models.Index(fields=["worker", "-occurred_at"]),
         ]
@@ -506,6 +528,16 @@ class Referral(TimeStamped):
             models.CheckConstraint(
                 condition=Q(closed_on__isnull=True) | Q(closed_on__gte=F("made_on")),
                 name="referral_closed_not_before_made",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True)
+                | Q(accepted_on__isnull=True)
+                | Q(closed_on__gte=F("accepted_on")),
+                name="referral_closed_not_before_accepted",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="accepted") | Q(accepted_on__isnull=False),
+                name="referral_accepted_has_date",
             ),
             models.CheckConstraint(
                 condition=(

@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from interventions.models import (
+    Area,
     Enrollment,
     Membership,
     Participant,
@@ -178,9 +179,39 @@ def test_enrollment_step_dates_not_before_referral(field: str) -> None:
     referred_on = TODAY - 30 * DAY
     with refused_by(f"enrollment_{field}_not_before_referral"):
         EnrollmentFactory(
-            **{"referred_on": referred_on, "enrolled_on": None, "active_on": None}
+            **{
+                "status": Enrollment.Status.REFERRED,
+                "referred_on": referred_on,
+                "enrolled_on": None,
+                "active_on": None,
+            }
             | {field: referred_on - DAY}
         )
+
+
+@pytest.mark.parametrize(
+    ("status", "field"),
+    [
+        ("contacted", "contacted_on"),
+        ("engaged", "engaged_on"),
+        ("enrolled", "enrolled_on"),
+        ("active", "active_on"),
+        ("inactive", "inactive_on"),
+    ],
+)
+def test_enrollment_status_needs_the_date_it_was_reached(status: str, field: str) -> None:
+    referred_on = TODAY - 30 * DAY
+    steps = ("contacted_on", "engaged_on", "enrolled_on", "active_on", "inactive_on")
+    dated = dict.fromkeys(steps, referred_on)
+    EnrollmentFactory(status=status, referred_on=referred_on, **dated)
+    with refused_by(f"enrollment_{status}_has_its_date"):
+        EnrollmentFactory(status=status, referred_on=referred_on, **(dated | {field: None}))
+
+
+def test_area_cannot_be_its_own_parent() -> None:
+    area = AreaFactory()
+    with refused_by("area_not_its_own_parent"):
+        Area.objects.filter(pk=area.pk).update(parent=area)
 
 
 def test_one_open_enrollment_per_participant_and_program() -> None:
@@ -280,9 +311,25 @@ def test_closed_referral_needs_closed_date(status: str) -> None:
 
 @pytest.mark.parametrize("status", Referral.WAITING_STATUSES)
 def test_open_referral_has_no_closed_date(status: str) -> None:
+    accepted_on = TODAY if status == Referral.Status.ACCEPTED else None
     with refused_by("referral_closed_has_date"):
-        ReferralFactory(status=status, closed_on=TODAY)
-    assert ReferralFactory(status=status, closed_on=None).pk
+        ReferralFactory(status=status, closed_on=TODAY, accepted_on=accepted_on)
+    assert ReferralFactory(status=status, closed_on=None, accepted_on=accepted_on).pk
+
+
+def test_accepted_referral_needs_its_date() -> None:
+    with refused_by("referral_accepted_has_date"):
+        ReferralFactory(status=Referral.Status.ACCEPTED, accepted_on=None)
+
+
+def test_referral_closed_not_before_accepted() -> None:
+    with refused_by("referral_closed_not_before_accepted"):
+        ReferralFactory(
+            made_on=TODAY - 5 * DAY,
+            accepted_on=TODAY - DAY,
+            status=Referral.Status.COMPLETED,
+            closed_on=TODAY - 2 * DAY,
+        )
 
 
 # Reference data -------------------------------------------------------------------------------
