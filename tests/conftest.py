@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
-from django.test import Client
+from django.test import Client, override_settings
 
 from interventions.models import Membership, PartnerOrganization, Program
 from tests.factories import (
@@ -34,6 +35,14 @@ def _org_setup(slug: str) -> OrgSetup:
     MembershipFactory(user=worker, organization=organization, role=Membership.Role.OUTREACH_WORKER)
     MembershipFactory(user=manager, organization=organization, role=Membership.Role.MANAGER)
     return OrgSetup(organization, program, worker, manager)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing() -> Iterator[None]:
+    """Argon2 is slow on purpose; tests that are not about passwords skip that cost.
+    tests/security/test_sessions.py proves Argon2 is the configured hasher."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture

@@ -58,12 +58,6 @@ SECRETS = {
 SECRET_NOTE = "whispered-secret-note"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    """These tests are about data, not logins: skip Argon2's deliberate slowness."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @dataclass(frozen=True)
 class Route:
     route: str

@@ -48,12 +48,6 @@ MANAGER_PAGES = [
 Status = Enrollment.Status
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    """These tests are about data, not logins: skip Argon2's deliberate slowness."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def body(response) -> str:
     if isinstance(response, StreamingHttpResponse):
         return b"".join(response.streaming_content).decode()
