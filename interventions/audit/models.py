@@ -26,6 +26,7 @@ class AuditEvent(models.Model):
         LOGOUT = "logout", "Logout"
         SESSION_EXPIRED = "session_expired", "Session expired"
         LOCKOUT = "lockout", "Lockout"
+        OVERRIDE = "override", "Consent override"
 
     class Outcome(models.TextChoices):
         OK = "ok", "OK"
