@@ -24,8 +24,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from interventions.audit.context import Actor, acting_as
+from interventions.demo_response import grant_street_intelligence, seed_response
 from interventions.models import (
     Area,
+    CallIn,
+    CustomNotification,
     Enrollment,
     EnrollmentStatusChange,
     Membership,
@@ -37,10 +41,15 @@ from interventions.models import (
     SessionParticipant,
 )
 from interventions.services import FORWARD_ORDER
+from metrics.demo import load_demo_outcomes
+from metrics.services import refresh_rollups
 
 # Demo only: printed on screen by `manage.py seed_demo`. Never use these accounts outside a demo.
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105
 CITY_ADMIN_USERNAME = "cityadmin"
+SEEDER = Actor(username="seed_demo", path="manage.py seed_demo")
+# The oldest demo record (an identification two years ago) and a margin: the rollup months.
+DEMO_HISTORY_DAYS = 760
 
 Status = Enrollment.Status
 ExitReason = Enrollment.ExitReason
@@ -55,6 +64,11 @@ FUNNEL_ENGAGED = 64
 FUNNEL_CASE_MANAGED = 24
 FUNNEL_HIGHEST_RISK = 33
 EARLIER_PARTICIPANTS = 34
+# Of the identified people who never engaged, the share who still heard the message.
+NOT_ENGAGED_NOTIFIED_SHARE = 0.1
+# Each organisation holds a call-in every six weeks, the latest ten days ago.
+CALL_IN_EVERY_DAYS = 42
+CALL_IN_LAST_DAYS_AGO = 10
 
 CASELOAD_MIN, CASELOAD_MAX = 15, 18  # inside the 15-20 guideline, leaving room to add people
 COLD_PARTICIPANTS = 12
@@ -377,8 +391,12 @@ class DemoSummary:
 
 
 def seed_demo(stdout: TextIO | None = None) -> DemoSummary:
-    """Create the demo data if it is not there yet, print the logins, and return a summary."""
-    with transaction.atomic():
+    """Create the demo data if it is not there yet, print the logins, and return a summary.
+
+    Also loads the public Bakersfield outcome figures (through the importer, an upsert) and
+    refreshes the activity rollup of the demo's months, so the metrics dashboard shows both."""
+    # The audit trail names the seeder, not the database role.
+    with acting_as(SEEDER), transaction.atomic():
         areas = _seed_areas()
         organizations, programs = _seed_organizations(areas)
         staff, logins = _seed_staff(organizations)
@@ -386,12 +404,26 @@ def seed_demo(stdout: TextIO | None = None) -> DemoSummary:
         created = not Participant.objects.filter(organization__in=demo_orgs).exists()
         if created:
             _CaseData(random.Random(2024), areas, organizations, programs, staff).write()  # noqa: S311
+        grant_street_intelligence(_demo_managers(demo_orgs))
+        seed_response(areas, demo_orgs)
+        load_demo_outcomes()
+        today = timezone.localdate()
+        refresh_rollups(start_month=today - timedelta(days=DEMO_HISTORY_DAYS), end_month=today)
     summary = DemoSummary(
         created=created, counts=demo_counts(demo_orgs), funnel=demo_funnel(), logins=logins
     )
     if stdout is not None:
         write_summary(summary, stdout)
     return summary
+
+
+def _demo_managers(organizations: list[PartnerOrganization]) -> list[AbstractBaseUser]:
+    return list(
+        get_user_model().objects.filter(
+            memberships__organization__in=organizations,
+            memberships__role=Membership.Role.MANAGER,
+        )
+    )
 
 
 def _seed_areas() -> dict[str, Area]:
@@ -521,6 +553,11 @@ class _CaseData:
         self.contact_ends: dict[int, date] = {}
         # Second and third programs are seen less often than the first.
         self.extra_enrollments: set[int] = set()
+        self.call_in_days = [
+            self.today - timedelta(days=CALL_IN_LAST_DAYS_AGO + CALL_IN_EVERY_DAYS * k)
+            for k in range(18)
+        ]
+        self.call_in_attendance: dict[tuple[str, date], list[Participant]] = defaultdict(list)
 
     # Helpers ---------------------------------------------------------------------------------
 
@@ -573,6 +610,80 @@ class _CaseData:
         self._choose_cold(participants, enrollments)
         self._write_sessions(enrollments)
         Referral.objects.bulk_create(self._referrals(participants, enrollments), batch_size=500)
+        self._write_notifications([p for p, _ in participants])
+
+    # Call-ins and custom notifications ---------------------------------------------------------
+
+    def _write_notifications(self, participants: list[Participant]) -> None:
+        """The call-ins the called-in people attended, a custom notification for everyone else
+        who was notified, and a few home visits that found nobody."""
+        rng = self.rng
+        call_ins = []
+        attendees = []
+        for (slug, held_on), people in sorted(self.call_in_attendance.items()):
+            spec = next(spec for spec in ORGANIZATIONS if spec.slug == slug)
+            call_in = CallIn(
+                organization=self.organizations[slug],
+                held_on=held_on,
+                place=f"Community room, {spec.name}",
+                area=self.areas[spec.areas[0]],
+                notes="Message of consequences from partners; offer of help from outreach.",
+            )
+            call_ins.append(call_in)
+            attendees.append(people)
+        CallIn.objects.bulk_create(call_ins)
+        CallIn.attendees.through.objects.bulk_create(
+            CallIn.attendees.through(callin_id=call_in.pk, participant_id=person.pk)
+            for call_in, people in zip(call_ins, attendees, strict=True)
+            for person in people
+        )
+        called_in = {p.pk for people in attendees for p in people}
+        notifications = []
+        for participant in participants:
+            if participant.pk in called_in:
+                continue
+            if participant.notified_on is not None:
+                response = (
+                    CustomNotification.Response.ACCEPTED_HELP
+                    if participant.engaged_on
+                    else rng.choice(
+                        (
+                            CustomNotification.Response.UNDECIDED,
+                            CustomNotification.Response.DECLINED,
+                        )
+                    )
+                )
+                notifications.append(
+                    CustomNotification(
+                        participant=participant,
+                        organization_id=participant.organization_id,
+                        delivered_on=participant.notified_on,
+                        message_delivered=True,
+                        response=response,
+                    )
+                )
+            elif rng.random() < 0.4:
+                notifications.append(
+                    CustomNotification(
+                        participant=participant,
+                        organization_id=participant.organization_id,
+                        delivered_on=self._day(participant.identified_on, 1, 10),
+                        message_delivered=False,
+                        response=CustomNotification.Response.NOT_REACHED,
+                        response_notes="Nobody home; left a card with the program's number.",
+                    )
+                )
+        CustomNotification.objects.bulk_create(notifications, batch_size=500)
+        workers_by_org = {
+            self.organizations[spec.slug].pk: self.workers[spec.slug] for spec in ORGANIZATIONS
+        }
+        CustomNotification.deliverers.through.objects.bulk_create(
+            CustomNotification.deliverers.through(
+                customnotification_id=notification.pk,
+                user_id=rng.choice(workers_by_org[notification.organization_id]).pk,
+            )
+            for notification in notifications
+        )
 
     def _participant(
         self, spec: OrgSpec, number: int, plan: _Plan, used_names: set[tuple[str, str]]
@@ -590,8 +701,16 @@ class _CaseData:
         else:
             identified_on = self.today - timedelta(days=rng.randint(45, 360))
         notified_on = engaged_on = None
-        if plan.stage != "identified" or rng.random() < 0.6:
+        # Everyone who engaged heard the message first; few of the others were reached, so
+        # about 64 of the 116 are notified (the Bakersfield shape).
+        if plan.stage != "identified" or rng.random() < NOT_ENGAGED_NOTIFIED_SHARE:
             notified_on = self._day(identified_on, 0, 14)
+        referral_source = rng.choice(spec.referral_sources)
+        call_in_day = None
+        if notified_on is not None and referral_source == RS.CALL_IN:
+            # Called in: notified at the organisation's next call-in.
+            call_in_day = self._next_call_in(identified_on)
+            notified_on = call_in_day or notified_on
         if plan.stage != "identified":
             engaged_on = self._day(notified_on or identified_on, 1, 30)
         if plan.highest_risk:
@@ -602,7 +721,7 @@ class _CaseData:
             risk_tier = rng.choice(
                 (Participant.RiskTier.HIGH,) * 3 + (Participant.RiskTier.ELEVATED,)
             )
-        return Participant(
+        participant = Participant(
             organization=self.organizations[spec.slug],
             participant_code=f"{spec.code_prefix}-{number:05d}",
             first_name=name[0],
@@ -610,12 +729,21 @@ class _CaseData:
             aliases=rng.choice(STREET_NAMES) if rng.random() < 0.35 else "",
             date_of_birth=self.today - timedelta(days=rng.randint(16 * 365 + 5, 30 * 365 - 5)),
             area=self.areas[rng.choice(spec.home_areas)],
-            referral_source=rng.choice(spec.referral_sources),
+            referral_source=referral_source,
             risk_tier=risk_tier,
             identified_on=identified_on,
             notified_on=notified_on,
             engaged_on=engaged_on,
         )
+        if call_in_day is not None:
+            self.call_in_attendance[(spec.slug, call_in_day)].append(participant)
+        return participant
+
+    def _next_call_in(self, identified_on: date) -> date | None:
+        """The first call-in day on or after identification (call-ins are held every six
+        weeks), or None when the next one has not happened yet."""
+        days = [day for day in self.call_in_days if day >= identified_on]
+        return min(days) if days else None
 
     # Enrolments ------------------------------------------------------------------------------
 
@@ -644,8 +772,10 @@ class _CaseData:
                 else ""
             )
         elif plan.stage == "engaged":
+            # Engaged by outreach, not (yet) enrolled: enrolment is the intensive case
+            # management of the highest-risk few.
             program = rng.choice(self._programs(spec, case_management=False))
-            status = rng.choice((Status.ACTIVE,) * 6 + (Status.ENROLLED, Status.ENGAGED))
+            status = Status.ENGAGED
             exit_reason = (
                 rng.choice(
                     (
@@ -717,8 +847,8 @@ class _CaseData:
         self, spec: OrgSpec, rows: list[tuple[Participant, _Plan, Enrollment]]
     ) -> list[Enrollment]:
         """Give each worker a caseload inside the guideline: primaries round-robin, then a second
-        (for case-managed people, a third) program for engaged participants until every worker
-        reaches a target of 15-18. Returns the extra enrolments."""
+        program for engaged participants, and a third where a worker is still short, until every
+        worker reaches a target of 15-18. Returns the extra enrolments."""
         rng = self.rng
         workers = self.workers[spec.slug]
         targets = {w.pk: rng.randint(CASELOAD_MIN, CASELOAD_MAX) for w in workers}
@@ -734,14 +864,12 @@ class _CaseData:
             for participant, plan, primary in rows
             if primary.status in (Status.ENGAGED, Status.ENROLLED, Status.ACTIVE)
         ]
-        for round_number in (1, 2):
+        for _round in (1, 2):
             rng.shuffle(candidates)
             for participant, plan, primary in candidates:
                 short = [w for w in workers if load[w.pk] < targets[w.pk]]
                 if not short:
                     return extras
-                if round_number == 2 and plan.stage != "case_managed":
-                    continue
                 taken = {primary.program_id} | {
                     e.program_id for e in extras if e.participant is participant
                 }
@@ -756,17 +884,45 @@ class _CaseData:
                     continue
                 worker = max(free, key=lambda w: targets[w.pk] - load[w.pk])
                 start = self._day(primary.enrolled_on or primary.referred_on, 7, 90)
+                status = rng.choice((Status.ACTIVE, Status.ACTIVE, Status.ENROLLED))
                 extra = self._enrollment(
                     participant,
                     rng.choice(options),
                     start,
-                    rng.choice((Status.ACTIVE, Status.ACTIVE, Status.ENROLLED)),
+                    Status.ENGAGED if plan.stage == "engaged" else status,
                 )
                 extra.assigned_worker = worker
                 self.extra_enrollments.add(id(extra))
                 load[worker.pk] += 1
                 extras.append(extra)
+        self._rebalance(rows, extras, load)
         return extras
+
+    @staticmethod
+    def _rebalance(
+        rows: list[tuple[Participant, _Plan, Enrollment]],
+        extras: list[Enrollment],
+        load: dict[int, int],
+    ) -> None:
+        """When the candidates ran out before a worker reached the guideline, hand them extra
+        enrolments from colleagues who are above it (never a second enrolment of one person)."""
+        workers = {e.assigned_worker.pk: e.assigned_worker for _, _, e in rows}
+        for worker_pk, worker in workers.items():
+            for extra in extras:
+                if load[worker_pk] >= CASELOAD_MIN:
+                    break
+                donor = extra.assigned_worker.pk
+                if donor == worker_pk or load[donor] <= CASELOAD_MIN:
+                    continue
+                busy = {
+                    e.assigned_worker.pk for _, _, e in rows if e.participant is extra.participant
+                }
+                busy |= {e.assigned_worker.pk for e in extras if e.participant is extra.participant}
+                if worker_pk in busy:
+                    continue
+                extra.assigned_worker = worker
+                load[donor] -= 1
+                load[worker_pk] += 1
 
     def _status_history(self, enrollments: Iterable[Enrollment]) -> list[EnrollmentStatusChange]:
         changes = []

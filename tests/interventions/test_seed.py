@@ -12,9 +12,10 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
+from interventions.audit.models import AuditEvent
 from interventions.demo import (
     CITY_ADMIN_USERNAME,
     DEMO_PASSWORD,
@@ -27,14 +28,23 @@ from interventions.demo import (
 )
 from interventions.models import (
     Area,
+    CallIn,
+    CustomNotification,
     Enrollment,
+    GroupConflict,
+    GroupTie,
+    Incident,
     Membership,
     Participant,
     PartnerOrganization,
     Referral,
+    ResponseTask,
     Session,
     SessionParticipant,
+    StreetGroup,
 )
+from interventions.response_selectors import can_see_street_intelligence, notification_funnel
+from interventions.response_services import generate_response_tasks
 from interventions.services import next_participant_code
 from interventions.volume import (
     VolumeDataExists,
@@ -42,6 +52,8 @@ from interventions.volume import (
     seed_volume,
     volume_organizations,
 )
+from metrics.models import ActivityRollup, CrimeOutcome
+from metrics.selectors import area_and_descendant_ids
 from tests.factories import ParticipantFactory
 
 DEMO_SLUGS = [spec.slug for spec in ORGANIZATIONS]
@@ -216,6 +228,93 @@ def test_demo_participant_codes_continue_with_the_registration_service(
     garden_pathways = PartnerOrganization.objects.get(slug="garden-pathways")
 
     assert next_participant_code(garden_pathways) == "GP-00043"
+
+
+@pytest.mark.django_db
+def test_seed_demo_loads_the_bakersfield_figures_and_the_activity_rollup(
+    demo: DemoSummary,
+) -> None:
+    bakersfield = Area.objects.get(slug="bakersfield")
+    homicides = dict(
+        CrimeOutcome.objects.filter(area=bakersfield, measure="homicide").values_list(
+            "period_start__year", "count"
+        )
+    )
+    assert homicides[2021] == 60 and homicides[2024] == 26
+    # The dashboard's Bakersfield filter takes the city and its neighbourhoods.
+    in_bakersfield = area_and_descendant_ids(bakersfield)
+    assert (
+        ActivityRollup.objects.filter(area_id__in=in_bakersfield).aggregate(n=Sum("sessions"))["n"]
+        > 500
+    )
+    assert not Participant.objects.filter(organization__slug__in=DEMO_SLUGS, area=None).exists()
+    kern = Area.objects.get(slug="kern-county")
+    assert not Participant.objects.filter(organization__slug__in=DEMO_SLUGS).exclude(
+        area_id__in=area_and_descendant_ids(kern)
+    )
+
+
+@pytest.mark.django_db
+def test_demo_notification_funnel_has_the_bakersfield_shape(demo: DemoSummary) -> None:
+    admin = get_user_model().objects.get(username=CITY_ADMIN_USERNAME)
+    today = timezone.localdate()
+    rows = notification_funnel(admin, today - timedelta(days=364), today)
+    total = {k: sum(row[k] for row in rows) for k in ("identified", "notified", "engaged")}
+    enrolled = sum(row["enrolled"] for row in rows)
+
+    assert total["identified"] == 116
+    assert 60 <= total["notified"] <= 75
+    assert total["notified"] >= total["engaged"] == 64
+    assert enrolled == 24
+    assert CallIn.objects.filter(attendees__isnull=False).distinct().count() >= 4
+    assert CustomNotification.objects.filter(message_delivered=False).exists()
+
+
+@pytest.mark.django_db
+def test_demo_response_data_has_groups_conflicts_and_tasks_in_every_state(
+    demo: DemoSummary,
+) -> None:
+    groups = StreetGroup.objects.all()
+    assert groups.count() == 6
+    assert all(name.endswith("(fictional)") for name in groups.values_list("name", flat=True))
+    assert set(GroupConflict.objects.values_list("status", flat=True)) == {
+        "active",
+        "dormant",
+        "truce",
+    }
+    assert GroupTie.objects.filter(until__isnull=False).exists()
+    assert Incident.objects.count() == 5
+    tasks = ResponseTask.objects.all()
+    assert tasks.count() == ResponseTask.objects.values("incident", "participant").count() > 20
+    done = tasks.filter(status=ResponseTask.Status.DONE)
+    assert done.exists() and not done.filter(completed_session=None).exists()
+    open_tasks = tasks.filter(status=ResponseTask.Status.OPEN)
+    assert open_tasks.filter(due_at__gt=timezone.now()).count() >= 3
+    assert open_tasks.filter(due_at__lt=timezone.now()).count() == 1
+    assert set(tasks.values_list("reason", flat=True)) == set(ResponseTask.Reason.values)
+    # The generation rules ran: the queued run after commit would add nothing.
+    assert all(
+        generate_response_tasks(pk) == 0 for pk in Incident.objects.values_list("pk", flat=True)
+    )
+
+
+@pytest.mark.django_db
+def test_demo_managers_may_see_street_intelligence(demo: DemoSummary) -> None:
+    managers = get_user_model().objects.filter(
+        memberships__organization__slug__in=DEMO_SLUGS, memberships__role=Membership.Role.MANAGER
+    )
+    assert managers.count() == 4
+    assert all(can_see_street_intelligence(manager) for manager in managers)
+    worker = get_user_model().objects.get(username="gp-worker1")
+    assert not can_see_street_intelligence(worker)
+
+
+@pytest.mark.django_db
+def test_demo_audit_rows_name_the_seeder(demo: DemoSummary) -> None:
+    participant_events = AuditEvent.objects.filter(object_type="participant", action="create")
+
+    assert participant_events.count() >= 150
+    assert set(participant_events.values_list("username", flat=True)) == {"seed_demo"}
 
 
 # seed_volume -------------------------------------------------------------------------------
