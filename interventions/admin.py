@@ -96,6 +96,14 @@ class BaseAdmin(admin.ModelAdmin):
     readonly_fields: Sequence[str] = TIMESTAMPS
 
 
+class EditConflictAdminMixin:
+    """The change page carries the record's version in a hidden input (drawn by the template,
+    outside the fieldsets); the form (EditConflictFormMixin) refuses a save over someone else's
+    newer one."""
+
+    change_form_template = "admin/interventions/edit_conflict_change_form.html"
+
+
 def _admin_link(obj: models.Model | None, text: object | None = None) -> str:
     if obj is None:
         return "-"
@@ -399,7 +407,7 @@ class ServiceRoutedAdmin(BaseAdmin):
 
 
 @admin.register(Participant)
-class ParticipantAdmin(BaseAdmin):
+class ParticipantAdmin(EditConflictAdminMixin, BaseAdmin):
     form = ParticipantAdminForm
     list_display = (
         "participant_code",
@@ -462,7 +470,7 @@ class ParticipantAdmin(BaseAdmin):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(ServiceRoutedAdmin):
+class EnrollmentAdmin(EditConflictAdminMixin, ServiceRoutedAdmin):
     add_form = EnrollmentAddForm
     change_form = EnrollmentChangeForm
     list_display = (
@@ -663,7 +671,7 @@ class SessionAdmin(ServiceRoutedAdmin):
 
 
 @admin.register(Referral)
-class ReferralAdmin(ServiceRoutedAdmin):
+class ReferralAdmin(EditConflictAdminMixin, ServiceRoutedAdmin):
     add_form = ReferralAddForm
     change_form = ReferralChangeForm
     list_display = (

@@ -18,6 +18,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from interventions import services
+from interventions.concurrency import EditConflictFormMixin
 from interventions.models import Enrollment, Participant, Referral, Session
 from interventions.services import ServiceError
 
@@ -89,7 +90,7 @@ class EnrollmentAddForm(ServiceRoutedForm):
         )
 
 
-class EnrollmentChangeForm(ServiceRoutedForm):
+class EnrollmentChangeForm(EditConflictFormMixin, ServiceRoutedForm):
     """The lifecycle fields are read-only; a status change is a transition, done by a service."""
 
     new_status = forms.ChoiceField(
@@ -248,7 +249,7 @@ class ReferralAddForm(ServiceRoutedForm):
         )
 
 
-class ReferralChangeForm(ServiceRoutedForm):
+class ReferralChangeForm(EditConflictFormMixin, ServiceRoutedForm):
     new_status = forms.ChoiceField(
         label="Move to",
         required=False,
@@ -296,7 +297,7 @@ class ReferralChangeForm(ServiceRoutedForm):
 # Participants ---------------------------------------------------------------------------------
 
 
-class ParticipantAdminForm(forms.ModelForm):
+class ParticipantAdminForm(EditConflictFormMixin, forms.ModelForm):
     class Meta:
         model = Participant
         fields = [

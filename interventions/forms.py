@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from interventions import selectors
+from interventions.concurrency import VersionField, surface_version_error, version_of
 from interventions.models import (
     CLOCK_SKEW_ALLOWANCE,
     Area,
@@ -21,7 +22,11 @@ from interventions.models import (
     Referral,
     Session,
 )
-from interventions.services import FORWARD_ORDER, allowed_next_statuses
+from interventions.services import (
+    FORWARD_ORDER,
+    PARTICIPANT_EDITABLE_FIELDS,
+    allowed_next_statuses,
+)
 
 QUICK_DURATIONS = (15, 30, 45, 60, 90)
 DEFAULT_DURATION = 30
@@ -270,3 +275,44 @@ class ParticipantRegisterForm(forms.Form):
                 "identified_on",
             )
         }
+
+
+class ParticipantEditForm(forms.Form):
+    """Correct a participant's profile. `version` is the record's updated_at when the form was
+    drawn (see interventions/concurrency.py)."""
+
+    first_name = forms.CharField(max_length=100)
+    last_name = forms.CharField(max_length=100)
+    aliases = forms.CharField(
+        max_length=200, required=False, help_text="Street names and other names, comma-separated."
+    )
+    date_of_birth = forms.DateField(required=False, widget=DateInput)
+    phone = forms.CharField(max_length=40, required=False)
+    area = forms.ModelChoiceField(queryset=Area.objects.all(), required=False)
+    referral_source = forms.ChoiceField(choices=Participant.ReferralSource.choices)
+    risk_tier = forms.TypedChoiceField(choices=Participant.RiskTier.choices, coerce=int)
+    version = VersionField()
+
+    def __init__(self, *args: Any, participant: Participant, **kwargs: Any) -> None:
+        initial = {name: getattr(participant, name) for name in PARTICIPANT_EDITABLE_FIELDS}
+        initial["version"] = version_of(participant)
+        super().__init__(*args, initial=initial, **kwargs)
+        self.participant = participant
+
+    def clean_date_of_birth(self) -> Any:
+        date_of_birth = self.cleaned_data["date_of_birth"]
+        _not_in_future(date_of_birth, "date of birth")
+        if date_of_birth and date_of_birth > self.participant.identified_on:
+            raise forms.ValidationError(
+                "The date of birth must be before the date the person was identified "
+                f"({self.participant.identified_on:%Y-%m-%d})."
+            )
+        return date_of_birth
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        surface_version_error(self)
+        return cleaned
+
+    def changes(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in PARTICIPANT_EDITABLE_FIELDS}

@@ -120,6 +120,66 @@ def register_participant(
     )
 
 
+# What a worker may correct on a participant's profile. The code, the organisation and the
+# funnel dates have their own rules and writers.
+PARTICIPANT_EDITABLE_FIELDS = (
+    "first_name",
+    "last_name",
+    "aliases",
+    "date_of_birth",
+    "area",
+    "phone",
+    "risk_tier",
+    "referral_source",
+)
+
+
+@transaction.atomic
+def update_participant(
+    *,
+    participant: Participant,
+    by: AbstractBaseUser,
+    expected_updated_at: datetime | None,
+    **changes: object,
+) -> Participant:
+    """Correct a participant's profile. Refused with `RecordChanged` (nothing saved) when the
+    record was saved by someone else after the form was drawn: `expected_updated_at` is the
+    updated_at the form was drawn from, compared on the locked row."""
+    from interventions.concurrency import lock_unchanged
+
+    unknown = set(changes) - set(PARTICIPANT_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"update_participant cannot change {', '.join(sorted(unknown))}")
+    current = lock_unchanged(Participant.objects.all(), participant.pk, expected_updated_at)
+    _require_member(by, current.organization, "change participant records")
+    for name in ("first_name", "last_name", "aliases", "phone"):
+        if name in changes:
+            changes[name] = str(changes[name] or "").strip()
+    if changes.get("first_name") == "" or changes.get("last_name") == "":
+        raise ServiceError("A participant needs a first and a last name.")
+    if "referral_source" in changes and (
+        changes["referral_source"] not in Participant.ReferralSource.values
+    ):
+        raise ServiceError("Choose a referral source.")
+    if "risk_tier" in changes and changes["risk_tier"] not in Participant.RiskTier.values:
+        raise ServiceError("Choose a risk tier.")
+    date_of_birth = changes.get("date_of_birth")
+    if isinstance(date_of_birth, date):
+        _not_after_today(date_of_birth, "birth")
+        if date_of_birth > current.identified_on:
+            raise ServiceError(
+                "The date of birth must be before the date the person was identified "
+                f"({current.identified_on:%Y-%m-%d})."
+            )
+    changed = [name for name, value in changes.items() if getattr(current, name) != value]
+    if not changed:
+        return current
+    for name in changed:
+        setattr(current, name, changes[name])
+    current.save(update_fields=[*changed, "updated_at"])
+    return current
+
+
 @transaction.atomic
 def register_and_enroll(
     *,

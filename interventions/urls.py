@@ -16,6 +16,11 @@ urlpatterns = [
         name="participant_detail",
     ),
     path(
+        "participants/<int:participant_id>/edit/",
+        worker.participant_edit,
+        name="participant_edit",
+    ),
+    path(
         "participants/<int:participant_id>/referrals/new/",
         worker.referral_create,
         name="referral_create",

@@ -19,11 +19,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from interventions import selectors, services
+from interventions import concurrency, selectors, services
 from interventions.forms import (
     QUICK_DURATIONS,
     EnrollmentExitForm,
     EnrollmentStatusForm,
+    ParticipantEditForm,
     ParticipantRegisterForm,
     ReferralAdvanceForm,
     ReferralForm,
@@ -258,6 +259,46 @@ def participant_detail(request: HttpRequest, participant_id: int) -> HttpRespons
         "timeline_has_next": has_next,
     }
     return render(request, "interventions/participant_detail.html", context)
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def participant_edit(request: HttpRequest, participant_id: int) -> HttpResponse:
+    """Correct a participant's profile. A save over someone else's newer save is refused and the
+    page shows what they changed beside what was typed (interventions/concurrency.py)."""
+    # Only the owning organisation edits the profile, even where consent lets others see it.
+    participant = get_object_or_404(
+        selectors.participants_visible_to(request.user)
+        .filter(organization__in=selectors.organizations_of(request.user))
+        .select_related("organization", "area"),
+        pk=participant_id,
+    )
+    form = ParticipantEditForm(request.POST or None, participant=participant)
+    differences: list[dict[str, str]] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            participant = services.update_participant(
+                participant=participant,
+                by=request.user,
+                expected_updated_at=form.cleaned_data["version"],
+                **form.changes(),
+            )
+        except concurrency.RecordChanged as changed:
+            differences = concurrency.differences(
+                changed.current, form, list(services.PARTICIPANT_EDITABLE_FIELDS)
+            )
+            concurrency.with_new_version(form, changed.current)
+            form.add_error(None, changed)
+        except ServiceError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{participant.full_name}'s profile saved.")
+            return redirect("participant_detail", participant_id=participant.pk)
+    return render(
+        request,
+        "interventions/participant_edit.html",
+        {"form": form, "participant": participant, "differences": differences},
+    )
 
 
 @member_required
