@@ -27,6 +27,7 @@ from interventions.services import (
     PARTICIPANT_EDITABLE_FIELDS,
     allowed_next_statuses,
 )
+from interventions.submissions import SingleSubmitFormMixin
 
 QUICK_DURATIONS = (15, 30, 45, 60, 90)
 DEFAULT_DURATION = 30
@@ -119,7 +120,7 @@ class SessionLogForm(forms.Form):
         return [int(value) for value in raw if str(value).isdigit()]
 
 
-class ReferralForm(forms.Form):
+class ReferralForm(SingleSubmitFormMixin, forms.Form):
     service_category = forms.ChoiceField(choices=Referral.ServiceCategory.choices)
     to_organization = forms.ModelChoiceField(
         label="Partner organisation",
@@ -203,7 +204,7 @@ class EnrollmentExitForm(forms.Form):
         return on
 
 
-class ParticipantRegisterForm(forms.Form):
+class ParticipantRegisterForm(SingleSubmitFormMixin, forms.Form):
     first_name = forms.CharField(max_length=100)
     last_name = forms.CharField(max_length=100)
     aliases = forms.CharField(

@@ -19,6 +19,7 @@ from interventions.models import (
     Session,
     StreetGroup,
 )
+from interventions.submissions import SingleSubmitFormMixin
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -44,7 +45,7 @@ ROLE_FIELDS = {
 }
 
 
-class IncidentForm(forms.Form):
+class IncidentForm(SingleSubmitFormMixin, forms.Form):
     kind = forms.ChoiceField(choices=Incident.Kind.choices)
     occurred_at = forms.DateTimeField(
         label="When", widget=_datetime_input(), input_formats=[DATETIME_LOCAL]
@@ -201,7 +202,7 @@ class FollowUpForm(forms.Form):
 FollowUpFormSet = forms.formset_factory(FollowUpForm, extra=3, max_num=10)
 
 
-class CallInForm(forms.Form):
+class CallInForm(SingleSubmitFormMixin, forms.Form):
     organization = forms.ModelChoiceField(queryset=None, empty_label=None)
     held_on = forms.DateField(widget=_date_input(), label="Date")
     place = forms.CharField(max_length=200)
@@ -227,7 +228,7 @@ class PersonField(forms.ModelChoiceField):
         return f"{obj.full_name} ({obj.participant_code})"
 
 
-class CustomNotificationForm(forms.Form):
+class CustomNotificationForm(SingleSubmitFormMixin, forms.Form):
     participant = PersonField(queryset=None)
     delivered_on = forms.DateField(widget=_date_input(), label="Delivered on")
     deliverers = forms.ModelMultipleChoiceField(queryset=None, label="Delivered by")

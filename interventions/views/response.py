@@ -26,7 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from interventions import response_selectors as rs
-from interventions import response_services
+from interventions import response_services, submissions
 from interventions.models import IncidentParticipant, Participant, ResponseTask, ReviewDecision
 from interventions.response_forms import (
     CallInForm,
@@ -136,6 +136,11 @@ def incident_new(request: HttpRequest) -> HttpResponse:
     form = _incident_form(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        submission = submissions.claim(request.user, data["form_token"])
+        if submission.is_repeat:
+            return submissions.repeat_response(
+                request, submission, fallback=reverse("incident_list")
+            )
         try:
             incident = response_services.record_incident(
                 entered_by=request.user,
@@ -149,8 +154,10 @@ def incident_new(request: HttpRequest) -> HttpResponse:
                 groups=data.get("groups") or [],
             )
         except ServiceError as error:
+            submission.release()
             _service_errors(form, error)
         else:
+            submission.saved(reverse("incident_detail", args=[incident.pk]))
             messages.success(
                 request,
                 "Incident recorded. Response tasks for the people connected to it are being "
@@ -406,6 +413,11 @@ def callin_new(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        submission = submissions.claim(request.user, data["form_token"])
+        if submission.is_repeat:
+            return submissions.repeat_response(
+                request, submission, fallback=reverse("notification_funnel")
+            )
         try:
             response_services.record_call_in(
                 by=request.user,
@@ -417,8 +429,10 @@ def callin_new(request: HttpRequest) -> HttpResponse:
                 notes=data["notes"],
             )
         except ServiceError as error:
+            submission.release()
             _service_errors(form, error)
         else:
+            submission.saved(reverse("notification_funnel"))
             messages.success(request, "Call-in recorded.")
             return redirect("notification_funnel")
     return render(request, "response/simple_form.html", {"form": form, "title": "Record a call-in"})
@@ -435,6 +449,11 @@ def custom_notification_new(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        submission = submissions.claim(request.user, data["form_token"])
+        if submission.is_repeat:
+            return submissions.repeat_response(
+                request, submission, fallback=reverse("notification_funnel")
+            )
         try:
             response_services.record_custom_notification(
                 by=request.user,
@@ -446,8 +465,10 @@ def custom_notification_new(request: HttpRequest) -> HttpResponse:
                 response_notes=data["response_notes"],
             )
         except ServiceError as error:
+            submission.release()
             _service_errors(form, error)
         else:
+            submission.saved(reverse("notification_funnel"))
             messages.success(request, "Custom notification recorded.")
             return redirect("notification_funnel")
     return render(

@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from interventions import concurrency, selectors, services
+from interventions import concurrency, selectors, services, submissions
 from interventions.forms import (
     QUICK_DURATIONS,
     EnrollmentExitForm,
@@ -409,6 +409,11 @@ def referral_create(request: HttpRequest, participant_id: int) -> HttpResponse:
     form = ReferralForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        submission = submissions.claim(request.user, data["form_token"])
+        if submission.is_repeat:
+            return submissions.repeat_response(
+                request, submission, fallback=reverse("participant_detail", args=[participant.pk])
+            )
         try:
             referral = services.make_referral(
                 participant=participant,
@@ -421,8 +426,10 @@ def referral_create(request: HttpRequest, participant_id: int) -> HttpResponse:
                 notes=data["notes"],
             )
         except ServiceError as error:
+            submission.release()
             form.add_error(None, error)
         else:
+            submission.saved(reverse("participant_detail", args=[participant.pk]))
             messages.success(
                 request,
                 f"Referral made: {referral.get_service_category_display().lower()} "
@@ -487,6 +494,9 @@ def participant_register(request: HttpRequest) -> HttpResponse:
     duplicates: list[Participant] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        submission = submissions.claim(request.user, data["form_token"])
+        if submission.is_repeat:
+            return submissions.repeat_response(request, submission, fallback=reverse("caseload"))
         if request.POST.get("confirm_duplicate") != "1":
             duplicates = list(
                 selectors.likely_duplicates(
@@ -507,15 +517,20 @@ def participant_register(request: HttpRequest) -> HttpResponse:
                     **form.participant_details(),
                 )
             except ServiceError as error:
+                submission.release()
                 form.add_error(None, error)
             else:
                 participant = enrollment.participant
+                submission.saved(reverse("participant_detail", args=[participant.pk]))
                 messages.success(
                     request,
                     f"{participant.full_name} registered as {participant.participant_code} "
                     f"and enrolled in {enrollment.program}.",
                 )
                 return redirect("participant_detail", participant_id=participant.pk)
+        else:
+            # Shown the likely duplicates: the same form comes back to confirm.
+            submission.release()
     return render(
         request,
         "interventions/participant_register.html",
