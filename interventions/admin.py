@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import label_for_field, lookup_field
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.db import models
@@ -36,6 +37,7 @@ from interventions.admin_forms import (
     SessionAddForm,
     SessionChangeForm,
 )
+from interventions.audit import record
 from interventions.csv_export import stream_csv
 from interventions.models import (
     Area,
@@ -84,6 +86,15 @@ def export_as_csv(
 
     opts = model_admin.model._meta
     filename = f"{opts.model_name}-{timezone.localdate():%Y-%m-%d}.csv"
+    # Which rows left is metadata, not personal data: the model and how many were selected.
+    record(
+        request,
+        "export",
+        object_type=f"{opts.model_name}_export",
+        format="csv",
+        model=opts.label,
+        selected=len(request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)),
+    )
     return stream_csv(filename, header, rows())
 
 

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from interventions.audit import record
 from interventions.models import Area
 from metrics import selectors
 from metrics.dashboard import build_dashboard, csv_rows
@@ -108,6 +109,14 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
     cleaned = form.cleaned_data
     filename = (
         f"metrics-{cleaned['area'].slug}-{cleaned['start']:%Y-%m}-to-{cleaned['end']:%Y-%m}.csv"
+    )
+    record(
+        request,
+        "export",
+        object_type="metrics_export",
+        object_id=cleaned["area"].pk,
+        format="csv",
+        area=cleaned["area"].slug,
     )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

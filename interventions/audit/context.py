@@ -34,6 +34,14 @@ AUDITED_TABLES = (
     "interventions_sessionparticipant",
     "interventions_referral",
     "interventions_membership",
+    # Street intelligence and shootings (migrations/0003_response_tables.py).
+    "interventions_streetgroup",
+    "interventions_grouptie",
+    "interventions_groupconflict",
+    "interventions_incident",
+    "interventions_incidentparticipant",
+    "interventions_incidentgroup",
+    "interventions_responsetask",
 )
 _WRITE_TO_AUDITED_TABLE = re.compile(
     r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(?:' + "|".join(AUDITED_TABLES) + r')"?\b',

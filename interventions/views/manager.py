@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from interventions import selectors, services
+from interventions.audit import record
 from interventions.csv_export import stream_csv
 from interventions.filters import (
     AssignWorkersForm,
@@ -270,6 +271,13 @@ def export_caseload(request: HttpRequest, organization: PartnerOrganization) -> 
                 ]
 
     today = timezone.localdate()
+    record(
+        request,
+        "export",
+        object_type="caseload_export",
+        object_id=organization.pk,
+        format="csv",
+    )
     return stream_csv(
         f"caseload-{organization.slug}-{today:%Y-%m-%d}.csv", CASELOAD_HEADER, lines()
     )
@@ -340,4 +348,12 @@ def export_sessions(request: HttpRequest, organization: PartnerOrganization) -> 
     data = session_filter.form.cleaned_data
     start, end = data.get("occurred_from"), data.get("occurred_to")
     period = f"{start or 'start'}-to-{end or timezone.localdate()}"
+    record(
+        request,
+        "export",
+        object_type="sessions_export",
+        object_id=organization.pk,
+        format="csv",
+        period=period,
+    )
     return stream_csv(f"sessions-{organization.slug}-{period}.csv", SESSION_HEADER, lines())

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from interventions import response_selectors as rs
 from interventions import response_services, submissions
+from interventions.audit import audited_view
 from interventions.models import IncidentParticipant, Participant, ResponseTask, ReviewDecision
 from interventions.response_forms import (
     CallInForm,
@@ -168,6 +169,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
 
 
 @member_required
+@audited_view("view", "incident")
 def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     user = request.user
     incident = get_object_or_404(
@@ -493,6 +495,7 @@ def streetgroup_list(request: HttpRequest) -> HttpResponse:
 
 
 @street_intelligence_required
+@audited_view("view", "streetgroup")
 def streetgroup_detail(request: HttpRequest, streetgroup_id: int) -> HttpResponse:
     user = request.user
     group = get_object_or_404(rs.street_groups_visible_to(user), pk=streetgroup_id)

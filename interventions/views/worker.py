@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from interventions import concurrency, selectors, services, submissions
+from interventions.audit import audited_view
 from interventions.forms import (
     QUICK_DURATIONS,
     EnrollmentExitForm,
@@ -220,6 +221,7 @@ def participant_search(request: HttpRequest) -> HttpResponse:
 
 
 @member_required
+@audited_view("view", "participant")
 @require_GET
 def participant_detail(request: HttpRequest, participant_id: int) -> HttpResponse:
     participant = _participant_for(request, participant_id)
