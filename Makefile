@@ -62,7 +62,7 @@ serve: install
 	kill %1 %2 2>/dev/null || true
 
 bench: install-dev
-	$(PY) bench/pages.py
+	set -e; for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
 
 ## Stop the embedded PostgreSQL server (it keeps running between commands otherwise)
 db-stop:
