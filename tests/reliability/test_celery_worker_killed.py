@@ -1,0 +1,162 @@
+"""A Celery worker killed mid-task loses nothing: the task is acknowledged only when it ends
+(CELERY_TASK_ACKS_LATE), so when its worker is killed with SIGKILL the message stays with the
+broker and another worker runs it; its effect is in the database exactly once.
+
+Needs CELERY_TEST_BROKER_URL (skipped without it, unless GVR_REQUIRE_CELERY_WORKER=1). The test
+worker gives unacknowledged messages back after 3 seconds (tests/reliability/killable_worker.py):
+point CELERY_TEST_BROKER_URL at a Redis database no real worker uses."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import redis
+
+from gvr_site.celery import app
+from interventions.audit.models import AuditEvent
+from metrics.models import ActivityRollup
+from tests.conftest import OrgSetup
+from tests.factories import ParticipantFactory, SessionFactory
+from tests.metrics.test_celery_worker import _test_database_url, broker  # noqa: F401
+
+pytestmark = pytest.mark.celery_worker
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+WAIT_SECONDS = 60
+
+
+def _wait_for(condition: Callable[[], bool], what: str, seconds: float = WAIT_SECONDS) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"{what} did not happen within {seconds:.0f} s")
+
+
+@pytest.fixture
+def workers(broker: str, transactional_db: None) -> Iterator[Callable[[], subprocess.Popen]]:  # noqa: F811
+    """Starts test workers on a queue of their own; sends this process's tasks there."""
+    queue = f"gvr-killed-{uuid.uuid4().hex[:12]}"
+    started: list[subprocess.Popen] = []
+    env = {
+        **os.environ,
+        "CELERY_BROKER_URL": broker,
+        "DATABASE_URL": _test_database_url(),
+        "DATABASE_CONN_MAX_AGE": "0",
+        "GVR_TEST_VISIBILITY_TIMEOUT": "3",
+    }
+    celery = Path(sys.executable).with_name("celery")
+
+    def start() -> subprocess.Popen:
+        worker = subprocess.Popen(  # noqa: S603 - our own virtualenv's celery
+            [
+                str(celery),
+                "-A",
+                "tests.reliability.killable_worker",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "-Q",
+                queue,
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"{queue}-{len(started)}@%h",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            # Its own process group, so a kill reaches every process of that worker.
+            start_new_session=True,
+        )
+        started.append(worker)
+        return worker
+
+    saved = {
+        key: app.conf[key] for key in ("broker_url", "task_always_eager", "task_default_queue")
+    }
+    app.conf.update(broker_url=broker, task_always_eager=False, task_default_queue=queue)
+    app._pool = None
+    app.amqp._producer_pool = None
+    try:
+        yield start
+    finally:
+        app.conf.update(saved)
+        app._pool = None
+        app.amqp._producer_pool = None
+        for worker in started:
+            if worker.poll() is None:
+                worker.terminate()
+            try:
+                output, _ = worker.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+                output, _ = worker.communicate()
+            if os.environ.get("GVR_SHOW_WORKER_LOG"):
+                print(output)
+        redis.Redis.from_url(broker).delete(queue)
+
+
+def test_a_task_whose_worker_is_killed_runs_once_on_another_worker(
+    workers: Callable[[], subprocess.Popen],
+    broker: str,  # noqa: F811 - the fixture imported above
+    org_a: OrgSetup,
+) -> None:
+    person = ParticipantFactory(organization=org_a.organization, identified_on=date(2023, 1, 1))
+    SessionFactory(
+        organization=org_a.organization,
+        program=org_a.program,
+        worker=org_a.worker,
+        occurred_at=datetime(2024, 5, 7, 10, 0, tzinfo=ZoneInfo("America/Los_Angeles")),
+        duration_minutes=45,
+        participants=[person],
+    )
+    marker = f"gvr-test-{uuid.uuid4().hex}"
+    store = redis.Redis.from_url(broker)
+
+    def count(name: str) -> int:
+        return int(store.get(f"{marker}:{name}") or 0)
+
+    def done_in_database() -> int:
+        return AuditEvent.objects.filter(
+            object_type="reliability_test", detail__marker=marker
+        ).count()
+
+    try:
+        first = workers()
+        app.send_task("tests.reliability.slow_rollup_refresh", args=["2024-05", marker])
+        _wait_for(lambda: count("deliveries") == 1, "The first worker starting the task")
+
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+        assert first.returncode == -signal.SIGKILL
+        assert count("completed") == 0
+        assert done_in_database() == 0
+        assert not ActivityRollup.objects.exists()
+
+        workers()
+        _wait_for(lambda: count("completed") == 1, "Another worker running the task again")
+        assert count("deliveries") == 2
+        assert done_in_database() == 1
+        row = ActivityRollup.objects.get()
+        assert (row.month, row.sessions, row.contact_minutes) == (date(2024, 5, 1), 1, 45)
+
+        # Acknowledged this time: it is not handed out a third time.
+        time.sleep(5)
+        assert (count("deliveries"), count("completed"), done_in_database()) == (2, 1, 1)
+    finally:
+        store.delete(f"{marker}:deliveries", f"{marker}:completed")
