@@ -65,7 +65,8 @@ else:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with a site that also asks for two-factor verification.
+    "gvr_site.admin_site.GVRAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -79,6 +80,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_filters",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "interventions",
     "interventions.audit",
     "metrics",
@@ -98,6 +102,7 @@ MIDDLEWARE = [
     "gvr_site.security.AuditContextMiddleware",
     "gvr_site.security.SessionLimitsMiddleware",
     "gvr_site.security.NoStoreForAuthenticatedMiddleware",
+    "gvr_site.two_factor.TwoFactorMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -167,6 +172,13 @@ AXES_CLIENT_IP_CALLABLE = "gvr_site.security.client_ip"
 AXES_VERBOSE = False
 # Behind a reverse proxy, how many proxies append to X-Forwarded-For (0: use the socket address).
 GVR_PROXY_COUNT = int(os.environ.get("GVR_PROXY_COUNT", "0"))
+
+# Two-factor (TOTP, django-otp) is required of everyone but outreach workers; of them too with
+# this on (gvr_site/two_factor.py).
+GVR_REQUIRE_2FA_FOR_WORKERS = env_bool("GVR_REQUIRE_2FA_FOR_WORKERS", False)
+OTP_TOTP_ISSUER = "GVR Case Manager"
+# An admin may remove someone's authenticator (to reset it), never see its secret or QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Sessions: end after 30 idle minutes and at most 12 hours after login (gvr_site/security.py).
 GVR_SESSION_IDLE_MINUTES = int(os.environ.get("GVR_SESSION_IDLE_MINUTES", "30"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
@@ -68,6 +69,55 @@ def manager(org_a: OrgSetup) -> AbstractBaseUser:
 @pytest.fixture
 def city_admin(db: None) -> AbstractBaseUser:
     return UserFactory(username="city-admin", is_staff=True, is_superuser=True)
+
+
+_TWO_FACTOR_SHORTCUT = {"on": True}
+_original_force_login = Client.force_login
+
+
+def verify_session(client: Client, user: AbstractBaseUser) -> None:
+    """Mark the client's session as verified by a (test) authenticator of the user's, as a
+    correct TOTP code would, when the user must use two-factor."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from gvr_site.two_factor import VERIFIED_USER_KEY, requires_two_factor
+
+    fresh = type(user)._default_manager.get(pk=user.pk)  # no cached roles on the test's object
+    if not requires_two_factor(fresh):
+        return
+    device = TOTPDevice.objects.filter(user=fresh, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=fresh, name="Test authenticator", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[VERIFIED_USER_KEY] = fresh.pk
+    session.save()
+
+
+def _force_login_verified(self: Client, user: AbstractBaseUser, backend: str | None = None) -> None:
+    _original_force_login(self, user, backend)
+    if _TWO_FACTOR_SHORTCUT["on"]:
+        verify_session(self, user)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def force_login_passes_two_factor() -> Iterator[None]:
+    """`client.force_login(user)` stands for a complete login, second factor included, so tests
+    about anything else need not type codes. tests/security/test_two_factor.py turns this off
+    (fixture `password_only_logins`) to prove a password-only session is held back."""
+    with mock.patch.object(Client, "force_login", _force_login_verified):
+        yield
+
+
+@pytest.fixture
+def password_only_logins() -> Iterator[None]:
+    """`force_login` gives a session that passed the password only, as in production."""
+    _TWO_FACTOR_SHORTCUT["on"] = False
+    try:
+        yield
+    finally:
+        _TWO_FACTOR_SHORTCUT["on"] = True
 
 
 def logged_in(user: AbstractBaseUser) -> Client:
