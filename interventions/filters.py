@@ -82,7 +82,9 @@ class ParticipantFilter(django_filters.FilterSet):
     people whose enrolment with X is active, not people with any enrolment with X and another
     one that is active."""
 
-    q = django_filters.CharFilter(method="filter_search", label="Name, alias or code")
+    q = django_filters.CharFilter(
+        method="filter_search", label="Name, alias or code", max_length=200
+    )
     program = django_filters.ModelChoiceFilter(
         queryset=None, method="filter_enrollment", empty_label="Any program"
     )

@@ -30,6 +30,8 @@ from interventions.services import (
 from interventions.submissions import SingleSubmitFormMixin
 
 QUICK_DURATIONS = (15, 30, 45, 60, 90)
+# Free text: a long case note fits; a pasted document or a flood does not.
+NOTES_MAX_LENGTH = 5000
 DEFAULT_DURATION = 30
 
 
@@ -74,7 +76,9 @@ class SessionLogForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     location = forms.ChoiceField(choices=Session.Location.choices)
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(
+        max_length=NOTES_MAX_LENGTH, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     follow_up_on = forms.DateField(label="Follow-up date", required=False, widget=DateInput)
     client_key = forms.UUIDField(widget=forms.HiddenInput)
 
@@ -130,7 +134,9 @@ class ReferralForm(SingleSubmitFormMixin, forms.Form):
     )
     outside_provider = forms.CharField(max_length=200, required=False)
     made_on = forms.DateField(label="Date", widget=DateInput, initial=timezone.localdate)
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(
+        max_length=NOTES_MAX_LENGTH, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def clean_made_on(self) -> Any:
         made_on = self.cleaned_data["made_on"]

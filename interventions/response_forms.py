@@ -21,6 +21,9 @@ from interventions.models import (
 )
 from interventions.submissions import SingleSubmitFormMixin
 
+# Free text: a long note fits; a pasted document or a flood does not (as in forms.py).
+NOTES_MAX_LENGTH = 5000
+
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
@@ -125,7 +128,9 @@ class QuickContactForm(forms.Form):
     )
     duration_minutes = forms.IntegerField(min_value=1, max_value=1440, initial=30, label="Minutes")
     location = forms.ChoiceField(choices=Session.Location.choices)
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    notes = forms.CharField(
+        max_length=NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
     client_key = forms.UUIDField(widget=forms.HiddenInput)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -165,7 +170,9 @@ class ReviewForm(forms.Form):
     )
     period_start = forms.DateField(widget=forms.HiddenInput)
     period_end = forms.DateField(widget=forms.HiddenInput)
-    decisions = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+    decisions = forms.CharField(
+        max_length=NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
     def __init__(
         self,
@@ -208,7 +215,9 @@ class CallInForm(SingleSubmitFormMixin, forms.Form):
     place = forms.CharField(max_length=200)
     area = forms.ModelChoiceField(queryset=Area.objects.all(), required=False)
     attendees = PeopleField(queryset=None, required=False)
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    notes = forms.CharField(
+        max_length=NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
     def __init__(
         self,
@@ -236,7 +245,9 @@ class CustomNotificationForm(SingleSubmitFormMixin, forms.Form):
     response = forms.ChoiceField(
         choices=[("", "—"), *CustomNotification.Response.choices], required=False
     )
-    response_notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    response_notes = forms.CharField(
+        max_length=NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
     def __init__(
         self,
