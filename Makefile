@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install install-dev assets migrate seed lint format check serve worker beat db-stop bench clean
+.PHONY: run test install install-dev assets migrate seed lint audit format check serve worker beat db-stop bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ test: install-dev
 lint: install-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/bandit -q -r gvr_site interventions metrics manage.py --severity-level medium
+
+## Known vulnerabilities in the pinned requirements (needs the network)
+audit: install-dev
+	$(PY) .ci/pip_audit.py
 
 format: install-dev
 	$(PY) -m ruff format .

@@ -184,7 +184,7 @@ def _rollup_sql() -> str:
         GROUP BY 1, 2, 3, 4
     ) parts
     GROUP BY month, organization_id, program_kind, area_id
-    """  # noqa: S608 - table names come from model metadata; values are parameters
+    """  # noqa: S608  # nosec B608 - table names come from model metadata; values are parameters
 
 
 @transaction.atomic

@@ -45,7 +45,7 @@ def _qr_code(device: TOTPDevice) -> SafeString:
     svg = two_factor.qr_code_svg(device)
     # segno draws the SVG from the otpauth:// address alone: paths and a fixed title, no text a
     # user typed, nothing to escape.
-    return mark_safe(svg)  # noqa: S308  # nosec B308 B703 - segno's own SVG markup
+    return mark_safe(svg)  # noqa: S308  # nosec B308 B703
 
 
 @login_required
