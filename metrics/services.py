@@ -106,46 +106,32 @@ def _rollup_sql() -> str:
            SUM(sessions), SUM(contact_minutes), SUM(participants_served),
            SUM(new_enrollments), SUM(exits), SUM(referrals_made), SUM(referrals_completed)
     FROM (
-        -- Sessions and minutes, each session once, in its first recorded participant's area:
-        -- MIN over [attendance id, area id] picks the first attendee's area in one hash
-        -- aggregate (the attendance ids are unique, so the area never decides the order).
-        SELECT month, organization_id, program_kind, area_id,
-               COUNT(*) AS sessions, SUM(duration_minutes) AS contact_minutes,
-               0 AS participants_served, 0 AS new_enrollments, 0 AS exits,
-               0 AS referrals_made, 0 AS referrals_completed
+        -- Sessions, minutes and people served in one pass over the attendance. A session
+        -- counts once, in the area of its first recorded participant: the window marks that
+        -- attendance row (the lowest id of the session's rows), reading the session's rows
+        -- together as the join already delivers them, so no per-session lookup or hash of a
+        -- million sessions. People are counted once per group, in their own area. A session
+        -- with nobody recorded on it still counts, with no area.
+        SELECT date_trunc('month', a.occurred_at AT TIME ZONE %(tz)s)::date AS month,
+               a.organization_id,
+               COALESCE(pr.kind, '{unspecified}') AS program_kind,
+               p.area_id,
+               COUNT(*) FILTER (WHERE a.first_attendee) AS sessions,
+               COALESCE(SUM(a.duration_minutes) FILTER (WHERE a.first_attendee), 0)
+                   AS contact_minutes,
+               COUNT(DISTINCT a.participant_id) AS participants_served,
+               0 AS new_enrollments, 0 AS exits, 0 AS referrals_made, 0 AS referrals_completed
         FROM (
-            SELECT date_trunc('month', s.occurred_at AT TIME ZONE %(tz)s)::date AS month,
-                   s.organization_id,
-                   COALESCE(MIN(pr.kind), '{unspecified}') AS program_kind,
-                   s.duration_minutes,
-                   (MIN(ARRAY[sp.id, p.area_id]))[2] AS area_id
+            SELECT s.occurred_at, s.organization_id, s.program_id, s.duration_minutes,
+                   sp.participant_id,
+                   sp.id IS NOT DISTINCT FROM MIN(sp.id) OVER (PARTITION BY s.id)
+                       AS first_attendee
             FROM {tables["session"]} s
-            LEFT JOIN {tables["program"]} pr ON pr.id = s.program_id
             LEFT JOIN {tables["attendance"]} sp ON sp.session_id = s.id
-            LEFT JOIN {tables["participant"]} p ON p.id = sp.participant_id
             WHERE s.occurred_at >= %(start_at)s AND s.occurred_at < %(end_at)s
-            GROUP BY s.id
-        ) per_session
-        GROUP BY 1, 2, 3, 4
-
-        UNION ALL
-        -- Distinct people served: each person once per month, organisation, program kind,
-        -- in their own area.
-        SELECT month, organization_id, program_kind, area_id,
-               0, 0, COUNT(*), 0, 0, 0, 0
-        FROM (
-            SELECT DISTINCT
-                   date_trunc('month', s.occurred_at AT TIME ZONE %(tz)s)::date AS month,
-                   s.organization_id,
-                   COALESCE(pr.kind, '{unspecified}') AS program_kind,
-                   p.area_id,
-                   sp.participant_id
-            FROM {tables["attendance"]} sp
-            JOIN {tables["session"]} s ON s.id = sp.session_id
-            LEFT JOIN {tables["program"]} pr ON pr.id = s.program_id
-            JOIN {tables["participant"]} p ON p.id = sp.participant_id
-            WHERE s.occurred_at >= %(start_at)s AND s.occurred_at < %(end_at)s
-        ) served
+        ) a
+        LEFT JOIN {tables["program"]} pr ON pr.id = a.program_id
+        LEFT JOIN {tables["participant"]} p ON p.id = a.participant_id
         GROUP BY 1, 2, 3, 4
 
         UNION ALL
@@ -209,8 +195,8 @@ def refresh_rollups(*, start_month: date | None = None, end_month: date | None =
     with connection.cursor() as cursor:
         # Two refreshes at once would each delete and insert the same groups; take turns.
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_LOCK_ID])
-        # The per-session and per-person groupings of a full refresh hold about a million
-        # groups; with enough memory they stay in one in-memory hash instead of spilling.
+        # A full refresh sorts a million attendance rows for its distinct-people counts; with
+        # enough memory the sort stays in memory instead of spilling to disk.
         cursor.execute("SET LOCAL work_mem = %s", [ROLLUP_WORK_MEM])
     if everything:
         ActivityRollup.objects.all().delete()

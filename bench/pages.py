@@ -1,0 +1,133 @@
+"""Server time and query counts of the everyday pages at volume.
+
+    python bench/pages.py [--participants 10000] [--sessions 500000] [--requests 30] [--reset]
+
+Loads the volume data set (`manage.py seed_volume`) into the configured database if it is not
+there yet, then requests each page in-process through Django's full middleware stack and prints
+the median and 95th-percentile server time and the number of queries per page. Targets (issue 3):
+median under 100 ms for each page, and a query count that does not grow with the data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gvr_site.settings")
+
+import django
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+from bench._sessions import client_for  # noqa: E402
+from interventions.models import Enrollment, Participant, Session  # noqa: E402
+from interventions.volume import seed_volume, volume_organizations  # noqa: E402
+
+
+def measure(client: Client, url: str, requests: int) -> tuple[float, float, int, int]:
+    """Median and p95 milliseconds, the query count, and the response size."""
+    response = client.get(url)  # warm-up: connection, template cache
+    if response.status_code != 200:
+        raise SystemExit(f"{url} answered {response.status_code}")
+    timings = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        response = client.get(url)
+        timings.append((time.perf_counter() - started) * 1000)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    timings.sort()
+    p95 = timings[min(len(timings) - 1, int(len(timings) * 0.95))]
+    return statistics.median(timings), p95, len(queries), len(response.content)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--participants", type=int, default=10_000)
+    parser.add_argument("--sessions", type=int, default=500_000)
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--reset", action="store_true", help="reload the volume data first")
+    args = parser.parse_args()
+
+    loaded = Participant.objects.filter(organization__in=volume_organizations()).count()
+    if args.reset or loaded == 0:
+        print(f"Loading {args.participants} participants and {args.sessions} sessions…")
+        summary = seed_volume(args.participants, args.sessions, reset=args.reset)
+        print(f"  loaded in {summary.seconds:.1f} s")
+    User = get_user_model()
+    organization = volume_organizations().order_by("slug").first()
+    # The busiest worker and manager of the first volume organisation: the worst case.
+    worker = (
+        User.objects.filter(
+            assigned_enrollments__program__organization=organization,
+            assigned_enrollments__status__in=Enrollment.CASELOAD_STATUSES,
+        )
+        .annotate(caseload=Count("assigned_enrollments"))
+        .order_by("-caseload")
+        .first()
+    )
+    manager = User.objects.filter(
+        memberships__organization=organization, memberships__role="manager"
+    ).first()
+    participant = (
+        Participant.objects.filter(enrollments__assigned_worker=worker)
+        .annotate(contacts=Count("attendance"))
+        .order_by("-contacts")
+        .first()
+    )
+    if worker is None or manager is None or participant is None:
+        raise SystemExit("No volume data to measure.")
+    worker_client, manager_client = client_for(worker), client_for(manager)
+
+    org_participants = Participant.objects.filter(organization=organization).count()
+    print(
+        f"Data: {Participant.objects.count():,} participants, {Session.objects.count():,} "
+        f"sessions; the measured organisation has {org_participants:,} participants; worker "
+        f"{worker.username} ({worker.caseload} in caseload); participant "
+        f"{participant.participant_code} with {participant.contacts} contacts."
+    )
+    load = os.getloadavg()
+    print(f"Load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} CPUs")
+    pages = [
+        ("my caseload (worker)", worker_client, reverse("caseload")),
+        (
+            "participant page (worker)",
+            worker_client,
+            reverse("participant_detail", kwargs={"participant_id": participant.pk}),
+        ),
+        ("organisation dashboard (manager)", manager_client, reverse("manager_dashboard")),
+        ("participant list (manager)", manager_client, reverse("org_participants")),
+        (
+            "participant list, filtered (manager)",
+            manager_client,
+            # The filters of interventions/filters.py ParticipantFilter.
+            reverse("org_participants") + "?status=active&cold=yes&sort=-days_since",
+        ),
+    ]
+    print(f"\n{'page':40} {'median ms':>10} {'p95 ms':>8} {'queries':>8} {'KiB':>6}")
+    failures = []
+    for label, client, url in pages:
+        median, p95, queries, size = measure(client, url, args.requests)
+        flag = "" if median < 100 else "  over the 100 ms target"
+        if flag:
+            failures.append(label)
+        print(f"{label:40} {median:10.1f} {p95:8.1f} {queries:8d} {size / 1024:6.0f}{flag}")
+    load = os.getloadavg()
+    print(f"Load average afterwards {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
+    print("all pages under 100 ms median" if not failures else f"over target: {failures}")
+
+
+if __name__ == "__main__":
+    main()
