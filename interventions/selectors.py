@@ -143,10 +143,17 @@ def with_contact_facts(participants: QuerySet[Participant]) -> QuerySet[Particip
 
 
 def gone_cold_q(cold_after_days: int | None = None) -> Q:
-    """Participants (annotated by with_contact_facts) with no contact in the last N days."""
+    """Participants with no contact in the last N days (never contacted included).
+
+    Asked as "no attendance since the cutoff": one probe of the (participant, occurred_at)
+    index per person, where comparing an annotated last contact would run its subquery once
+    for the IS NULL test and again for the comparison."""
     days = settings.GVR_COLD_AFTER_DAYS if cold_after_days is None else cold_after_days
     cutoff = timezone.now() - timedelta(days=days)
-    return Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=cutoff)
+    contacted_since = SessionParticipant.objects.filter(
+        participant=OuterRef("pk"), occurred_at__gte=cutoff
+    )
+    return Q(~Exists(contacted_since))
 
 
 # The manager's pages --------------------------------------------------------------------------
@@ -166,13 +173,15 @@ def assignable_or_assigned_workers(organization: PartnerOrganization) -> QuerySe
     enrolments: everyone a manager may need to filter by."""
     from django.contrib.auth import get_user_model
 
+    # Two id subqueries rather than joins: joining both relations multiplies a worker's rows
+    # by their enrolments and needs a DISTINCT over every column of the user table.
+    members = Membership.objects.filter(organization=organization).values("user_id")
+    assigned = Enrollment.objects.filter(
+        participant__organization=organization, assigned_worker__isnull=False
+    ).values("assigned_worker_id")
     return (
         get_user_model()
-        .objects.filter(
-            Q(memberships__organization=organization)
-            | Q(assigned_enrollments__participant__organization=organization)
-        )
-        .distinct()
+        .objects.filter(Q(pk__in=members) | Q(pk__in=assigned))
         .order_by("first_name", "last_name", "username")
     )
 
@@ -366,9 +375,7 @@ def dashboard_figures(organization: PartnerOrganization) -> DashboardFigures:
     )
 
     cold_participants = (
-        with_contact_facts(Participant.objects.filter(organization=organization))
-        .filter(gone_cold_q())
-        .values("pk")
+        Participant.objects.filter(organization=organization).filter(gone_cold_q()).values("pk")
     )
     per_worker_caseload = (
         open_enrollments.filter(status__in=Enrollment.CASELOAD_STATUSES)
