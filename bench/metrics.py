@@ -262,6 +262,12 @@ def dashboard_figures(requests: int) -> None:
     admin, _ = user_model.objects.get_or_create(
         username=f"{PREFIX}-city-admin", defaults={"is_staff": True}
     )
+    # The city admin role comes from the group, not from the staff flag.
+    from django.contrib.auth.models import Group
+
+    from interventions.roles import CITY_ADMIN_GROUP
+
+    admin.groups.add(Group.objects.get(name=CITY_ADMIN_GROUP))
     client = client_for(admin)
     today = timezone.localdate()
     base = {

@@ -745,5 +745,5 @@ class ReferralAdmin(EditConflictAdminMixin, ServiceRoutedAdmin):
         return (*self.SET_WHEN_MADE, *self.LIFECYCLE, *TIMESTAMPS)
 
 
-# The shooting-response models register themselves.
-from interventions import admin_response  # noqa: E402, F401
+# The shooting-response models and the access-control admins register themselves.
+from interventions import admin_access, admin_response  # noqa: E402, F401

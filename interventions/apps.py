@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class InterventionsConfig(AppConfig):
     name = "interventions"
     verbose_name = "Case management"
+
+    def ready(self) -> None:
+        # Role groups follow memberships (signals).
+        from interventions import roles  # noqa: F401

@@ -1,7 +1,13 @@
 """Reads of case data. One door: every query for participants, enrolments, sessions and
 referrals made on behalf of a user starts from one of the `*_visible_to(user)` functions, which
 scope it to the organisations the user belongs to. Outsiders get nothing, so views that fetch
-through them answer 404."""
+through them answer 404.
+
+Sharing: another organisation's participant is visible while a valid consent covers one of the
+user's organisations (granted on or before today, not expired, not revoked), or while the user
+holds an emergency override for that person. Narrative notes stay with the organisation that
+wrote them: sessions and referrals fetched through these selectors come with `notes` blanked
+for everyone else (see `_with_notes_for`)."""
 
 from __future__ import annotations
 
@@ -30,9 +36,12 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Concat, ExtractDay, TruncDate, TruncMonth
+from django.db.models.query import ModelIterable
 from django.utils import timezone
 
 from interventions.models import (
+    Consent,
+    ConsentOverride,
     Enrollment,
     EnrollmentStatusChange,
     Membership,
@@ -45,6 +54,7 @@ from interventions.models import (
 )
 
 CITY_ADMIN = "city_admin"
+ANALYST = "analyst"
 MANAGER = Membership.Role.MANAGER.value
 OUTREACH_WORKER = Membership.Role.OUTREACH_WORKER.value
 
@@ -52,17 +62,32 @@ AnyUser = AbstractBaseUser | AnonymousUser
 
 
 def user_roles(user: AnyUser) -> frozenset[str]:
-    """The roles a user holds in any active organisation, plus city admin for staff."""
+    """The roles a user holds in any active organisation, plus city admin for superusers and
+    members of the City admin group, and analyst for members of the Analyst group (one query).
+
+    The staff flag alone grants no role: it opens the admin's door, and what a staff user may
+    do there, or see on the city-wide pages, comes from their groups (least privilege)."""
     if not user.is_authenticated or not user.is_active:
         return frozenset()
     cached = getattr(user, "_gvr_roles", None)
     if cached is None:
-        roles = set(
-            Membership.objects.filter(
-                user=user, is_active=True, organization__is_active=True
-            ).values_list("role", flat=True)
+        from django.contrib.auth.models import Group
+
+        from interventions.roles import ANALYST_GROUP, CITY_ADMIN_GROUP
+
+        group_roles = {CITY_ADMIN_GROUP: CITY_ADMIN, ANALYST_GROUP: ANALYST}
+        memberships = (
+            Membership.objects.filter(user=user, is_active=True, organization__is_active=True)
+            .order_by()
+            .values_list("role", flat=True)
         )
-        if user.is_staff:
+        groups = (
+            Group.objects.filter(user=user, name__in=list(group_roles))
+            .order_by()
+            .values_list("name", flat=True)
+        )
+        roles = {group_roles.get(name, name) for name in memberships.union(groups)}
+        if user.is_superuser:
             roles.add(CITY_ADMIN)
         cached = frozenset(roles)
         user._gvr_roles = cached  # type: ignore[union-attr]
@@ -81,20 +106,154 @@ def organizations_of(user: AnyUser, *, role: str | None = None) -> QuerySet[Part
     )
 
 
+# Consent ---------------------------------------------------------------------------------------
+
+
+def valid_consents(on: date | None = None) -> QuerySet[Consent]:
+    """Consents in force on a day (today by default): granted on or before it, and neither
+    expired nor revoked by then (expires_on and revoked_on are the first days without it)."""
+    day = on or timezone.localdate()
+    return Consent.objects.filter(
+        Q(granted_on__lte=day),
+        Q(expires_on__isnull=True) | Q(expires_on__gt=day),
+        Q(revoked_on__isnull=True) | Q(revoked_on__gt=day),
+    )
+
+
+def consents_covering(
+    organizations: QuerySet[PartnerOrganization], on: date | None = None
+) -> QuerySet[Consent]:
+    """Valid consents that share with one of these organisations: named, or "the city" when one
+    of them is a city organisation."""
+    is_city = Exists(organizations.filter(kind=PartnerOrganization.Kind.CITY))
+    return valid_consents(on).filter(
+        Q(organization__in=organizations) | (Q(scope=Consent.Scope.CITY) & Q(is_city))
+    )
+
+
+def consent_covers(
+    participant: Participant, organization: PartnerOrganization, on: date | None = None
+) -> bool:
+    """Whether the organisation may work with the participant: it owns the record, or a valid
+    consent shares it with the organisation."""
+    if participant.organization_id == organization.pk:
+        return True
+    return (
+        consents_covering(PartnerOrganization.objects.filter(pk=organization.pk), on)
+        .filter(participant=participant)
+        .exists()
+    )
+
+
+def active_overrides(user: AnyUser) -> QuerySet[ConsentOverride]:
+    if not user.is_authenticated or not user.is_active:
+        return ConsentOverride.objects.none()
+    return ConsentOverride.objects.filter(user=user, expires_at__gt=timezone.now())
+
+
+# The doors -------------------------------------------------------------------------------------
+
+
+class _NotesRedactedIterable(ModelIterable):
+    """Model instances whose narrative notes are blanked unless the row says they may be read."""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        for obj in super().__iter__():
+            if not getattr(obj, "notes_readable", False):
+                obj.notes = ""
+            yield obj
+
+
+def _with_notes_for(queryset: QuerySet, user: AnyUser) -> QuerySet:
+    """Sessions or referrals whose `notes` are kept only for the organisation that wrote them:
+    every row carries `notes_readable`, and rows of other organisations come with no notes."""
+    queryset = queryset.annotate(
+        notes_readable=Case(
+            When(organization__in=organizations_of(user), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+    queryset._iterable_class = _NotesRedactedIterable
+    return queryset
+
+
+def can_read_notes(user: AnyUser, obj: Session | Referral) -> bool:
+    """Narrative notes are for the organisation that wrote them, and nobody else."""
+    readable = getattr(obj, "notes_readable", None)
+    if readable is not None:
+        return bool(readable)
+    return organizations_of(user).filter(pk=obj.organization_id).exists()
+
+
 def participants_visible_to(user: AnyUser) -> QuerySet[Participant]:
-    return Participant.objects.filter(organization__in=organizations_of(user))
+    """The participants of the user's organisations, those another organisation shares with one
+    of them under a valid consent, and those the user holds an emergency override for."""
+    if not user.is_authenticated or not user.is_active:
+        return Participant.objects.none()
+    organizations = organizations_of(user)
+    return Participant.objects.filter(
+        Q(organization__in=organizations)
+        | Q(pk__in=consents_covering(organizations).values("participant_id"))
+        | Q(pk__in=active_overrides(user).values("participant_id"))
+    )
 
 
 def enrollments_visible_to(user: AnyUser) -> QuerySet[Enrollment]:
-    return Enrollment.objects.filter(participant__organization__in=organizations_of(user))
+    """Every enrolment of a visible participant, whichever organisation runs the program."""
+    return Enrollment.objects.filter(participant__in=participants_visible_to(user))
+
+
+def enrollments_editable_by(user: AnyUser) -> QuerySet[Enrollment]:
+    """Visible enrolments in the programs of the user's organisations: a shared participant's
+    enrolment elsewhere can be seen, not changed."""
+    return enrollments_visible_to(user).filter(program__organization__in=organizations_of(user))
 
 
 def sessions_visible_to(user: AnyUser) -> QuerySet[Session]:
-    return Session.objects.filter(organization__in=organizations_of(user))
+    """Sessions the user's organisations logged, and sessions attended by a visible participant
+    (a shared person's contacts elsewhere), notes kept for the organisation that wrote them."""
+    if not user.is_authenticated or not user.is_active:
+        return Session.objects.none()
+    attended_by_visible = Exists(
+        SessionParticipant.objects.filter(
+            session=OuterRef("pk"), participant__in=participants_visible_to(user)
+        )
+    )
+    return _with_notes_for(
+        Session.objects.filter(Q(organization__in=organizations_of(user)) | attended_by_visible),
+        user,
+    )
 
 
 def referrals_visible_to(user: AnyUser) -> QuerySet[Referral]:
-    return Referral.objects.filter(participant__organization__in=organizations_of(user))
+    """Referrals of visible participants, notes kept for the organisation that made them."""
+    return _with_notes_for(
+        Referral.objects.filter(participant__in=participants_visible_to(user)), user
+    )
+
+
+def referrals_editable_by(user: AnyUser) -> QuerySet[Referral]:
+    """Visible referrals the user's organisations made: only they follow them up."""
+    return referrals_visible_to(user).filter(organization__in=organizations_of(user))
+
+
+def sharing_organization_for(
+    user: AnyUser, participants: Iterable[Participant]
+) -> PartnerOrganization | None:
+    """The organisation on whose behalf the user works with these participants: the one that
+    owns them when the user belongs to it, otherwise the first of the user's organisations that
+    a consent covers for every one of them. None: no organisation of the user may."""
+    people = list(participants)
+    organizations = list(organizations_of(user).order_by("name", "pk"))
+    owners = {p.organization_id for p in people}
+    for organization in organizations:
+        if owners == {organization.pk}:
+            return organization
+    for organization in organizations:
+        if all(consent_covers(p, organization) for p in people):
+            return organization
+    return None
 
 
 def workers_of(organization: PartnerOrganization) -> QuerySet:
@@ -225,9 +384,9 @@ def organization_sessions(user: AnyUser, organization: PartnerOrganization) -> Q
         .prefetch_related(
             Prefetch(
                 "participants",
-                queryset=Participant.objects.only(
-                    "pk", "participant_code", "first_name", "last_name"
-                ).order_by("participant_code"),
+                queryset=participants_visible_to(user)
+                .only("pk", "participant_code", "first_name", "last_name")
+                .order_by("participant_code"),
             )
         )
         .order_by("-occurred_at", "-pk")
@@ -555,9 +714,10 @@ def last_session_defaults(user: AnyUser) -> dict[str, object]:
 
 def session_program_for(user: AnyUser, participants: Iterable[Participant]) -> Program | None:
     """The program a session belongs to when the participants' open enrolments name one
-    program (those assigned to the user first); None when it is ambiguous."""
+    program (those assigned to the user first); None when it is ambiguous. Only programs of the
+    user's organisations: a shared participant's enrolment elsewhere is not theirs to log in."""
     open_enrollments = (
-        enrollments_visible_to(user)
+        enrollments_editable_by(user)
         .filter(participant__in=list(participants))
         .exclude(status=Enrollment.Status.EXITED)
         .select_related("program")

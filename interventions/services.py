@@ -27,6 +27,7 @@ from interventions.models import (
     Session,
     SessionParticipant,
 )
+from interventions.selectors import consent_covers
 
 Status = Enrollment.Status
 
@@ -253,11 +254,12 @@ def enroll_participant(
         )
     if on < participant.identified_on:
         raise ServiceError("An enrolment cannot start before the participant was identified.")
-    if participant.organization_id != program.organization_id:
+    if not consent_covers(participant, program.organization):
         # The enrolment would sit outside the records the program's organisation can see.
         raise ServiceError(
             f"{participant} belongs to another organisation than {program}; "
-            "an organisation enrols only its own participants."
+            "an organisation enrols another's participant only while a consent shares the "
+            "record with it."
         )
     _check_worker(worker, program)
     if (
@@ -424,9 +426,12 @@ def log_session(
     participants = list(dict.fromkeys(participants))
     if not participants:
         raise ServiceError("Choose at least one participant.")
-    outsiders = [p for p in participants if p.organization_id != organization.pk]
+    outsiders = [p for p in participants if not consent_covers(p, organization)]
     if outsiders:
-        raise ServiceError("Sessions can only be logged for your organisation's participants.")
+        raise ServiceError(
+            "Sessions can only be logged for your organisation's participants, or for "
+            "participants another organisation shares with yours under a valid consent."
+        )
     if kind not in Session.Kind.values:
         raise ServiceError("Choose the kind of session.")
     if location not in Session.Location.values:
@@ -493,8 +498,11 @@ def make_referral(
     notes: str = "",
 ) -> Referral:
     _require_member(made_by, organization, "make referrals")
-    if participant.organization_id != organization.pk:
-        raise ServiceError("Referrals can only be made for your organisation's participants.")
+    if not consent_covers(participant, organization):
+        raise ServiceError(
+            "Referrals can only be made for your organisation's participants, or for "
+            "participants another organisation shares with yours under a valid consent."
+        )
     if service_category not in Referral.ServiceCategory.values:
         raise ServiceError("Choose a service category.")
     outside_provider = outside_provider.strip()

@@ -10,7 +10,15 @@ from django.db.models import Count, Max, QuerySet, Sum
 from django.db.models.functions import ExtractYear
 
 from interventions.models import Area, PartnerOrganization
-from interventions.selectors import CITY_ADMIN, MANAGER, AnyUser, organizations_of, user_roles
+from interventions.roles import VIEW_AGGREGATES_PERMISSION
+from interventions.selectors import (
+    ANALYST,
+    CITY_ADMIN,
+    MANAGER,
+    AnyUser,
+    organizations_of,
+    user_roles,
+)
 from metrics.models import ActivityRollup, AreaPopulation, CrimeOutcome, RollupFillState
 
 
@@ -38,6 +46,11 @@ def dashboard_scope(user: AnyUser) -> DashboardScope | None:
             organizations=organizations_of(user, role=MANAGER),
             suppress_small_counts=False,
             label="Your organisation",
+        )
+    if ANALYST in roles and user.has_perm(VIEW_AGGREGATES_PERMISSION):
+        # Figures across every organisation, as the city sees them: small counts suppressed.
+        return DashboardScope(
+            organizations=None, suppress_small_counts=True, label="All partner organisations"
         )
     return None
 

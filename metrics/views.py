@@ -24,7 +24,7 @@ from metrics.selectors import DashboardScope
 def _scope_or_403(request: HttpRequest) -> DashboardScope:
     scope = selectors.dashboard_scope(request.user)
     if scope is None:
-        raise PermissionDenied("The metrics dashboard is for city admins and managers.")
+        raise PermissionDenied("The metrics dashboard is for city admins, managers and analysts.")
     return scope
 
 

@@ -192,3 +192,31 @@ class ResponseTaskFactory(factory.django.DjangoModelFactory):
     kind = ResponseTask.Kind.HOME_VISIT
     reason = ResponseTask.Reason.INVOLVED
     due_at = factory.LazyAttribute(lambda t: t.incident.occurred_at + timedelta(hours=24))
+
+
+# Sharing: consent and emergency overrides.
+from interventions.models import Consent, ConsentOverride  # noqa: E402
+
+
+class ConsentFactory(factory.django.DjangoModelFactory):
+    """A consent in force since 30 days ago, to share with a partner organisation."""
+
+    class Meta:
+        model = Consent
+
+    participant = factory.SubFactory(ParticipantFactory)
+    scope = Consent.Scope.ORGANIZATION
+    organization = factory.SubFactory(PartnerOrganizationFactory)
+    granted_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30))
+    recorded_by = factory.SubFactory(UserFactory)
+
+
+class ConsentOverrideFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConsentOverride
+
+    user = factory.SubFactory(UserFactory)
+    participant = factory.SubFactory(ParticipantFactory)
+    reason = "Credible threat reported by hospital staff tonight"
+    granted_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyAttribute(lambda o: o.granted_at + timedelta(hours=24))

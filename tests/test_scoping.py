@@ -8,15 +8,22 @@ The matrix is built from the URL patterns themselves, so a new view joins it aut
 - every pattern without kwargs (lists, searches, autocompletes, exports, dashboards) is
   requested by the same users, also with A's names, codes and ids in the query string, and
   none of A's names, codes or notes may appear in what comes back.
+
+The outsiders are B's worker, B's manager, an analyst (aggregates only) and a staff user in no
+group; a consent A recorded for a third organisation must not open anything to any of them.
+The admin has its own matrix (test_every_admin_page_refuses_outsiders): every admin URL, for
+every outsider, is a redirect to the admin login or a 403, never a page of data.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -28,16 +35,20 @@ from interventions.models import (
     Participant,
     Session,
 )
+from interventions.roles import ANALYST_GROUP
 from tests.conftest import OrgSetup, logged_in
 from tests.factories import (
+    ConsentFactory,
     EnrollmentFactory,
     GroupTieFactory,
     IncidentFactory,
     ParticipantFactory,
+    PartnerOrganizationFactory,
     ReferralFactory,
     ResponseTaskFactory,
     SessionFactory,
     StreetGroupFactory,
+    UserFactory,
 )
 
 # Left out of the matrix, on purpose and with the reason. Nothing else is.
@@ -105,6 +116,8 @@ class World:
     enrollment: Enrollment
     session: Session
     records: dict[str, int]
+    analyst: object = None
+    plain_staff: object = None
 
 
 # How to build, in organisation A, the record each URL kwarg names. Add a line here for every
@@ -119,6 +132,7 @@ RECORD_BUILDERS: dict[str, Callable[[World], int]] = {
     "incident_id": lambda world: world.records["incident"],
     "responsetask_id": lambda world: world.records["responsetask"],
     "streetgroup_id": lambda world: world.records["streetgroup"],
+    "consent_id": lambda world: world.records["consent"],
 }
 
 # City-wide reference data rather than an organisation's record: a user of B allowed to see it
@@ -166,13 +180,28 @@ def world(org_a: OrgSetup, org_b: OrgSetup) -> World:
     street_intelligence = Permission.objects.get(codename="view_street_intelligence")
     for user in (org_a.manager, org_b.manager):
         user.user_permissions.add(street_intelligence)
+    # A shares the person with a third organisation: that opens nothing to B or anyone else.
+    consent = ConsentFactory(
+        participant=participant,
+        organization=PartnerOrganizationFactory(slug="org-c"),
+        recorded_by=org_a.manager,
+    )
+    analyst = UserFactory(username="analyst")
+    analyst.groups.add(Group.objects.get(name=ANALYST_GROUP))
     return World(
         a=org_a,
         b=org_b,
         participant=participant,
         enrollment=enrollment,
         session=session,
-        records={"incident": incident.pk, "responsetask": task.pk, "streetgroup": group.pk},
+        records={
+            "incident": incident.pk,
+            "responsetask": task.pk,
+            "streetgroup": group.pk,
+            "consent": consent.pk,
+        },
+        analyst=analyst,
+        plain_staff=UserFactory(username="plain-staff", is_staff=True),
     )
 
 
@@ -211,7 +240,12 @@ def nonexistent_url(route: Route) -> str:
 
 
 def outsiders(world: World) -> dict[str, Client]:
-    return {"B's worker": logged_in(world.b.worker), "B's manager": logged_in(world.b.manager)}
+    return {
+        "B's worker": logged_in(world.b.worker),
+        "B's manager": logged_in(world.b.manager),
+        "an analyst": logged_in(world.analyst),
+        "staff in no group": logged_in(world.plain_staff),
+    }
 
 
 @pytest.mark.parametrize("route", RECORD_ROUTES, ids=str)
@@ -287,7 +321,7 @@ def test_the_lists_do_show_the_secrets_to_their_own_organisation(world: World) -
     assert SECRETS["participant_code"] in export
 
 
-def test_only_the_admin_is_left_out_and_the_rest_is_covered() -> None:
+def test_only_the_admin_is_left_out_of_this_matrix_and_has_its_own() -> None:
     skipped = [route for route in ALL_ROUTES if _excluded(route)]
     assert skipped, "the admin is mounted, so something is left out"
     assert all(route.route.startswith("admin/") for route in skipped)
@@ -295,3 +329,96 @@ def test_only_the_admin_is_left_out_and_the_rest_is_covered() -> None:
     names = {route.name for route in ROUTES}
     assert {"participant_detail", "org_participants", "export_caseload"} <= names
     assert not any(route.route.startswith("admin/") for route in ROUTES)
+
+
+# The admin ----------------------------------------------------------------------------------
+
+ADMIN_ROUTES = [route for route in ALL_ROUTES if _excluded(route)]
+
+# How to fill each keyword of an admin URL; the matrix fails for any other.
+ADMIN_BUILDERS: dict[str, Callable[[World], object]] = {
+    "object_id": lambda world: world.participant.pk,
+    "app_label": lambda world: "interventions",
+    "id": lambda world: world.a.worker.pk,
+    "content_type_id": lambda world: ContentType.objects.get_for_model(Participant).pk,
+    "url": lambda world: "interventions/nothing-here/",
+    # Two-factor devices: A's manager's authenticator (its QR code is a secret too).
+    "pk": lambda world: _authenticator_of(world.a.manager),
+}
+
+# Pages about the session itself, which answer anyone logged in and show no record.
+ADMIN_SESSION_PAGES = {"admin:login", "admin:logout"}
+
+
+def _authenticator_of(user: object) -> int:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user, name="Phone", defaults={"confirmed": True}
+    )
+    return device.pk
+
+
+def admin_url(route: Route, world: World) -> str:
+    unknown = [name for name in route.kwargs if name not in ADMIN_BUILDERS]
+    if unknown:
+        pytest.fail(
+            f"{route.route} takes {', '.join(unknown)}, which the admin matrix cannot build. "
+            "Add it to ADMIN_BUILDERS in tests/test_scoping.py."
+        )
+    kwargs = {name: ADMIN_BUILDERS[name](world) for name in route.kwargs}
+    if route.name:
+        return reverse(route.name, kwargs=kwargs)
+    # Unnamed: the admin's catch-all and its redirects from /<id>/ to the change page.
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(kwargs[m.group(1)]), route.route)
+
+
+def _is_login_redirect(response) -> bool:  # type: ignore[no-untyped-def]
+    return response.status_code == 302 and response["Location"].startswith(
+        (reverse("admin:login"), reverse("login"))
+    )
+
+
+def _admin_problems(route: Route, world: World, clients: dict[str, Client]) -> list[str]:
+    url = admin_url(route, world)
+    problems = []
+    for who, client in clients.items():
+        response = client.get(url)
+        text = content(response)
+        status = response.status_code
+        if leaked(text):
+            problems.append(f"{who} GET {url} shows A's data")
+        if who == "staff in no group":
+            if status not in {200, 302, 403, 404, 405}:
+                problems.append(f"{who} GET {url} answered {status}")
+            if status == 200 and ("/admin/interventions/" in text or "/admin/auth/user/" in text):
+                problems.append(f"{who} GET {url} lists a model")
+        elif route.name in ADMIN_SESSION_PAGES:
+            if status not in {200, 302, 405}:
+                problems.append(f"{who} GET {url} answered {status}")
+        elif not (_is_login_redirect(response) or status in {403, 404}):
+            problems.append(f"{who} GET {url} answered {status}")
+    return problems
+
+
+def test_every_admin_page_refuses_outsiders(world: World) -> None:
+    """Every admin URL (one test, one world: there are two hundred of them). Non-staff users
+    (B's people, the analyst) are sent to the login; a staff user in no group gets 403 on every
+    model page, and a page they may open (the index, their own password) lists no model and
+    none of A's data."""
+    clients = outsiders(world)
+    assert len(ADMIN_ROUTES) > 100
+    problems = [
+        problem for route in ADMIN_ROUTES for problem in _admin_problems(route, world, clients)
+    ]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_admin_matrix_reaches_data_for_a_city_admin(world: World) -> None:
+    """The control: the same URLs show A's record to a staff user in the City admin group."""
+    from interventions.roles import CITY_ADMIN_GROUP
+
+    city_admin = UserFactory(username="group-city-admin", is_staff=True)
+    city_admin.groups.add(Group.objects.get(name=CITY_ADMIN_GROUP))
+    url = reverse("admin:interventions_participant_change", args=[world.participant.pk])
+    assert leaked(content(logged_in(city_admin).get(url)))

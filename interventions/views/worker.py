@@ -33,6 +33,7 @@ from interventions.forms import (
 )
 from interventions.models import Enrollment, Participant, Referral
 from interventions.services import ServiceError
+from interventions.views.access import sharing_context
 
 CASELOAD_PAGE_SIZE = 50
 # How many caseload participants the session form lists before the worker types a name.
@@ -83,8 +84,9 @@ def _participant_for(request: HttpRequest, participant_id: int) -> Participant:
 
 
 def _enrollment_for(request: HttpRequest, enrollment_id: int) -> Enrollment:
+    # A shared participant's enrolment in another organisation's program is seen, not changed.
     return get_object_or_404(
-        selectors.enrollments_visible_to(request.user).select_related("participant", "program"),
+        selectors.enrollments_editable_by(request.user).select_related("participant", "program"),
         pk=enrollment_id,
     )
 
@@ -164,9 +166,10 @@ def session_log(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             participants = list(data["participants"])
             try:
+                acting_for = selectors.sharing_organization_for(request.user, participants)
                 session = services.log_session(
                     worker=request.user,
-                    organization=participants[0].organization,
+                    organization=acting_for or participants[0].organization,
                     participants=participants,
                     program=selectors.session_program_for(request.user, participants),
                     kind=data["kind"],
@@ -259,6 +262,7 @@ def participant_detail(request: HttpRequest, participant_id: int) -> HttpRespons
         "timeline": timeline,
         "timeline_page": page,
         "timeline_has_next": has_next,
+        **sharing_context(request, participant, enrollments, waiting_referrals),
     }
     return render(request, "interventions/participant_detail.html", context)
 
@@ -417,10 +421,11 @@ def referral_create(request: HttpRequest, participant_id: int) -> HttpResponse:
                 request, submission, fallback=reverse("participant_detail", args=[participant.pk])
             )
         try:
+            acting_for = selectors.sharing_organization_for(request.user, [participant])
             referral = services.make_referral(
                 participant=participant,
                 made_by=request.user,
-                organization=participant.organization,
+                organization=acting_for or participant.organization,
                 service_category=data["service_category"],
                 to_organization=data["to_organization"],
                 outside_provider=data["outside_provider"],
@@ -451,8 +456,9 @@ def referral_create(request: HttpRequest, participant_id: int) -> HttpResponse:
 @member_required
 @require_POST
 def referral_advance(request: HttpRequest, referral_id: int) -> HttpResponse:
+    # Only the organisation that made a referral follows it up.
     referral = get_object_or_404(
-        selectors.referrals_visible_to(request.user).select_related("participant"),
+        selectors.referrals_editable_by(request.user).select_related("participant"),
         pk=referral_id,
     )
     form = ReferralAdvanceForm(request.POST)

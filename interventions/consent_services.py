@@ -1,0 +1,126 @@
+"""Writes about sharing: recording and revoking a participant's consent, and the emergency
+override. The owning organisation's members record and revoke; an override needs its own
+permission and a reason, lasts a limited time and is kept for good."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from interventions.models import (
+    CONSENT_OVERRIDE_DURATION,
+    Consent,
+    ConsentOverride,
+    Participant,
+    PartnerOrganization,
+)
+from interventions.roles import OVERRIDE_CONSENT_PERMISSION
+from interventions.services import ServiceError, _member_of, _not_after_today
+
+# An emergency reason has to say something: "x" is not a reason.
+OVERRIDE_REASON_MIN_LENGTH = 20
+
+
+def _require_owner_member(user: AbstractBaseUser, participant: Participant, what: str) -> None:
+    if not _member_of(user, participant.organization):
+        raise ServiceError(
+            f"Only members of {participant.organization} can {what} for this participant."
+        )
+
+
+@transaction.atomic
+def record_consent(
+    *,
+    participant: Participant,
+    recorded_by: AbstractBaseUser,
+    organization: PartnerOrganization | None = None,
+    city: bool = False,
+    granted_on: date | None = None,
+    expires_on: date | None = None,
+    note: str = "",
+) -> Consent:
+    """Record the participant's consent to share their record with one partner organisation,
+    or (city=True) with the city."""
+    _require_owner_member(recorded_by, participant, "record consent")
+    if city == (organization is not None):
+        raise ServiceError("Share with one partner organisation or with the city (one of the two).")
+    if organization is not None:
+        if organization.pk == participant.organization_id:
+            raise ServiceError(f"{organization} already holds this record; no consent is needed.")
+        if not organization.is_active:
+            raise ServiceError(f"{organization} is no longer active.")
+    granted_on = granted_on or timezone.localdate()
+    _not_after_today(granted_on, "consent")
+    if expires_on is not None and expires_on <= granted_on:
+        raise ServiceError("The consent must expire after the day it was granted.")
+    return Consent.objects.create(
+        participant=participant,
+        scope=Consent.Scope.CITY if city else Consent.Scope.ORGANIZATION,
+        organization=organization,
+        granted_on=granted_on,
+        expires_on=expires_on,
+        recorded_by=recorded_by,
+        note=note.strip()[:500],
+    )
+
+
+@transaction.atomic
+def revoke_consent(
+    *, consent: Consent, revoked_by: AbstractBaseUser, on: date | None = None
+) -> Consent:
+    """Withdraw a consent from a day on (today by default): from that day the other
+    organisation no longer sees the record."""
+    consent = (
+        Consent.objects.select_for_update(of=("self",))
+        .select_related("participant__organization")
+        .get(pk=consent.pk)
+    )
+    _require_owner_member(revoked_by, consent.participant, "revoke consent")
+    if consent.revoked_on is not None:
+        raise ServiceError(f"This consent was already revoked on {consent.revoked_on:%Y-%m-%d}.")
+    on = on or timezone.localdate()
+    _not_after_today(on, "revocation")
+    if on < consent.granted_on:
+        raise ServiceError("A consent cannot be revoked before the day it was granted.")
+    consent.revoked_on = on
+    consent.revoked_by = revoked_by
+    consent.save(update_fields=["revoked_on", "revoked_by", "updated_at"])
+    return consent
+
+
+@transaction.atomic
+def override_consent(
+    *,
+    user: AbstractBaseUser,
+    participant_code: str,
+    reason: str,
+    duration: timedelta = CONSENT_OVERRIDE_DURATION,
+) -> ConsentOverride:
+    """Open one participant's record to one user for a limited time, without consent. Needs the
+    override permission, an active membership (the record is read on the case pages) and a
+    reason of some substance."""
+    if not (user.is_active and user.has_perm(OVERRIDE_CONSENT_PERMISSION)):
+        raise ServiceError("You do not hold the permission to override consent.")
+    from interventions.selectors import organizations_of
+
+    if not organizations_of(user).exists():
+        raise ServiceError("Only members of a partner organisation can override consent.")
+    reason = " ".join(reason.split())
+    if len(reason) < OVERRIDE_REASON_MIN_LENGTH:
+        raise ServiceError(
+            f"Give the reason for the emergency (at least {OVERRIDE_REASON_MIN_LENGTH} characters)."
+        )
+    participant = Participant.objects.filter(participant_code=participant_code.strip()).first()
+    if participant is None:
+        raise ServiceError("No participant has that code. Check it with the person who gave it.")
+    now = timezone.now()
+    return ConsentOverride.objects.create(
+        user=user,
+        participant=participant,
+        reason=reason[:1000],
+        granted_at=now,
+        expires_at=now + duration,
+    )
