@@ -1044,6 +1044,18 @@ class Consent(TimeStamped):
             return "the city"
         return self.organization.name if self.organization else "-"
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if (
+            self.organization_id is not None
+            and self.participant_id is not None
+            and self.organization_id == self.participant.organization_id
+        ):
+            raise ValidationError(
+                {"organization": "This organisation holds the record; no consent is needed."}
+            )
+
     def is_valid_on(self, day: date) -> bool:
         return (
             self.granted_on <= day

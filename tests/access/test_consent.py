@@ -337,3 +337,18 @@ def test_a_program_of_b_with_the_shared_person_stays_out_of_a_managers_hands(
     )
     assert selectors.enrollments_visible_to(fresh(org_a.manager)).filter(pk=theirs.pk).exists()
     assert not selectors.enrollments_editable_by(fresh(org_a.manager)).filter(pk=theirs.pk).exists()
+
+
+def test_the_admin_refuses_a_consent_to_the_owning_organisation(a_record, org_a, admin_client_city):
+    response = admin_client_city.post(
+        reverse("admin:interventions_consent_add"),
+        {
+            "participant": a_record.participant.pk,
+            "scope": Consent.Scope.ORGANIZATION,
+            "organization": org_a.organization.pk,
+            "granted_on": timezone.localdate().isoformat(),
+        },
+    )
+    assert response.status_code == 200
+    assert "holds the record" in response.content.decode()
+    assert not Consent.objects.exists()

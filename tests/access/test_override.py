@@ -85,3 +85,9 @@ def test_an_expired_override_hides_the_record_again(a_record, overrider):
     assert not selectors.participants_visible_to(fresh(overrider)).exists()
     page = logged_in(overrider).get(reverse("participant_detail", args=[a_record.participant.pk]))
     assert page.status_code == 404
+
+
+def test_only_holders_of_the_permission_are_offered_the_override(org_b, overrider, org_a):
+    url = reverse("consent_override")
+    assert url in logged_in(overrider).get(reverse("caseload")).content.decode()
+    assert url not in logged_in(org_a.worker).get(reverse("caseload")).content.decode()
