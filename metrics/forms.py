@@ -32,10 +32,6 @@ def _parse_month(value: str) -> date:
 class MonthField(forms.CharField):
     widget = forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"})
 
-    def __init__(self, **kwargs: object) -> None:
-        kwargs.setdefault("max_length", len("YYYY-MM"))
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-
     def to_python(self, value: object) -> date | None:  # type: ignore[override]
         text = super().to_python(value)
         if not text:

@@ -27,6 +27,7 @@ from interventions.models import (
     Session,
     StreetGroup,
 )
+from metrics.forms import MonthField
 from tests.abuse.helpers import (
     incident_data,
     referral_data,
@@ -61,9 +62,9 @@ def _declared_forms() -> list[type[forms.BaseForm]]:
     return found
 
 
-# Fields that parse their input and refuse anything else (a UUID, a record version), and
-# passwords, which are hashed and must not be capped short of a long passphrase.
-PARSED_OR_HASHED = (forms.UUIDField, VersionField, ReadOnlyPasswordHashField)
+# Fields that parse their input and refuse anything else (a UUID, a record version, a month),
+# and passwords, which are hashed and must not be capped short of a long passphrase.
+PARSED_OR_HASHED = (forms.UUIDField, VersionField, MonthField, ReadOnlyPasswordHashField)
 
 
 def _unbounded_text_fields(fields: dict[str, forms.Field]) -> list[str]:
