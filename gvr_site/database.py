@@ -49,9 +49,7 @@ def parse_database_url(url: str) -> dict[str, Any]:
     if parts.scheme not in {"postgres", "postgresql"}:
         raise ValueError(f"DATABASE_URL must be a postgres:// URL, not {parts.scheme!r}")
     # libpq decodes only %XX escapes: a "+" (in a socket path, say) is a "+", not a space.
-    query = {
-        key: values[-1] for key, values in parse_qs(parts.query.replace("+", "%2B")).items()
-    }
+    query = {key: values[-1] for key, values in parse_qs(parts.query.replace("+", "%2B")).items()}
     host = query.pop("host", None) or unquote(parts.hostname or "")
     return {
         "ENGINE": "django.db.backends.postgresql",

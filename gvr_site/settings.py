@@ -156,7 +156,7 @@ AUTHENTICATION_BACKENDS = [
 AXES_HANDLER = "gvr_site.security.WindowedLockoutHandler"
 AXES_FAILURE_LIMIT = 5
 AXES_FAILURE_WINDOW_MINUTES = 15
-# None: a locked account stays locked until an admin unlocks it (Axes › Access attempts, or
+# None: a locked account stays locked until an admin unlocks it (Axes > Access attempts, or
 # `manage.py axes_reset_username NAME`).
 AXES_COOLOFF_TIME = None
 # By username, not by address: a whole office behind one NAT address must not be locked out by
