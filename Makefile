@@ -67,7 +67,7 @@ serve: install
 	kill %1 %2 2>/dev/null || true
 
 bench: install-dev
-	set -e; for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
+	set -e; for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script; done
 
 ## Stop the embedded PostgreSQL server (it keeps running between commands otherwise)
 db-stop:
