@@ -61,37 +61,76 @@ OUTREACH_WORKER = Membership.Role.OUTREACH_WORKER.value
 AnyUser = AbstractBaseUser | AnonymousUser
 
 
+@dataclass(frozen=True)
+class AccessFacts:
+    """What the user may reach, read in one query and kept on the user object for the request:
+    their roles, the participants of other organisations open to them (valid consent to one of
+    their organisations, or their own emergency override), and whether any of their own
+    organisations' participants has ever been shared (only then can another organisation have
+    logged sessions with them)."""
+
+    roles: frozenset[str]
+    shared_participant_ids: frozenset[int]
+    shares_out: bool
+
+
+def access_facts(user: AnyUser) -> AccessFacts:
+    if not user.is_authenticated or not user.is_active:
+        return AccessFacts(frozenset(), frozenset(), False)
+    cached = getattr(user, "_gvr_access", None)
+    if cached is not None:
+        return cached
+    from django.contrib.auth.models import Group
+    from django.db.models import CharField
+
+    from interventions.roles import ANALYST_GROUP, CITY_ADMIN_GROUP
+
+    group_roles = {CITY_ADMIN_GROUP: CITY_ADMIN, ANALYST_GROUP: ANALYST}
+    organizations = organizations_of(user)
+
+    def tagged(queryset: QuerySet, tag: str, value: object) -> QuerySet:
+        return queryset.order_by().values_list(
+            Value(tag, output_field=CharField()), Cast(value, CharField())
+        )
+
+    rows = tagged(
+        Membership.objects.filter(user=user, is_active=True, organization__is_active=True),
+        "role",
+        F("role"),
+    ).union(
+        tagged(Group.objects.filter(user=user, name__in=list(group_roles)), "group", F("name")),
+        tagged(consents_covering(organizations), "shared", F("participant_id")),
+        tagged(active_overrides(user), "shared", F("participant_id")),
+        tagged(
+            Consent.objects.filter(participant__organization__in=organizations),
+            "out",
+            Value(""),
+        )[:1],
+    )
+    roles, shared, shares_out = set(), set(), False
+    for tag, value in rows:
+        if tag == "role":
+            roles.add(value)
+        elif tag == "group":
+            roles.add(group_roles[value])
+        elif tag == "shared":
+            shared.add(int(value))
+        else:
+            shares_out = True
+    if user.is_superuser:
+        roles.add(CITY_ADMIN)
+    facts = AccessFacts(frozenset(roles), frozenset(shared), shares_out)
+    user._gvr_access = facts  # type: ignore[union-attr]
+    return facts
+
+
 def user_roles(user: AnyUser) -> frozenset[str]:
     """The roles a user holds in any active organisation, plus city admin for superusers and
-    members of the City admin group, and analyst for members of the Analyst group (one query).
+    members of the City admin group, and analyst for members of the Analyst group.
 
     The staff flag alone grants no role: it opens the admin's door, and what a staff user may
     do there, or see on the city-wide pages, comes from their groups (least privilege)."""
-    if not user.is_authenticated or not user.is_active:
-        return frozenset()
-    cached = getattr(user, "_gvr_roles", None)
-    if cached is None:
-        from django.contrib.auth.models import Group
-
-        from interventions.roles import ANALYST_GROUP, CITY_ADMIN_GROUP
-
-        group_roles = {CITY_ADMIN_GROUP: CITY_ADMIN, ANALYST_GROUP: ANALYST}
-        memberships = (
-            Membership.objects.filter(user=user, is_active=True, organization__is_active=True)
-            .order_by()
-            .values_list("role", flat=True)
-        )
-        groups = (
-            Group.objects.filter(user=user, name__in=list(group_roles))
-            .order_by()
-            .values_list("name", flat=True)
-        )
-        roles = {group_roles.get(name, name) for name in memberships.union(groups)}
-        if user.is_superuser:
-            roles.add(CITY_ADMIN)
-        cached = frozenset(roles)
-        user._gvr_roles = cached  # type: ignore[union-attr]
-    return cached
+    return access_facts(user).roles
 
 
 def organizations_of(user: AnyUser, *, role: str | None = None) -> QuerySet[PartnerOrganization]:
@@ -191,12 +230,13 @@ def participants_visible_to(user: AnyUser) -> QuerySet[Participant]:
     of them under a valid consent, and those the user holds an emergency override for."""
     if not user.is_authenticated or not user.is_active:
         return Participant.objects.none()
-    organizations = organizations_of(user)
-    return Participant.objects.filter(
-        Q(organization__in=organizations)
-        | Q(pk__in=consents_covering(organizations).values("participant_id"))
-        | Q(pk__in=active_overrides(user).values("participant_id"))
-    )
+    # The shared ids are read once per request (access_facts) and given as a list: an OR of
+    # subqueries here would hide the organisation index from the planner on every page.
+    visible = Q(organization__in=organizations_of(user))
+    shared = access_facts(user).shared_participant_ids
+    if shared:
+        visible |= Q(pk__in=sorted(shared))
+    return Participant.objects.filter(visible)
 
 
 def enrollments_visible_to(user: AnyUser) -> QuerySet[Enrollment]:
@@ -215,15 +255,23 @@ def sessions_visible_to(user: AnyUser) -> QuerySet[Session]:
     (a shared person's contacts elsewhere), notes kept for the organisation that wrote them."""
     if not user.is_authenticated or not user.is_active:
         return Session.objects.none()
-    attended_by_visible = Exists(
-        SessionParticipant.objects.filter(
-            session=OuterRef("pk"), participant__in=participants_visible_to(user)
+    organizations = organizations_of(user)
+    facts = access_facts(user)
+    visible = Q(organization__in=organizations)
+    if facts.shared_participant_ids:
+        visible |= Q(
+            pk__in=SessionParticipant.objects.filter(
+                participant_id__in=sorted(facts.shared_participant_ids)
+            ).values("session_id")
         )
-    )
-    return _with_notes_for(
-        Session.objects.filter(Q(organization__in=organizations_of(user)) | attended_by_visible),
-        user,
-    )
+    if facts.shares_out:
+        # Another organisation may have met one of ours while a consent was in force.
+        visible |= Exists(
+            SessionParticipant.objects.filter(
+                session=OuterRef("pk"), participant__organization__in=organizations
+            )
+        )
+    return _with_notes_for(Session.objects.filter(visible), user)
 
 
 def referrals_visible_to(user: AnyUser) -> QuerySet[Referral]:

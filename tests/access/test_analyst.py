@@ -11,12 +11,14 @@ from interventions.roles import ANALYST_GROUP
 from metrics.selectors import dashboard_scope
 from tests.access.conftest import fresh
 from tests.conftest import logged_in
+from tests.factories import AreaFactory
 from tests.test_scoping import ROUTES
 
 pytestmark = pytest.mark.django_db
 
 
 def test_an_analyst_sees_the_metrics_city_wide_with_small_counts_suppressed(analyst):
+    AreaFactory(name="Bakersfield", slug="bakersfield")  # the dashboard's default area
     scope = dashboard_scope(fresh(analyst))
     assert scope is not None
     assert scope.organizations is None and scope.suppress_small_counts
