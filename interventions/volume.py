@@ -117,7 +117,6 @@ def reset_volume() -> int:
     the number of sessions deleted. The demo and everything else are left alone."""
     org_ids = list(volume_organizations().values_list("pk", flat=True))
     summarise_bulk_writes()
-    _check_constraints_as_rows_arrive()
     session_table = Session._meta.db_table
     attendance_table = SessionParticipant._meta.db_table
     participant_table = Participant._meta.db_table
@@ -186,7 +185,6 @@ def seed_volume(
     with transaction.atomic():
         # Synthetic rows: one audit event per statement with its row count, not a million.
         summarise_bulk_writes()
-        _check_constraints_as_rows_arrive()
         summary = _VolumeWriter(random.Random(seed), started).write(  # noqa: S311
             participants, sessions, organizations
         )
@@ -195,13 +193,6 @@ def seed_volume(
     if stdout is not None:
         write_summary(summary, stdout)
     return summary
-
-
-def _check_constraints_as_rows_arrive() -> None:
-    """Django's foreign keys are deferred to commit; a queue of a million deferred checks is
-    slower than checking each row as it is written. Only this transaction is affected."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def _analyze() -> None:
