@@ -1200,4 +1200,7 @@ def write_summary(summary: DemoSummary, stdout: TextIO) -> None:
             stdout.write("  " + "  ".join("-" * w for w in widths) + "\n")
     stdout.write(
         f"\n  The password {DEMO_PASSWORD!r} is for the demo only (unless changed since).\n"
+        "  Managers and the city admin also use two-step login: at their first sign-in the\n"
+        "  app shows a QR code to scan with any authenticator app, then backup codes.\n"
+        "  Outreach workers sign in with the password alone.\n"
     )
