@@ -18,6 +18,7 @@ import functools
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+
+from interventions.services import ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -177,3 +180,26 @@ def repeat_response(request: HttpRequest, submission: Submission, *, fallback: s
         "it again.",
     )
     return redirect(fallback)
+
+
+def save_once(
+    request: HttpRequest,
+    token: uuid.UUID | None,
+    *,
+    fallback: str,
+    write: Callable[[], tuple[str, str]],
+) -> HttpResponse:
+    """The whole claim → write → saved/release sequence for a creating form. `write()` saves
+    and returns (url of the new record, success message); a ServiceError it raises releases the
+    claim and propagates, so the view shows it on the form."""
+    submission = claim(request.user, token)
+    if submission.is_repeat:
+        return repeat_response(request, submission, fallback=fallback)
+    try:
+        url, message = write()
+    except ServiceError:
+        submission.release()
+        raise
+    submission.saved(url)
+    messages.success(request, message)
+    return redirect(url)

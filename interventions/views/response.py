@@ -138,12 +138,8 @@ def incident_new(request: HttpRequest) -> HttpResponse:
     form = _incident_form(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        submission = submissions.claim(request.user, data["form_token"])
-        if submission.is_repeat:
-            return submissions.repeat_response(
-                request, submission, fallback=reverse("incident_list")
-            )
-        try:
+
+        def write() -> tuple[str, str]:
             incident = response_services.record_incident(
                 entered_by=request.user,
                 organization=data["organization"],
@@ -155,17 +151,17 @@ def incident_new(request: HttpRequest) -> HttpResponse:
                 participants=form.people_by_role(),
                 groups=data.get("groups") or [],
             )
-        except ServiceError as error:
-            submission.release()
-            _service_errors(form, error)
-        else:
-            submission.saved(reverse("incident_detail", args=[incident.pk]))
-            messages.success(
-                request,
+            return reverse("incident_detail", args=[incident.pk]), (
                 "Incident recorded. Response tasks for the people connected to it are being "
-                "created.",
+                "created."
             )
-            return redirect("incident_detail", incident_id=incident.pk)
+
+        try:
+            return submissions.save_once(
+                request, data["form_token"], fallback=reverse("incident_list"), write=write
+            )
+        except ServiceError as error:
+            _service_errors(form, error)
     return render(request, "response/incident_form.html", {"form": form})
 
 
@@ -416,12 +412,8 @@ def callin_new(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        submission = submissions.claim(request.user, data["form_token"])
-        if submission.is_repeat:
-            return submissions.repeat_response(
-                request, submission, fallback=reverse("notification_funnel")
-            )
-        try:
+
+        def write() -> tuple[str, str]:
             response_services.record_call_in(
                 by=request.user,
                 organization=data["organization"],
@@ -431,13 +423,14 @@ def callin_new(request: HttpRequest) -> HttpResponse:
                 attendees=data["attendees"],
                 notes=data["notes"],
             )
+            return reverse("notification_funnel"), "Call-in recorded."
+
+        try:
+            return submissions.save_once(
+                request, data["form_token"], fallback=reverse("notification_funnel"), write=write
+            )
         except ServiceError as error:
-            submission.release()
             _service_errors(form, error)
-        else:
-            submission.saved(reverse("notification_funnel"))
-            messages.success(request, "Call-in recorded.")
-            return redirect("notification_funnel")
     return render(request, "response/simple_form.html", {"form": form, "title": "Record a call-in"})
 
 
@@ -452,12 +445,8 @@ def custom_notification_new(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        submission = submissions.claim(request.user, data["form_token"])
-        if submission.is_repeat:
-            return submissions.repeat_response(
-                request, submission, fallback=reverse("notification_funnel")
-            )
-        try:
+
+        def write() -> tuple[str, str]:
             response_services.record_custom_notification(
                 by=request.user,
                 participant=data["participant"],
@@ -467,13 +456,14 @@ def custom_notification_new(request: HttpRequest) -> HttpResponse:
                 response=data["response"],
                 response_notes=data["response_notes"],
             )
+            return reverse("notification_funnel"), "Custom notification recorded."
+
+        try:
+            return submissions.save_once(
+                request, data["form_token"], fallback=reverse("notification_funnel"), write=write
+            )
         except ServiceError as error:
-            submission.release()
             _service_errors(form, error)
-        else:
-            submission.saved(reverse("notification_funnel"))
-            messages.success(request, "Custom notification recorded.")
-            return redirect("notification_funnel")
     return render(
         request,
         "response/simple_form.html",

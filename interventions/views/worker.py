@@ -415,12 +415,9 @@ def referral_create(request: HttpRequest, participant_id: int) -> HttpResponse:
     form = ReferralForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        submission = submissions.claim(request.user, data["form_token"])
-        if submission.is_repeat:
-            return submissions.repeat_response(
-                request, submission, fallback=reverse("participant_detail", args=[participant.pk])
-            )
-        try:
+        participant_url = reverse("participant_detail", args=[participant.pk])
+
+        def write() -> tuple[str, str]:
             acting_for = selectors.sharing_organization_for(request.user, [participant])
             referral = services.make_referral(
                 participant=participant,
@@ -432,17 +429,17 @@ def referral_create(request: HttpRequest, participant_id: int) -> HttpResponse:
                 made_on=data["made_on"],
                 notes=data["notes"],
             )
-        except ServiceError as error:
-            submission.release()
-            form.add_error(None, error)
-        else:
-            submission.saved(reverse("participant_detail", args=[participant.pk]))
-            messages.success(
-                request,
+            return participant_url, (
                 f"Referral made: {referral.get_service_category_display().lower()} "
-                f"with {referral.provider_name}.",
+                f"with {referral.provider_name}."
             )
-            return redirect("participant_detail", participant_id=participant.pk)
+
+        try:
+            return submissions.save_once(
+                request, data["form_token"], fallback=participant_url, write=write
+            )
+        except ServiceError as error:
+            form.add_error(None, error)
     return _action_page(
         request,
         title=f"Make a referral for {participant.full_name}",
