@@ -52,6 +52,7 @@ from interventions.selectors import (
     CITY_ADMIN,
     MANAGER,
     AnyUser,
+    area_and_descendant_ids,
     organizations_of,
     participants_visible_to,
     user_roles,
@@ -214,21 +215,18 @@ def incident_reach(tasks: QuerySet[ResponseTask]) -> Reach:
     return Reach(**with_first_contact(tasks).aggregate(**_reach_aggregates()))
 
 
-def monthly_reach(
-    user: AnyUser,
-    start: date,
-    end: date,
-    organization: PartnerOrganization | None = None,
+def _monthly_reach_rows(
+    tasks: QuerySet[ResponseTask], start: date, end: date
 ) -> list[dict[str, object]]:
-    """Per month of the incident (start..end inclusive): connected people, how many were reached,
-    reached within 24 h and 72 h, and the shares in percent. One query."""
-    tasks = response_tasks_visible_to(user).filter(
-        incident__occurred_at__date__gte=start, incident__occurred_at__date__lte=end
-    )
-    if organization is not None:
-        tasks = tasks.filter(organization=organization)
+    """The reach of these tasks per month of the incident (start..end inclusive, local dates):
+    connected people, how many were reached, reached within 24 h and 72 h, and the shares in
+    percent of the connected, computed from the counts. One query."""
     rows = (
-        with_first_contact(tasks)
+        with_first_contact(
+            tasks.filter(
+                incident__occurred_at__date__gte=start, incident__occurred_at__date__lte=end
+            )
+        )
         .annotate(month=TruncMonth("incident__occurred_at"))
         .values("month")
         .annotate(**_reach_aggregates())
@@ -253,26 +251,63 @@ def monthly_reach(
     return result
 
 
+def monthly_reach(
+    user: AnyUser,
+    start: date,
+    end: date,
+    organization: PartnerOrganization | None = None,
+) -> list[dict[str, object]]:
+    """Reach per month of the incident over the tasks the user may see (see
+    `_monthly_reach_rows`). One query."""
+    tasks = response_tasks_visible_to(user)
+    if organization is not None:
+        tasks = tasks.filter(organization=organization)
+    return _monthly_reach_rows(tasks, start, end)
+
+
+def monthly_reach_for_organizations(
+    organizations: QuerySet[PartnerOrganization] | None,
+    start: date,
+    end: date,
+    *,
+    area_ids: list[int] | None = None,
+) -> list[dict[str, object]]:
+    """Reach per month of the incident for the metrics dashboard, whose scope (which
+    organisations, and whether small counts are suppressed) `metrics.selectors.dashboard_scope`
+    has already decided: an analyst sees every organisation's figures there but no task through
+    `response_tasks_visible_to`. `organizations` None: every organisation. `area_ids`: only
+    incidents in these areas (None: anywhere, including incidents with no area). Counts only,
+    never a task or a person. One query."""
+    tasks = ResponseTask.objects.all()
+    if organizations is not None:
+        tasks = tasks.filter(organization__in=organizations)
+    if area_ids is not None:
+        tasks = tasks.filter(incident__area_id__in=area_ids)
+    return _monthly_reach_rows(tasks, start, end)
+
+
 # Outcomes -------------------------------------------------------------------------------------
 
 
-def _area_and_descendants(area: Area) -> list[int]:
-    ids, frontier = [area.pk], [area.pk]
-    while frontier:
-        frontier = list(Area.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
-        frontier = [pk for pk in frontier if pk not in ids]
-        ids.extend(frontier)
-    return ids
+INCIDENT_MEASURES = ("homicide", "nonfatal_shooting", "shooting_incident")
 
 
-def incident_counts_by_month(area: Area, start: date, end: date) -> list[dict[str, object]]:
+def incident_counts_by_month(
+    area: Area, start: date, end: date, *, area_ids: list[int] | None = None
+) -> list[dict[str, object]]:
     """Outcome counts from the incidents recorded here, for an area (and the areas inside it),
     per month, start..end inclusive. Kept apart from imported official figures: every row says
     its source. Measures: `homicide` (victims of homicides), `nonfatal_shooting` (victims of
-    non-fatal shootings), `shooting_incident` (incidents, of every kind: all involve shots)."""
+    non-fatal shootings), `shooting_incident` (incidents, of every kind: all involve shots).
+
+    City-wide counts of events, not of any organisation's participants: shown unsuppressed to
+    whoever may see the outcome figures. `area_ids`: the area and its descendants when the caller
+    already has them (else one query finds them). One query for the counts."""
+    if area_ids is None:
+        area_ids = area_and_descendant_ids(area)
     rows = (
         Incident.objects.filter(
-            area_id__in=_area_and_descendants(area),
+            area_id__in=area_ids,
             occurred_at__date__gte=start,
             occurred_at__date__lte=end,
         )
@@ -292,7 +327,7 @@ def incident_counts_by_month(area: Area, start: date, end: date) -> list[dict[st
         month = row["month"]
         if isinstance(month, datetime):
             month = timezone.localtime(month).date()
-        for measure in ("homicide", "nonfatal_shooting", "shooting_incident"):
+        for measure in INCIDENT_MEASURES:
             result.append(
                 {
                     "month": month,

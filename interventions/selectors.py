@@ -40,6 +40,7 @@ from django.db.models.query import ModelIterable
 from django.utils import timezone
 
 from interventions.models import (
+    Area,
     Consent,
     ConsentOverride,
     Enrollment,
@@ -368,6 +369,22 @@ def gone_cold_q(cold_after_days: int | None = None) -> Q:
 # Street-outreach models recommend 15-20 active participants per worker.
 CASELOAD_GUIDELINE_MIN = 15
 CASELOAD_GUIDELINE_MAX = 20
+
+
+def area_and_descendant_ids(area: Area) -> list[int]:
+    """The area and every area under it (neighbourhoods of a city, cities of a county), from
+    one query over the (small) area table, whatever the depth."""
+    children: dict[int | None, list[int]] = {}
+    for area_id, parent_id in Area.objects.values_list("id", "parent_id"):
+        children.setdefault(parent_id, []).append(area_id)
+    found, stack = [], [area.pk]
+    while stack:
+        current = stack.pop()
+        if current in found:
+            continue
+        found.append(current)
+        stack.extend(children.get(current, []))
+    return found
 
 
 def managed_organizations(user: AnyUser) -> QuerySet[PartnerOrganization]:

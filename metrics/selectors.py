@@ -19,6 +19,9 @@ from interventions.selectors import (
     organizations_of,
     user_roles,
 )
+from interventions.selectors import (  # re-exported: the dashboard and a seed test read it here
+    area_and_descendant_ids as area_and_descendant_ids,
+)
 from metrics.models import ActivityRollup, AreaPopulation, CrimeOutcome, RollupFillState
 
 
@@ -53,22 +56,6 @@ def dashboard_scope(user: AnyUser) -> DashboardScope | None:
             organizations=None, suppress_small_counts=True, label="All partner organisations"
         )
     return None
-
-
-def area_and_descendant_ids(area: Area) -> list[int]:
-    """The area and every area under it (neighbourhoods of a city, cities of a county), from
-    one query over the (small) area table."""
-    children: dict[int | None, list[int]] = {}
-    for area_id, parent_id in Area.objects.values_list("id", "parent_id"):
-        children.setdefault(parent_id, []).append(area_id)
-    found, stack = [], [area.pk]
-    while stack:
-        current = stack.pop()
-        if current in found:
-            continue
-        found.append(current)
-        stack.extend(children.get(current, []))
-    return found
 
 
 def monthly_activity(

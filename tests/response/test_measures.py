@@ -10,7 +10,13 @@ from django.utils import timezone
 
 from interventions import response_selectors as rs
 from interventions import response_services
-from interventions.models import CallIn, CustomNotification, Incident, ResponseTask
+from interventions.models import (
+    CallIn,
+    CustomNotification,
+    Incident,
+    PartnerOrganization,
+    ResponseTask,
+)
 from tests.factories import (
     AreaFactory,
     EnrollmentFactory,
@@ -84,6 +90,53 @@ def test_monthly_reach(reach_world, manager, org_b, django_assert_max_num_querie
         }
     ]
     assert rs.monthly_reach(org_b.manager, today - timedelta(days=60), today) == []
+
+
+def test_monthly_reach_for_organizations_follows_the_scope_not_the_user(
+    reach_world, org_b, django_assert_num_queries
+):
+    """The dashboard's scope decides: every organisation (None), one organisation's, or the
+    incidents in some areas."""
+    incident, _ = reach_world
+    area = AreaFactory()
+    elsewhere = AreaFactory()
+    Incident.objects.filter(pk=incident.pk).update(area=area)
+    other = IncidentFactory(occurred_at=incident.occurred_at, area=elsewhere)
+    ResponseTaskFactory(
+        incident=other, participant=ParticipantFactory(organization=org_b.organization)
+    )
+    today = timezone.localdate()
+    start = today - timedelta(days=60)
+
+    def totals(rows):
+        return [(r["connected"], r["reached"], r["share_24h"], r["share_72h"]) for r in rows]
+
+    with django_assert_num_queries(1):
+        every = rs.monthly_reach_for_organizations(None, start, today)
+    assert totals(every) == [(5, 3, 20.0, 40.0)]
+    only_b = PartnerOrganization.objects.filter(pk=org_b.organization.pk)
+    assert totals(rs.monthly_reach_for_organizations(only_b, start, today)) == [(1, 0, 0.0, 0.0)]
+    assert totals(rs.monthly_reach_for_organizations(None, start, today, area_ids=[area.pk])) == [
+        (4, 3, 25.0, 50.0)
+    ]
+    assert rs.monthly_reach_for_organizations(None, start, today, area_ids=[]) == []
+
+
+def test_incident_counts_by_month_find_every_level_in_one_query(db, django_assert_num_queries):
+    county = AreaFactory()
+    city = AreaFactory(parent=county)
+    neighbourhood = AreaFactory(parent=city)
+    block = AreaFactory(parent=neighbourhood)
+    when = timezone.now() - timedelta(days=3)
+    for area in (county, city, neighbourhood, block):
+        IncidentFactory(area=area, kind=Incident.Kind.SHOTS_FIRED, occurred_at=when)
+    today = timezone.localdate()
+    # One query for the areas under the county, whatever the depth, and one for the counts.
+    with django_assert_num_queries(2):
+        rows = rs.incident_counts_by_month(county, today - timedelta(days=30), today)
+    assert {row["measure"]: row["count"] for row in rows}["shooting_incident"] == 4
+    with django_assert_num_queries(1):
+        rs.incident_counts_by_month(county, today - timedelta(days=30), today, area_ids=[county.pk])
 
 
 def test_incident_counts_by_month_keep_their_source(db, city_admin):
