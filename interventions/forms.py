@@ -105,11 +105,6 @@ class SessionLogForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        participants = cleaned.get("participants")
-        if participants and len({p.organization_id for p in participants}) > 1:
-            self.add_error(
-                "participants", "A session is logged for one organisation's participants at a time."
-            )
         occurred_at, follow_up_on = cleaned.get("occurred_at"), cleaned.get("follow_up_on")
         if occurred_at and follow_up_on and follow_up_on < timezone.localtime(occurred_at).date():
             self.add_error("follow_up_on", "The follow-up date cannot be before the session.")

@@ -3,6 +3,7 @@ unrevoked consent; revoking or expiry hides the record again at once."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -18,6 +19,8 @@ from tests.conftest import logged_in
 from tests.factories import (
     ConsentFactory,
     GroupTieFactory,
+    MembershipFactory,
+    ParticipantFactory,
     PartnerOrganizationFactory,
     ProgramFactory,
     StreetGroupFactory,
@@ -190,6 +193,54 @@ def test_under_consent_b_enrols_logs_sessions_and_refers_and_not_after(a_record,
             service_category="housing",
             outside_provider="Kern County Housing Authority",
         )
+
+
+def _group_session_post(participants) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {
+        "participants": [p.pk for p in participants],
+        "kind": Session.Kind.MENTORING,
+        "occurred_at": timezone.localtime(timezone.now() - timedelta(hours=1)).strftime(
+            "%Y-%m-%dT%H:%M"
+        ),
+        "duration_minutes": "60",
+        "location": Session.Location.OFFICE,
+        "notes": "Group session at the park.",
+        "follow_up_on": "",
+        "client_key": str(uuid.uuid4()),
+    }
+
+
+def test_a_group_session_mixes_own_and_shared_participants_under_consent(a_record, org_a, org_b):
+    own = ParticipantFactory(organization=org_b.organization, first_name="Marisol")
+    client = logged_in(org_b.worker)
+    data = _group_session_post([own, a_record.participant])
+
+    refused = client.post(reverse("session_log"), data)
+    assert refused.status_code == 200
+    assert not Session.objects.filter(organization=org_b.organization).exists()
+
+    share(a_record, org_a, org_b)
+    data["client_key"] = str(uuid.uuid4())
+    response = client.post(reverse("session_log"), data)
+    assert response.status_code == 302
+    session = Session.objects.get(organization=org_b.organization)
+    assert set(session.participants.all()) == {own, a_record.participant}
+    assert session.worker == org_b.worker
+
+
+def test_mixing_two_own_organisations_without_consent_is_refused_with_a_message(org_a, org_b):  # type: ignore[no-untyped-def]
+    MembershipFactory(user=org_a.worker, organization=org_b.organization)
+    of_a = ParticipantFactory(organization=org_a.organization)
+    of_b = ParticipantFactory(organization=org_b.organization)
+    client = logged_in(org_a.worker)
+    data = _group_session_post([of_a, of_b])
+
+    response = client.post(reverse("session_log"), data)
+
+    assert response.status_code == 200
+    assert "under a valid consent" in response.content.decode()
+    assert f'value="{data["client_key"]}"' in response.content.decode()
+    assert not Session.objects.exists()
 
 
 def test_b_sees_the_shared_page_and_works_on_its_own_enrolment_only(a_record, org_a, org_b):
