@@ -375,7 +375,7 @@ def area_and_descendant_ids(area: Area) -> list[int]:
     """The area and every area under it (neighbourhoods of a city, cities of a county), from
     one query over the (small) area table, whatever the depth."""
     children: dict[int | None, list[int]] = {}
-    for area_id, parent_id in Area.objects.values_list("id", "parent_id"):
+    for area_id, parent_id in Area.objects.order_by().values_list("id", "parent_id"):
         children.setdefault(parent_id, []).append(area_id)
     found, stack = [], [area.pk]
     while stack:
