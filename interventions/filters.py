@@ -130,7 +130,8 @@ class ParticipantFilter(django_filters.FilterSet):
         self.filters["worker"].extra["choices"] = _worker_choices(organization)
 
     def enrollment_q(self) -> Q:
-        """The enrolment the filters describe (empty Q when they describe none)."""
+        """The enrolment the filters describe, always one in the organisation's own programs
+        (empty Q when they describe none)."""
         data = self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
         condition = Q()
         if data.get("program"):
@@ -147,6 +148,8 @@ class ParticipantFilter(django_filters.FilterSet):
             condition &= Q(assigned_worker__isnull=True)
         elif worker:
             condition &= Q(assigned_worker_id=int(worker))
+        if condition:
+            condition &= Q(program__organization=self.organization)
         return condition
 
     def filter_queryset(self, queryset: QuerySet[Participant]) -> QuerySet[Participant]:
@@ -175,9 +178,12 @@ class ParticipantFilter(django_filters.FilterSet):
     def sort_by(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         key = value.removeprefix("-")
         descending = value.startswith("-")
-        open_enrollments = Enrollment.objects.filter(participant=OuterRef("pk")).exclude(
-            status=Status.EXITED
+        # By the organisation's own enrolments: another organisation's worker or status is
+        # not what this list is about.
+        ours = Enrollment.objects.filter(
+            participant=OuterRef("pk"), program__organization=self.organization
         )
+        open_enrollments = ours.exclude(status=Status.EXITED)
         if key == "worker":
             queryset = queryset.annotate(
                 worker_sort=Subquery(
@@ -199,10 +205,7 @@ class ParticipantFilter(django_filters.FilterSet):
         elif key == "status":
             queryset = queryset.annotate(
                 status_rank=Subquery(
-                    Enrollment.objects.filter(participant=OuterRef("pk"))
-                    .annotate(rank=STATUS_RANK)
-                    .order_by("rank")
-                    .values("rank")[:1]
+                    ours.annotate(rank=STATUS_RANK).order_by("rank").values("rank")[:1]
                 )
             )
             expression = F("status_rank")

@@ -410,18 +410,31 @@ def assignable_or_assigned_workers(organization: PartnerOrganization) -> QuerySe
     )
 
 
+def organization_caseload_q(organization: PartnerOrganization) -> Q:
+    """The people an organisation's manager looks after: its own participants, and anyone
+    another organisation shares with it who is enrolled in one of its programs (the consent
+    that allowed the enrolment is what makes them visible; the selectors still check it)."""
+    in_our_programs = Enrollment.objects.filter(
+        participant=OuterRef("pk"), program__organization=organization
+    )
+    return Q(organization=organization) | Q(Exists(in_our_programs))
+
+
 def organization_participants(
     user: AnyUser, organization: PartnerOrganization
 ) -> QuerySet[Participant]:
-    """An organisation's participants as its manager sees them: contact facts and `is_cold`
-    annotated; area and every enrolment (open first, with program and worker) fetched too."""
+    """An organisation's participants as its manager sees them (`organization_caseload_q`):
+    contact facts and `is_cold` annotated; area, the owning organisation and every enrolment
+    (open first, with program and worker) fetched too."""
     enrollments = Enrollment.objects.select_related("program", "assigned_worker").order_by(
         Case(When(status=Enrollment.Status.EXITED, then=Value(1)), default=Value(0)),
         "-referred_on",
         "pk",
     )
     return (
-        with_contact_facts(participants_visible_to(user).filter(organization=organization))
+        with_contact_facts(
+            participants_visible_to(user).filter(organization_caseload_q(organization))
+        )
         .annotate(
             is_cold=Case(
                 When(gone_cold_q(), then=Value(True)),
@@ -429,7 +442,7 @@ def organization_participants(
                 output_field=BooleanField(),
             )
         )
-        .select_related("area")
+        .select_related("area", "organization")
         .prefetch_related(Prefetch("enrollments", queryset=enrollments))
     )
 
@@ -437,7 +450,8 @@ def organization_participants(
 def organization_enrollments(
     user: AnyUser, organization: PartnerOrganization
 ) -> QuerySet[Enrollment]:
-    return enrollments_visible_to(user).filter(participant__organization=organization)
+    """The enrolments in the organisation's programs: the ones its manager assigns."""
+    return enrollments_editable_by(user).filter(program__organization=organization)
 
 
 def organization_sessions(user: AnyUser, organization: PartnerOrganization) -> QuerySet[Session]:
@@ -459,9 +473,11 @@ def organization_sessions(user: AnyUser, organization: PartnerOrganization) -> Q
 
 
 def organization_referrals(user: AnyUser, organization: PartnerOrganization) -> QuerySet[Referral]:
+    """Referrals of the organisation's participants, and those it made for people shared with
+    it."""
     return (
         referrals_visible_to(user)
-        .filter(participant__organization=organization)
+        .filter(Q(participant__organization=organization) | Q(organization=organization))
         .select_related("participant", "made_by", "to_organization")
         .order_by("made_on", "pk")
     )
@@ -577,7 +593,9 @@ def dashboard_figures(organization: PartnerOrganization) -> DashboardFigures:
     the number of participants, sessions or workers.
 
     Counts are of distinct participants (a person in two programs counts once), so each one
-    equals the number of rows of the participant list it links to."""
+    equals the number of rows of the participant list it links to. Caseloads are the
+    enrolments in the organisation's programs, a shared participant's included; its own
+    participants' enrolments elsewhere are the other organisation's caseload."""
     from django.contrib.auth import get_user_model
 
     today = timezone.localdate()
@@ -585,7 +603,7 @@ def dashboard_figures(organization: PartnerOrganization) -> DashboardFigures:
     last_month = previous_month(today)
     last_start = month_start(last_month)
     open_enrollments = Enrollment.objects.filter(
-        participant__organization=organization, status__in=OPEN_STATUSES
+        program__organization=organization, status__in=OPEN_STATUSES
     )
 
     status_counts = open_enrollments.aggregate(
@@ -599,7 +617,9 @@ def dashboard_figures(organization: PartnerOrganization) -> DashboardFigures:
     )
 
     cold_participants = (
-        Participant.objects.filter(organization=organization).filter(gone_cold_q()).values("pk")
+        Participant.objects.filter(organization_caseload_q(organization))
+        .filter(gone_cold_q())
+        .values("pk")
     )
     per_worker_caseload = (
         open_enrollments.filter(status__in=Enrollment.CASELOAD_STATUSES)
@@ -677,10 +697,11 @@ def dashboard_figures(organization: PartnerOrganization) -> DashboardFigures:
         workers=workers,
         unassigned=unassigned,
         referrals_waiting=Referral.objects.filter(
-            participant__organization=organization, status__in=Referral.WAITING_STATUSES
+            Q(participant__organization=organization) | Q(organization=organization),
+            status__in=Referral.WAITING_STATUSES,
         ).count(),
         new_participants=Participant.objects.filter(
-            organization=organization, identified_on__gte=this_month
+            organization_caseload_q(organization), identified_on__gte=this_month
         ).count(),
         sessions_this_month=sum(figure.sessions_this_month for figure in all_rows),
         minutes_this_month=sum(figure.minutes_this_month for figure in all_rows),

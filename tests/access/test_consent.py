@@ -403,3 +403,79 @@ def test_the_admin_refuses_a_consent_to_the_owning_organisation(a_record, org_a,
     assert response.status_code == 200
     assert "holds the record" in response.content.decode()
     assert not Consent.objects.exists()
+
+
+# The manager of the organisation a participant is shared with --------------------------------
+
+
+def _enrolled_in_b(a_record, org_a, org_b):  # type: ignore[no-untyped-def]
+    share(a_record, org_a, org_b)
+    return services.enroll_participant(
+        participant=a_record.participant,
+        program=org_b.program,
+        by=org_b.manager,
+        worker=org_b.worker,
+        status="active",
+    )
+
+
+def test_bs_manager_counts_lists_and_assigns_a_shared_participant_in_bs_program(
+    a_record, org_a, org_b
+):  # type: ignore[no-untyped-def]
+    enrollment = _enrolled_in_b(a_record, org_a, org_b)
+    second_worker = UserFactory(username="org-b-second")
+    MembershipFactory(user=second_worker, organization=org_b.organization)
+
+    figures = selectors.dashboard_figures(org_b.organization)
+    rows = {row.worker.username: row.caseload for row in figures.workers}
+    assert figures.caseload_total == 1 and rows["org-b-worker"] == 1
+
+    client = logged_in(org_b.manager)
+    listed = client.get(
+        reverse("org_participants"), {"worker": org_b.worker.pk, "status": "caseload"}
+    )
+    page = listed.content.decode()
+    assert listed.context["page_obj"].paginator.count == 1
+    assert 'data-shared-by="org-a"' in page
+    assert f'value="{enrollment.pk}"' in page
+    assert f'value="{a_record.enrollment.pk}"' not in page  # A's enrolment: not B's to assign
+
+    response = client.post(
+        reverse("assign_workers"),
+        {"org": "org-b", "enrollments": [enrollment.pk], "worker": second_worker.pk},
+    )
+    assert response.status_code == 302
+    enrollment.refresh_from_db()
+    assert enrollment.assigned_worker == second_worker
+
+
+def test_as_manager_no_longer_counts_or_assigns_bs_enrolment_of_as_participant(
+    a_record, org_a, org_b
+):  # type: ignore[no-untyped-def]
+    enrollment = _enrolled_in_b(a_record, org_a, org_b)
+
+    figures = selectors.dashboard_figures(org_a.organization)
+    assert [row.worker.username for row in figures.workers] == ["org-a-worker"]
+    assert figures.workers[0].caseload == 1  # A's own enrolment only
+
+    client = logged_in(org_a.manager)
+    page = client.get(reverse("org_participants")).content.decode()
+    assert "(another organisation's program)" in page
+    assert f'value="{enrollment.pk}"' not in page
+    response = client.post(
+        reverse("assign_workers"),
+        {"org": "org-a", "enrollments": [enrollment.pk], "worker": org_a.worker.pk},
+    )
+    assert response.status_code in (200, 302)
+    enrollment.refresh_from_db()
+    assert enrollment.assigned_worker == org_b.worker
+
+
+def test_revoking_takes_the_shared_participant_off_bs_manager_pages(a_record, org_a, org_b):  # type: ignore[no-untyped-def]
+    _enrolled_in_b(a_record, org_a, org_b)
+    consent = Consent.objects.get(participant=a_record.participant)
+    consent_services.revoke_consent(consent=consent, revoked_by=org_a.manager)
+
+    listed = logged_in(org_b.manager).get(reverse("org_participants"))
+    assert listed.context["page_obj"].paginator.count == 0
+    assert a_record.participant.last_name not in listed.content.decode()
