@@ -350,16 +350,17 @@ def with_contact_facts(participants: QuerySet[Participant]) -> QuerySet[Particip
     )
 
 
-def gone_cold_q(cold_after_days: int | None = None) -> Q:
+def gone_cold_q(cold_after_days: int | None = None, *, participant: str = "pk") -> Q:
     """Participants with no contact in the last N days (never contacted included).
 
     Asked as "no attendance since the cutoff": one probe of the (participant, occurred_at)
     index per person, where comparing an annotated last contact would run its subquery once
-    for the IS NULL test and again for the comparison."""
+    for the IS NULL test and again for the comparison. `participant` names the participant's
+    id in the outer query: "pk" on participants, "participant_id" on enrolments."""
     days = settings.GVR_COLD_AFTER_DAYS if cold_after_days is None else cold_after_days
     cutoff = timezone.now() - timedelta(days=days)
     contacted_since = SessionParticipant.objects.filter(
-        participant=OuterRef("pk"), occurred_at__gte=cutoff
+        participant=OuterRef(participant), occurred_at__gte=cutoff
     )
     return Q(~Exists(contacted_since))
 
@@ -410,14 +411,24 @@ def assignable_or_assigned_workers(organization: PartnerOrganization) -> QuerySe
     )
 
 
-def organization_caseload_q(organization: PartnerOrganization) -> Q:
+def organization_caseload_q(
+    organization: PartnerOrganization, shared_ids: Iterable[int] | None = None
+) -> Q:
     """The people an organisation's manager looks after: its own participants, and anyone
     another organisation shares with it who is enrolled in one of its programs (the consent
-    that allowed the enrolment is what makes them visible; the selectors still check it)."""
-    in_our_programs = Enrollment.objects.filter(
-        participant=OuterRef("pk"), program__organization=organization
-    )
-    return Q(organization=organization) | Q(Exists(in_our_programs))
+    that allowed the enrolment is what makes them visible; the selectors still check it).
+
+    `shared_ids`, when the viewer's shared participants are known (access_facts), narrows the
+    second part to them: then the organisation index and the primary key serve both halves,
+    where an OR with a subquery would read every participant."""
+    ours = Q(organization=organization)
+    in_our_programs = Enrollment.objects.filter(program__organization=organization)
+    if shared_ids is None:
+        return ours | Q(pk__in=in_our_programs.values("participant_id"))
+    shared = sorted(shared_ids)
+    if not shared:
+        return ours
+    return ours | (Q(pk__in=shared) & Q(Exists(in_our_programs.filter(participant=OuterRef("pk")))))
 
 
 def organization_participants(
@@ -433,7 +444,9 @@ def organization_participants(
     )
     return (
         with_contact_facts(
-            participants_visible_to(user).filter(organization_caseload_q(organization))
+            participants_visible_to(user).filter(
+                organization_caseload_q(organization, access_facts(user).shared_participant_ids)
+            )
         )
         .annotate(
             is_cold=Case(
@@ -616,18 +629,13 @@ def dashboard_figures(organization: PartnerOrganization) -> DashboardFigures:
         },
     )
 
-    cold_participants = (
-        Participant.objects.filter(organization_caseload_q(organization))
-        .filter(gone_cold_q())
-        .values("pk")
-    )
     per_worker_caseload = (
         open_enrollments.filter(status__in=Enrollment.CASELOAD_STATUSES)
         .values("assigned_worker")
         .annotate(
             caseload=Count("participant", distinct=True),
             gone_cold=Count(
-                "participant", distinct=True, filter=Q(participant__in=cold_participants)
+                "participant", distinct=True, filter=gone_cold_q(participant="participant_id")
             ),
         )
         .order_by()
