@@ -585,9 +585,19 @@ def advance_referral(
 
 @transaction.atomic
 def deactivate_organizations(*, organizations: Iterable[PartnerOrganization]) -> int:
-    """Deactivate organisations and their memberships; records stay, nothing is deleted."""
+    """Deactivate organisations and their memberships; records stay, nothing is deleted. The
+    members' role groups follow (a bulk update sends no signal)."""
+    from django.contrib.auth import get_user_model
+
+    from interventions.roles import sync_role_groups
+
     ids = [organization.pk for organization in organizations]
-    Membership.objects.filter(organization_id__in=ids).update(is_active=False)
-    return PartnerOrganization.objects.filter(pk__in=ids, is_active=True).update(
+    memberships = Membership.objects.filter(organization_id__in=ids)
+    members = list(get_user_model().objects.filter(pk__in=memberships.values("user_id")))
+    memberships.update(is_active=False)
+    changed = PartnerOrganization.objects.filter(pk__in=ids, is_active=True).update(
         is_active=False, updated_at=timezone.now()
     )
+    for member in members:
+        sync_role_groups(user=member)
+    return changed

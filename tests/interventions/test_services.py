@@ -792,6 +792,9 @@ def test_deactivate_organizations_keeps_records_and_ends_memberships(
     assert not Membership.objects.filter(organization=org_a.organization, is_active=True).exists()
     assert Membership.objects.filter(organization=org_b.organization, is_active=True).count() == 2
     assert Participant.objects.filter(pk=participant.pk).exists()
+    # The members leave the role groups too; B's keep theirs.
+    assert not org_a.manager.groups.exists() and not org_a.worker.groups.exists()
+    assert list(org_b.manager.groups.values_list("name", flat=True)) == ["Manager"]
     # Already inactive: nothing more to change.
     assert services.deactivate_organizations(organizations=[org_a.organization]) == 0
     with refused("not an active member"):
