@@ -6,7 +6,16 @@ Honesty rules kept here:
 - a year's count is "complete" only from an annual figure or twelve monthly ones, and only a
   complete year gets a rate or a place in a comparison;
 - percent change is computed from the counts, which are shown beside it;
-- counts of 1-10 people are shown as a range when the viewer is outside their organisation."""
+- counts of 1-10 people are shown as a range when the viewer is outside their organisation;
+- response reach is shown per month of the incident, as counts (people connected to incidents,
+  people reached) and shares of the connected computed from those counts, never averaged;
+  where counts are suppressed, a share that would give away a count of 1-10 people (the
+  month's connected or reached count, or the share's own numerator) is withheld too;
+- counts of incidents recorded in GVR Case Manager are a second, labelled source beside the
+  official figures: separate columns, chart series and CSV columns named after their source,
+  never added to the official figures, the yearly totals, rates or comparisons (no double
+  counting). They count events city-wide, not any organisation's people, so they are shown to
+  everyone who may see the dashboard, unsuppressed, like the official figures."""
 
 from __future__ import annotations
 
@@ -15,12 +24,19 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from interventions.models import Area
+from interventions.response_selectors import INCIDENT_MEASURES, INCIDENT_SOURCE_LABEL
 from metrics import selectors
 from metrics.models import CrimeOutcome, Measure
 from metrics.selectors import DashboardScope
 
 SUPPRESSED = "1\u201310"  # one, en dash, ten
+WITHHELD = "withheld"  # a share that would give away a suppressed count
 MEASURE_LABELS = dict(Measure.choices)
+# The measures the recorded incidents also count, named after their source wherever shown.
+INCIDENT_LABELS = {
+    measure: f"{MEASURE_LABELS[measure]} \u2014 {INCIDENT_SOURCE_LABEL}"
+    for measure in INCIDENT_MEASURES
+}
 CAVEAT = (
     "A change in these figures beside the program's activity is an association, not proof "
     "that the program caused it: many other things changed in the same years. The baseline "
@@ -34,6 +50,32 @@ def suppress(count: int | None, *, suppress_small: bool) -> int | str | None:
     if suppress_small and count is not None and 1 <= count <= 10:
         return SUPPRESSED
     return count
+
+
+def reach_cells(counts: dict[str, object], *, suppress_small: bool) -> dict[str, object]:
+    """One month's reach as shown: counts suppressed like every count of people, and a share
+    withheld when it would give a suppressed count away (with the connected count beside it,
+    a share reveals its numerator). A month with nobody connected has no share."""
+    connected = int(counts.get("connected") or 0)
+    reached = int(counts.get("reached") or 0)
+    shown_connected = suppress(connected, suppress_small=suppress_small)
+    shown_reached = suppress(reached, suppress_small=suppress_small)
+    month_hidden = SUPPRESSED in (shown_connected, shown_reached)
+
+    def share(numerator_key: str, share_key: str) -> object:
+        if connected == 0:
+            return None
+        numerator = int(counts.get(numerator_key) or 0)
+        if month_hidden or suppress(numerator, suppress_small=suppress_small) == SUPPRESSED:
+            return WITHHELD
+        return counts[share_key]
+
+    return {
+        "connected": shown_connected,
+        "reached": shown_reached,
+        "share_24h": share("within_24h", "share_24h"),
+        "share_72h": share("within_72h", "share_72h"),
+    }
 
 
 def months_between(start: date, end: date) -> list[date]:
@@ -155,23 +197,43 @@ def build_dashboard(
     by_area = _collect(list(selectors.outcomes_for(areas, measures)), areas)
     main = by_area[area.pk]
     populations = selectors.populations_for([area])
-    area_ids = selectors.area_and_descendant_ids(area) if activity_in_area else None
+    area_ids = selectors.area_and_descendant_ids(area)
+    activity_area_ids = area_ids if activity_in_area else None
     activity = {
         row["month"]: row
-        for row in selectors.monthly_activity(scope, start=start, end=end, area_ids=area_ids)
+        for row in selectors.monthly_activity(
+            scope, start=start, end=end, area_ids=activity_area_ids
+        )
     }
+    reach = {
+        row["month"]: row
+        for row in selectors.monthly_reach(scope, start=start, end=end, area_ids=activity_area_ids)
+    }
+    incident_measures = [measure for measure in measures if measure in INCIDENT_MEASURES]
+    incidents: dict[tuple[object, object], object] = {}
+    if incident_measures:
+        incidents = {
+            (row["measure"], row["month"]): row["count"]
+            for row in selectors.incident_counts(area, start=start, end=end, area_ids=area_ids)
+        }
     refreshed = selectors.rollup_refreshed_at(start=start, end=end)["latest"]
     small = scope.suppress_small_counts
 
     months = months_between(start, end)
     monthly_rows = []
+    reach_rows = []
     for month in months:
         act = activity.get(month, {})
         minutes = act.get("contact_minutes") or 0
+        reach_rows.append(
+            {"month": f"{month:%Y-%m}", **reach_cells(reach.get(month, {}), suppress_small=small)}
+        )
         monthly_rows.append(
             {
                 "month": f"{month:%Y-%m}",
                 "outcomes": [main.monthly.get((measure, month)) for measure in measures],
+                # A month with no incident recorded here counts 0 recorded; never official.
+                "incidents": [incidents.get((measure, month), 0) for measure in incident_measures],
                 "sessions": act.get("sessions") or 0,
                 "contact_hours": round(minutes / 60, 1),
                 "participants_served": suppress(
@@ -234,6 +296,18 @@ def build_dashboard(
             }
             for i, measure in enumerate(measures)
         ],
+        # Drawn apart from the official figures (a dashed line), labelled with their source.
+        "incidents": [
+            {
+                "code": measure,
+                "label": INCIDENT_LABELS[measure],
+                # For a phone's legend, which cannot wrap: still names the source.
+                "short_label": f"{MEASURE_LABELS[measure]} \u2014 GVR Case Manager",
+                "source": INCIDENT_SOURCE_LABEL,
+                "monthly": [row["incidents"][i] for row in monthly_rows],
+            }
+            for i, measure in enumerate(incident_measures)
+        ],
         "activity": {
             "sessions": [row["sessions"] for row in monthly_rows],
             "contact_hours": [float(row["contact_hours"]) for row in monthly_rows],
@@ -248,7 +322,10 @@ def build_dashboard(
         "area": area,
         "compare_area": compare_area,
         "measures": [(measure, MEASURE_LABELS[measure]) for measure in measures],
+        "incident_measures": [(measure, INCIDENT_LABELS[measure]) for measure in incident_measures],
         "monthly_rows": monthly_rows,
+        "reach_rows": reach_rows,
+        "reach_in_area": activity_in_area,
         "yearly_rows": yearly_rows,
         "annual_only_measures": [
             MEASURE_LABELS[measure]
@@ -257,10 +334,13 @@ def build_dashboard(
             and any(m == measure for (m, _year) in main.annual)
         ],
         "comparisons": comparisons,
-        "sources": sorted(main.sources),
+        "official_sources": sorted(main.sources),
+        "incident_source": INCIDENT_SOURCE_LABEL if incident_measures else None,
+        "sources": [*sorted(main.sources), *([INCIDENT_SOURCE_LABEL] if incident_measures else [])],
         "refreshed_at": refreshed,
         "chart": chart,
         "suppressed_label": SUPPRESSED,
+        "withheld_label": WITHHELD,
     }
 
 
@@ -272,6 +352,7 @@ def csv_rows(data: dict[str, object]) -> list[list[object]]:
         [
             "Month",
             *[f"{label} (monthly figure)" for _code, label in measures],
+            *[label for _code, label in data["incident_measures"]],
             "Sessions",
             "Contact hours",
             "Participants served",
@@ -286,6 +367,7 @@ def csv_rows(data: dict[str, object]) -> list[list[object]]:
             [
                 row["month"],
                 *["" if value is None else value for value in row["outcomes"]],
+                *row["incidents"],
                 row["sessions"],
                 row["contact_hours"],
                 row["participants_served"],
@@ -293,6 +375,31 @@ def csv_rows(data: dict[str, object]) -> list[list[object]]:
                 row["exits"],
                 row["referrals_made"],
                 row["referrals_completed"],
+            ]
+        )
+    rows += [
+        [],
+        [
+            "Response reach by month of the incident",
+            data["area"].name if data["reach_in_area"] else "Every area",
+            data["scope"].label,
+        ],
+        [
+            "Month of the incident",
+            "People connected",
+            "Reached",
+            "Reached within 24 h (% of connected)",
+            "Reached within 72 h (% of connected)",
+        ],
+    ]
+    for row in data["reach_rows"]:
+        rows.append(
+            [
+                row["month"],
+                row["connected"],
+                row["reached"],
+                "" if row["share_24h"] is None else row["share_24h"],
+                "" if row["share_72h"] is None else row["share_72h"],
             ]
         )
     rows += [[], ["Outcomes by year", data["area"].name]]

@@ -1,14 +1,16 @@
-"""Reads for the metrics dashboard. Activity comes only from the rollup table, scoped to the
-organisations the viewer may see; outcome figures are public."""
+"""Reads for the metrics dashboard. Activity comes only from the rollup table and response reach
+only as counts per month, both scoped to the organisations the viewer may see; outcome figures
+(imported, and the counts of incidents recorded here) are public."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Count, Max, QuerySet, Sum
 from django.db.models.functions import ExtractYear
 
+from interventions import response_selectors
 from interventions.models import Area, PartnerOrganization
 from interventions.roles import VIEW_AGGREGATES_PERMISSION
 from interventions.selectors import (
@@ -80,6 +82,32 @@ def monthly_activity(
             referrals_completed=Sum("referrals_completed"),
         )
         .order_by("month")
+    )
+
+
+def last_day_of_month(month: date) -> date:
+    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def monthly_reach(
+    scope: DashboardScope, *, start: date, end: date, area_ids: list[int] | None
+) -> list[dict[str, object]]:
+    """Response reach per month of the incident, from the month of start to the month of end
+    (first days of months, both included), over the tasks of the organisations in the scope.
+    area_ids None: incidents anywhere. Counts as they are: suppression is the caller's."""
+    return response_selectors.monthly_reach_for_organizations(
+        scope.organizations, start, last_day_of_month(end), area_ids=area_ids
+    )
+
+
+def incident_counts(
+    area: Area, *, start: date, end: date, area_ids: list[int]
+) -> list[dict[str, object]]:
+    """Counts of the incidents recorded here in the area (area_ids: it and the areas within it)
+    per month, start..end as first days of months. Public, like the official figures."""
+    return response_selectors.incident_counts_by_month(
+        area, start, last_day_of_month(end), area_ids=area_ids
     )
 
 

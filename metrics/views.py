@@ -1,5 +1,7 @@
-"""The metrics dashboard and its CSV download: city admins (every organisation) and managers
-(their own organisation's activity); outcome figures are public. Everyone else gets 403."""
+"""The metrics dashboard and its CSV download: city admins and analysts (every organisation,
+small counts suppressed) and managers (their own organisation's activity and response reach);
+outcome figures, official ones and the counts of incidents recorded here, are public. Everyone
+else gets 403."""
 
 from __future__ import annotations
 

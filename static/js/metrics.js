@@ -51,6 +51,28 @@
       }
     });
 
+    // Incidents recorded in GVR Case Manager: a second source, a dashed line in the colour of the
+    // official measure it sits beside, labelled with its source; never added to the official bars.
+    var codes = data.measures.map(function (measure) { return measure.code; });
+    (data.incidents || []).forEach(function (series) {
+      var colour = outcomeColours[Math.max(codes.indexOf(series.code), 0) % outcomeColours.length];
+      datasets.push({
+        type: "line",
+        label: series.label,
+        shortLabel: series.short_label,
+        data: series.monthly,
+        yAxisID: "outcomes",
+        borderColor: colour,
+        backgroundColor: "#ffffff",
+        borderDash: [6, 4],
+        borderWidth: 2,
+        pointStyle: "circle",
+        pointRadius: 2,
+        tension: 0,
+        order: 1
+      });
+    });
+
     var activity = [
       ["sessions", "Sessions", "#0d6efd"],
       ["contact_hours", "Contact hours", "#198754"],
@@ -71,13 +93,34 @@
       });
     });
 
+    var narrow = window.innerWidth < 576;
+    var legendLabels = {};
+    if (narrow) {
+      // A legend line cannot wrap: on a phone, smaller boxes and the short form of a long label
+      // (it still names the source; the tooltip and the table give the full one).
+      legendLabels = {
+        boxWidth: 20,
+        font: { size: 11 },
+        generateLabels: function (chart) {
+          var items = window.Chart.defaults.plugins.legend.labels.generateLabels(chart);
+          items.forEach(function (item) {
+            var dataset = chart.data.datasets[item.datasetIndex];
+            if (dataset && dataset.shortLabel) {
+              item.text = dataset.shortLabel;
+            }
+          });
+          return items;
+        }
+      };
+    }
+
     new window.Chart(canvas, {
       data: { labels: data.labels, datasets: datasets },
       options: {
         responsive: true,
-        aspectRatio: window.innerWidth < 576 ? 1 : 1.8,
+        aspectRatio: narrow ? 1 : 1.8,
         interaction: { mode: "index", intersect: false },
-        plugins: { legend: { position: "bottom" } },
+        plugins: { legend: { position: "bottom", labels: legendLabels } },
         scales: {
           outcomes: {
             type: "linear",

@@ -227,23 +227,23 @@ def test_city_view_suppresses_1_to_10_people(admin_client_city, small_activity) 
     html = admin_client_city.get(DASHBOARD, params(activity="area")).content.decode()
     may, june = _month_row(html, "2024-05"), _month_row(html, "2024-06")
     # May: 3 + 40 people across two organisations is 43, above the threshold.
-    assert may[3:6] == ["24", "20.0", "43"]
-    assert june[3:6] == ["2", "1.5", SUPPRESSED]
+    assert may[5:8] == ["24", "20.0", "43"]
+    assert june[5:8] == ["2", "1.5", SUPPRESSED]
     chart = json.loads(
         html.split('id="metrics-data" type="application/json">')[1].split("</script>")[0]
     )
     served = dict(zip(chart["labels"], chart["activity"]["participants_served"], strict=True))
     assert served["2024-06"] is None and served["2024-05"] == 43
     csv_text = admin_client_city.get(CSV_URL, params(activity="area")).content.decode()
-    assert f"2024-06,,,2,1.5,{SUPPRESSED}," in csv_text
+    assert f"2024-06,,,0,0,2,1.5,{SUPPRESSED}," in csv_text
 
 
 def test_manager_sees_own_organisation_unsuppressed(manager_client, small_activity) -> None:  # type: ignore[no-untyped-def]
     html = manager_client.get(DASHBOARD, params(activity="area")).content.decode()
-    assert _month_row(html, "2024-05")[3:6] == ["12", "10.0", "3"]
-    assert _month_row(html, "2024-06")[3:6] == ["2", "1.5", "7"]
+    assert _month_row(html, "2024-05")[5:8] == ["12", "10.0", "3"]
+    assert _month_row(html, "2024-06")[5:8] == ["2", "1.5", "7"]
     csv_text = manager_client.get(CSV_URL, params(activity="area")).content.decode()
-    assert "2024-05,,,12,10.0,3," in csv_text
+    assert "2024-05,,,0,0,12,10.0,3," in csv_text
 
 
 def test_manager_never_sees_another_organisations_activity(org_b, small_activity) -> None:  # type: ignore[no-untyped-def]
@@ -257,9 +257,9 @@ def test_manager_never_sees_another_organisations_activity(org_b, small_activity
         participants_served=50,
     )
     html = logged_in(org_b.manager).get(DASHBOARD, params()).content.decode()
-    assert _month_row(html, "2024-05")[3:6] == ["12", "10.0", "40"]
-    assert _month_row(html, "2024-06")[3:6] == ["0", "0.0", "0"]
-    assert _month_row(html, "2024-07")[3:6] == ["0", "0.0", "0"]
+    assert _month_row(html, "2024-05")[5:8] == ["12", "10.0", "40"]
+    assert _month_row(html, "2024-06")[5:8] == ["0", "0.0", "0"]
+    assert _month_row(html, "2024-07")[5:8] == ["0", "0.0", "0"]
 
 
 # CSV ---------------------------------------------------------------------------------------
@@ -280,11 +280,13 @@ def test_csv_is_exactly_what_is_shown(admin_client_city, small_activity) -> None
     assert blank_dash(table_rows(html, "monthly-table")) == [
         [cell.replace(",", "") for cell in row] for row in monthly_csv
     ]
-    yearly_csv = blocks[1][2:]
+    reach_csv = blocks[1][2:]
+    assert blank_dash(table_rows(html, "reach-table")) == reach_csv
+    yearly_csv = blocks[2][2:]
     assert blank_dash(table_rows(html, "yearly-table")) == [
         [cell.replace(",", "") for cell in row] for row in yearly_csv
     ]
-    comparison = blocks[2]
+    comparison = blocks[3]
     assert comparison[2] == ["Homicides", "60", "26", "-34", "-56.7%"]
     assert comparison[3] == ["Non-fatal shooting victims", "109", "44", "-65", "-59.6%"]
     assert CAVEAT in comparison[4][0]
@@ -319,7 +321,9 @@ def test_query_count_pinned_for_one_and_five_years(
 ) -> None:  # type: ignore[no-untyped-def]
     AreaFactory(name="Kern County", slug="kern-county")
     for start in ("2024-01", "2020-01"):
-        with django_assert_max_num_queries(14):
+        # 14 before the response reach, the areas under the chosen one (now always needed) and
+        # the incident counts were added.
+        with django_assert_max_num_queries(17):
             response = admin_client_city.get(
                 DASHBOARD, params(start=start, end="2024-12", compare_area="kern-county")
             )
