@@ -25,6 +25,7 @@ from interventions.selectors import (  # re-exported: the dashboard and a seed t
     area_and_descendant_ids as area_and_descendant_ids,
 )
 from metrics.models import ActivityRollup, AreaPopulation, CrimeOutcome, RollupFillState
+from metrics.services import next_month
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,7 @@ def monthly_activity(
 
 
 def last_day_of_month(month: date) -> date:
-    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    return following - timedelta(days=1)
+    return next_month(month) - timedelta(days=1)
 
 
 def monthly_reach(
