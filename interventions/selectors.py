@@ -485,12 +485,16 @@ def organization_sessions(user: AnyUser, organization: PartnerOrganization) -> Q
     )
 
 
-def organization_referrals(user: AnyUser, organization: PartnerOrganization) -> QuerySet[Referral]:
+def organization_referrals_q(organization: PartnerOrganization) -> Q:
     """Referrals of the organisation's participants, and those it made for people shared with
-    it."""
+    it: the referral list and the dashboard's count of those waiting."""
+    return Q(participant__organization=organization) | Q(organization=organization)
+
+
+def organization_referrals(user: AnyUser, organization: PartnerOrganization) -> QuerySet[Referral]:
     return (
         referrals_visible_to(user)
-        .filter(Q(participant__organization=organization) | Q(organization=organization))
+        .filter(organization_referrals_q(organization))
         .select_related("participant", "made_by", "to_organization")
         .order_by("made_on", "pk")
     )
@@ -705,8 +709,7 @@ def dashboard_figures(organization: PartnerOrganization) -> DashboardFigures:
         workers=workers,
         unassigned=unassigned,
         referrals_waiting=Referral.objects.filter(
-            Q(participant__organization=organization) | Q(organization=organization),
-            status__in=Referral.WAITING_STATUSES,
+            organization_referrals_q(organization), status__in=Referral.WAITING_STATUSES
         ).count(),
         new_participants=Participant.objects.filter(
             organization_caseload_q(organization), identified_on__gte=this_month
