@@ -35,6 +35,7 @@ from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench._sessions import client_for  # noqa: E402
+from interventions.dates import local_month_of  # noqa: E402
 from interventions.models import (  # noqa: E402
     Area,
     Enrollment,
@@ -345,7 +346,7 @@ def main() -> None:
     print(f"  (for context: sessions alone, no people or areas: {sessions_only:.2f} s)")
     print(f"ratio refresh / floor: {refresh / floor:.2f}x (aim: under 2x)")
     month_started = time.perf_counter()
-    month = services.local_month_of(timezone.now())
+    month = local_month_of(timezone.now())
     services.refresh_rollups(start_month=month, end_month=month)
     print(f"refresh of the current month only: {(time.perf_counter() - month_started):.2f} s")
 

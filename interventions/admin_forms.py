@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from interventions import services
 from interventions.concurrency import EditConflictFormMixin
+from interventions.errors import ServiceError
 from interventions.models import Enrollment, Participant, Referral, Session
-from interventions.services import ServiceError
 
 EXITED = Enrollment.Status.EXITED
 

@@ -18,7 +18,7 @@ from django import forms
 from django.db import models
 from django.utils import timezone
 
-from interventions.services import ServiceError
+from interventions.errors import RecordChanged
 
 M = TypeVar("M", bound=models.Model)
 
@@ -61,32 +61,12 @@ class VersionField(forms.CharField):
         return parsed
 
 
-class RecordChanged(ServiceError):
-    """The record was saved by someone else after the form was drawn. `current` is the record
-    as it is now (locked until the transaction ends)."""
-
-    def __init__(self, current: models.Model, message: str | None = None) -> None:
-        self.current = current
-        who = last_changed_by(current)
-        when = timezone.localtime(current.updated_at)  # type: ignore[attr-defined]
-        by = f" by {who}" if who else ""
-        super().__init__(
-            message
-            or (
-                f"Someone else saved this record{by} at {when:%b %-d, %H:%M} since you opened "
-                "this form. Nothing you typed has been saved yet: check the differences, then "
-                "save again to keep your version."
-            ),
-            code="record_changed",
-        )
-
-
 def lock_unchanged(queryset: models.QuerySet[M], pk: Any, expected: datetime | None) -> M:
     """The row, locked until the transaction ends, if it still has the version the form was
     drawn from; else RecordChanged. Call inside a transaction."""
     current = queryset.select_for_update(of=("self",)).get(pk=pk)
     if expected is None or current.updated_at != expected:  # type: ignore[attr-defined]
-        raise RecordChanged(current)
+        raise RecordChanged(current, who=last_changed_by(current))
     return current
 
 

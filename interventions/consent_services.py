@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from interventions.errors import ServiceError
 from interventions.models import (
     CONSENT_OVERRIDE_DURATION,
     Consent,
@@ -18,7 +19,7 @@ from interventions.models import (
     PartnerOrganization,
 )
 from interventions.roles import OVERRIDE_CONSENT_PERMISSION
-from interventions.services import ServiceError, _member_of, _not_after_today
+from interventions.services import _member_of, _not_after_today
 
 # An emergency reason has to say something: "x" is not a reason.
 OVERRIDE_REASON_MIN_LENGTH = 20

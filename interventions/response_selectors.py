@@ -14,7 +14,7 @@ Scoping, the same rule behind every page:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
@@ -439,12 +439,3 @@ def notification_funnel(user: AnyUser, start: date, end: date) -> list[dict[str,
         .order_by("organization__name")
     )
     return list(rows)
-
-
-def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """A date range as aware datetimes, end exclusive (the day after `end`, at midnight)."""
-    tz = timezone.get_current_timezone()
-    return (
-        datetime.combine(start, time.min, tzinfo=tz),
-        datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
-    )

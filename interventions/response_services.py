@@ -29,6 +29,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from interventions import services
+from interventions.errors import ServiceError
 from interventions.models import (
     CLOCK_SKEW_ALLOWANCE,
     RESPONSE_WINDOW,
@@ -56,7 +57,6 @@ from interventions.response_selectors import (
     is_city_admin,
     managed_organizations,
 )
-from interventions.services import ServiceError
 
 Kind = ResponseTask.Kind
 Reason = ResponseTask.Reason

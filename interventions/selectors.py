@@ -39,6 +39,7 @@ from django.db.models.functions import Cast, Concat, ExtractDay, TruncDate, Trun
 from django.db.models.query import ModelIterable
 from django.utils import timezone
 
+from interventions.dates import local_midnight, previous_month
 from interventions.models import (
     Area,
     Consent,
@@ -528,19 +529,6 @@ def session_export_rows(sessions: QuerySet[Session]) -> QuerySet[Session]:
     )
 
 
-def month_start(day: date) -> datetime:
-    """Local midnight on the first of the day's month."""
-    return timezone.make_aware(datetime(day.year, day.month, 1))
-
-
-def previous_month(day: date) -> date:
-    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
-
-
-def next_month(day: date) -> date:
-    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
-
-
 @dataclass
 class WorkerFigures:
     worker: AbstractBaseUser | None
@@ -618,7 +606,7 @@ def dashboard_figures(organization: PartnerOrganization) -> DashboardFigures:
     today = timezone.localdate()
     this_month = today.replace(day=1)
     last_month = previous_month(today)
-    last_start = month_start(last_month)
+    last_start = local_midnight(last_month)
     open_enrollments = Enrollment.objects.filter(
         program__organization=organization, status__in=OPEN_STATUSES
     )

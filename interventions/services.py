@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from interventions.errors import ServiceError
 from interventions.models import (
     CLOCK_SKEW_ALLOWANCE,
     Area,
@@ -34,10 +34,6 @@ Status = Enrollment.Status
 # The forward path of an enrolment. Steps may be skipped (a walk-in can be enrolled at once)
 # but not walked back; inactive and active may alternate; exit has its own service.
 FORWARD_ORDER = [Status.REFERRED, Status.CONTACTED, Status.ENGAGED, Status.ENROLLED, Status.ACTIVE]
-
-
-class ServiceError(ValidationError):
-    """A rule refused the write. The message is meant for the person who asked for it."""
 
 
 def _member_of(user: AbstractBaseUser, organization: PartnerOrganization) -> bool:

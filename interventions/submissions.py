@@ -14,7 +14,6 @@ instead (services.log_session); the forms here have no such column yet.
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 import uuid
@@ -23,14 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from interventions.services import ServiceError
+from interventions.claims import ClaimStore
+from interventions.errors import ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -56,44 +54,6 @@ class SingleSubmitFormMixin(forms.Form):
             self.initial.setdefault(FIELD_NAME, uuid.uuid4())
 
 
-@functools.lru_cache(maxsize=4)
-def _redis_client(url: str) -> Any:
-    import redis
-
-    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
-
-
-class _Store:
-    """Redis when the broker is Redis (shared by every web process), else the Django cache."""
-
-    def __init__(self) -> None:
-        url = settings.CELERY_BROKER_URL
-        self.redis = _redis_client(url) if url.startswith(("redis://", "rediss://")) else None
-
-    def add(self, key: str, value: str, seconds: int) -> bool:
-        if self.redis is not None:
-            return bool(self.redis.set(key, value, nx=True, ex=seconds))
-        return cache.add(key, value, timeout=seconds)
-
-    def get(self, key: str) -> str | None:
-        if self.redis is not None:
-            value = self.redis.get(key)
-            return value.decode() if isinstance(value, bytes) else value
-        return cache.get(key)
-
-    def set(self, key: str, value: str, seconds: int) -> None:
-        if self.redis is not None:
-            self.redis.set(key, value, ex=seconds)
-        else:
-            cache.set(key, value, timeout=seconds)
-
-    def delete(self, key: str) -> None:
-        if self.redis is not None:
-            self.redis.delete(key)
-        else:
-            cache.delete(key)
-
-
 @dataclass
 class Submission:
     """A claim on a form's token. On a repeat, `earlier_url` is where the first submission's
@@ -101,7 +61,7 @@ class Submission:
     `saved(url)`, or `release()` when the write was refused."""
 
     key: str | None
-    store: _Store | None = None
+    store: ClaimStore | None = None
     earlier_url: str | None = None
     still_saving: bool = False
 
@@ -152,7 +112,7 @@ def claim(user: AbstractBaseUser, token: uuid.UUID | None) -> Submission:
         return Submission(None)
     key = _key(user, token)
     try:
-        store = _Store()
+        store = ClaimStore()
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
             if store.add(key, PENDING, PENDING_SECONDS):

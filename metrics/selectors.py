@@ -5,12 +5,13 @@ only as counts per month, both scoped to the organisations the viewer may see; o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.db.models import Count, Max, QuerySet, Sum
 from django.db.models.functions import ExtractYear
 
 from interventions import response_selectors
+from interventions.dates import last_day_of_month
 from interventions.models import Area, PartnerOrganization
 from interventions.roles import VIEW_AGGREGATES_PERMISSION
 from interventions.selectors import (
@@ -25,7 +26,6 @@ from interventions.selectors import (  # re-exported: the dashboard and a seed t
     area_and_descendant_ids as area_and_descendant_ids,
 )
 from metrics.models import ActivityRollup, AreaPopulation, CrimeOutcome, RollupFillState
-from metrics.services import next_month
 
 
 @dataclass(frozen=True)
@@ -84,10 +84,6 @@ def monthly_activity(
         )
         .order_by("month")
     )
-
-
-def last_day_of_month(month: date) -> date:
-    return next_month(month) - timedelta(days=1)
 
 
 def monthly_reach(

@@ -8,14 +8,15 @@ half-way, leaves the same table."""
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time
+from datetime import date, datetime
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
+from interventions.claims import ClaimStore
+from interventions.dates import local_midnight, local_month_of, month_start, next_month
+from interventions.errors import ServiceError
 from interventions.models import (
     Enrollment,
     Participant,
@@ -37,26 +38,6 @@ REFRESH_KEY_TTL_SECONDS = 10 * 60
 # Serialises concurrent refreshes (an arbitrary constant unique to this lock).
 ROLLUP_LOCK_ID = 4_740_001
 ROLLUP_WORK_MEM = "256MB"
-
-
-class ServiceError(ValueError):
-    """A request the service refuses; the message is meant for a person."""
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def next_month(day: date) -> date:
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
-
-
-def local_month_of(moment: datetime) -> date:
-    return month_start(timezone.localtime(moment).date())
-
-
-def _local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def data_month_bounds() -> tuple[date, date] | None:
@@ -208,8 +189,8 @@ def refresh_rollups(*, start_month: date | None = None, end_month: date | None =
         "tz": timezone.get_current_timezone_name(),
         "start": start,
         "end": end,
-        "start_at": _local_midnight(start),
-        "end_at": _local_midnight(end),
+        "start_at": local_midnight(start),
+        "end_at": local_midnight(end),
         "completed": Referral.Status.COMPLETED.value,
     }
     with connection.cursor() as cursor:
@@ -239,41 +220,24 @@ def _refresh_key(month: date) -> str:
     return f"gvr:metrics:rollup-refresh:{month:%Y-%m}"
 
 
-def _redis_client():  # type: ignore[no-untyped-def]
-    url = settings.CELERY_BROKER_URL
-    if not url.startswith(("redis://", "rediss://")):
-        return None
-    import redis
-
-    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
-
-
 def claim_refresh(month: date) -> bool:
     """True for the first caller in a window for this month; later callers find a refresh
     already queued. Redis SET NX when the broker is Redis (shared by every web process),
     else the Django cache."""
-    key = _refresh_key(month)
-    client = _redis_client()
-    if client is not None:
-        try:
-            return bool(client.set(key, "1", nx=True, ex=REFRESH_KEY_TTL_SECONDS))
-        except Exception:  # the broker is down: the enqueue will fail loudly anyway
-            logger.warning("Could not reach Redis to de-duplicate a rollup refresh")
-            return True
-    return cache.add(key, "1", timeout=REFRESH_KEY_TTL_SECONDS)
+    store = ClaimStore()
+    try:
+        return store.add(_refresh_key(month), "1", REFRESH_KEY_TTL_SECONDS)
+    except Exception:  # the broker is down: the enqueue will fail loudly anyway
+        logger.warning("Could not reach Redis to de-duplicate a rollup refresh")
+        return True
 
 
 def release_refresh(month: date) -> None:
     """Called when the queued refresh starts: a session logged from now on needs a new one."""
-    key = _refresh_key(month)
-    client = _redis_client()
-    if client is not None:
-        try:
-            client.delete(key)
-        except Exception:
-            logger.warning("Could not reach Redis to release a rollup refresh key")
-        return
-    cache.delete(key)
+    try:
+        ClaimStore().delete(_refresh_key(month))
+    except Exception:
+        logger.warning("Could not reach Redis to release a rollup refresh key")
 
 
 def request_month_refresh(month: date) -> bool:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from interventions.services import ServiceError
+from interventions.errors import ServiceError
 
 # The database refuses to purge anything younger (migrations/0001_initial.py); this is the same
 # floor, checked first so a bad setting gets a clear message instead of a database error.

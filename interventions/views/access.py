@@ -20,9 +20,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from interventions import consent_services, selectors
 from interventions.access_forms import ConsentForm, ConsentOverrideForm, ConsentRevokeForm
 from interventions.audit import record
+from interventions.errors import ServiceError
 from interventions.models import Consent, Enrollment, Participant, Referral
 from interventions.roles import OVERRIDE_CONSENT_PERMISSION
-from interventions.services import ServiceError
 
 
 def sharing_context(

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from interventions import selectors, services
 from interventions.audit import record
 from interventions.csv_export import stream_csv
+from interventions.errors import ServiceError
 from interventions.filters import (
     AssignWorkersForm,
     ParticipantFilter,
@@ -161,7 +162,7 @@ def assign_workers(request: HttpRequest, organization: PartnerOrganization) -> H
         count = services.assign_worker(
             enrollments=form.cleaned_data["enrollments"], worker=worker, by=request.user
         )
-    except services.ServiceError as error:
+    except ServiceError as error:
         for message in error.messages:
             messages.error(request, message)
     else:

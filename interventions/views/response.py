@@ -28,6 +28,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from interventions import response_selectors as rs
 from interventions import response_services, submissions
 from interventions.audit import audited_view
+from interventions.dates import period_bounds
+from interventions.errors import ServiceError
 from interventions.models import IncidentParticipant, Participant, ResponseTask, ReviewDecision
 from interventions.response_forms import (
     CallInForm,
@@ -40,7 +42,6 @@ from interventions.response_forms import (
     ReviewForm,
 )
 from interventions.selectors import ANALYST, participants_visible_to, user_roles
-from interventions.services import ServiceError
 
 View = Callable[..., HttpResponse]
 INCIDENTS_PAGE_SIZE = 50
@@ -323,7 +324,7 @@ def shooting_review(request: HttpRequest) -> HttpResponse:
             query = urlencode({"start": data["period_start"], "end": data["period_end"]})
             return redirect(f"{reverse('shooting_review')}?{query}")
 
-    since, until = rs.period_bounds(start, end)
+    since, until = period_bounds(start, end)
     incidents = (
         rs.incidents_visible_to(user)
         .filter(occurred_at__gte=since, occurred_at__lt=until)

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from interventions import concurrency, selectors, services, submissions
 from interventions.audit import audited_view
+from interventions.errors import RecordChanged, ServiceError
 from interventions.forms import (
     QUICK_DURATIONS,
     EnrollmentExitForm,
@@ -32,7 +33,6 @@ from interventions.forms import (
     SessionLogForm,
 )
 from interventions.models import Enrollment, Participant, Referral
-from interventions.services import ServiceError
 from interventions.views.access import sharing_context
 
 CASELOAD_PAGE_SIZE = 50
@@ -289,7 +289,7 @@ def participant_edit(request: HttpRequest, participant_id: int) -> HttpResponse:
                 expected_updated_at=form.cleaned_data["version"],
                 **form.changes(),
             )
-        except concurrency.RecordChanged as changed:
+        except RecordChanged as changed:
             differences = concurrency.differences(
                 changed.current, form, list(services.PARTICIPANT_EDITABLE_FIELDS)
             )

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from interventions import consent_services, response_selectors, selectors, services
+from interventions.errors import ServiceError
 from interventions.models import Consent, GroupTie, PartnerOrganization, Session
-from interventions.services import ServiceError
 from tests.access.conftest import fresh, share
 from tests.conftest import logged_in
 from tests.factories import (

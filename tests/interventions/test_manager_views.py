@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from interventions import selectors
+from interventions.dates import local_midnight, month_start, previous_month
 from interventions.models import (
     Enrollment,
     Membership,
@@ -61,12 +62,12 @@ def csv_rows(response) -> list[dict[str, str]]:
 def this_month_moment():
     """A moment in the past that is in the current month, whatever the day."""
     now = timezone.now()
-    start = selectors.month_start(timezone.localdate())
+    start = local_midnight(month_start(timezone.localdate()))
     return max(now - timedelta(minutes=1), start + timedelta(seconds=1))
 
 
 def last_month_moment():
-    return selectors.month_start(selectors.previous_month(timezone.localdate())) + timedelta(days=2)
+    return local_midnight(previous_month(timezone.localdate())) + timedelta(days=2)
 
 
 def populate(org: OrgSetup, count: int, *, worker=None, prefix: str = "BULK") -> list:
@@ -577,7 +578,7 @@ def test_sessions_list_filters_by_worker_and_dates(
     org_a: OrgSetup, busy_org: dict, manager_client: Client
 ) -> None:
     url = reverse("org_sessions")
-    this_month = selectors.month_start(timezone.localdate()).date()
+    this_month = month_start(timezone.localdate())
     response = manager_client.get(
         url,
         {
@@ -696,7 +697,7 @@ def test_session_export_streams_a_date_range(
     start = today - timedelta(days=9)
     expected = Session.objects.filter(
         organization=org_a.organization,
-        occurred_at__gte=selectors.month_start(start).replace(day=start.day),
+        occurred_at__gte=local_midnight(month_start(start)).replace(day=start.day),
     ).count()
     with django_assert_max_num_queries(10):
         response = manager_client.get(

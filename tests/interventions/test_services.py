@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from interventions import services
+from interventions.errors import ServiceError
 from interventions.models import (
     Enrollment,
     EnrollmentStatusChange,
@@ -24,7 +25,6 @@ from interventions.models import (
     Session,
     SessionParticipant,
 )
-from interventions.services import ServiceError
 from tests.conftest import OrgSetup
 from tests.factories import (
     EnrollmentFactory,

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from interventions.dates import local_month_of
 from interventions.models import Enrollment, Referral, Session
 from interventions.services import log_session
 from metrics import services, tasks
@@ -263,7 +264,7 @@ def test_logging_a_session_refreshes_its_month_after_commit(
     assert not ActivityRollup.objects.exists()
     assert len(callbacks) == 1
     callbacks[0]()  # the commit happens; with no broker the task runs in process
-    month = services.local_month_of(session.occurred_at)
+    month = local_month_of(session.occurred_at)
     row = ActivityRollup.objects.get(month=month)
     assert (row.sessions, row.contact_minutes, row.participants_served) == (1, 40, 1)
     assert RollupFillState.objects.filter(month=month).exists()
@@ -277,7 +278,7 @@ def test_refresh_requests_are_deduplicated(
     for _ in range(3):
         with django_capture_on_commit_callbacks(execute=True):
             session = _log(org_a)
-    month = services.local_month_of(session.occurred_at)
+    month = local_month_of(session.occurred_at)
     assert queued == [
         {"kwargs": {"month": month.isoformat()}, "countdown": services.REFRESH_DELAY_SECONDS}
     ]

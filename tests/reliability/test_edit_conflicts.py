@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from interventions import services
-from interventions.concurrency import RecordChanged, version_of
+from interventions.concurrency import version_of
+from interventions.errors import RecordChanged, ServiceError
 from interventions.models import Enrollment, Participant, Referral
 from tests.conftest import OrgSetup, logged_in
 from tests.factories import (
@@ -109,7 +110,7 @@ def test_update_participant_refuses_bad_values(
     org_a: OrgSetup, changes: dict[str, object], message: str
 ) -> None:
     person = _person(org_a)
-    with pytest.raises(services.ServiceError, match=message):
+    with pytest.raises(ServiceError, match=message):
         services.update_participant(
             participant=person, by=org_a.worker, expected_updated_at=person.updated_at, **changes
         )
@@ -121,7 +122,7 @@ def test_update_participant_refuses_outsiders_and_other_fields(
     org_a: OrgSetup, org_b: OrgSetup
 ) -> None:
     person = _person(org_a)
-    with pytest.raises(services.ServiceError, match="not an active member"):
+    with pytest.raises(ServiceError, match="not an active member"):
         services.update_participant(
             participant=person, by=org_b.worker, expected_updated_at=person.updated_at, phone="1"
         )

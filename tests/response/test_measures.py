@@ -231,7 +231,7 @@ def test_recording_a_custom_notification_dates_the_notified_step(org_a):
 
 
 def test_a_worker_cannot_record_a_call_in(org_a):
-    from interventions.services import ServiceError
+    from interventions.errors import ServiceError
 
     with pytest.raises(ServiceError):
         response_services.record_call_in(

@@ -60,7 +60,7 @@ def test_purge_task_and_command_keep_younger_events(settings):
 def test_a_retention_under_a_year_is_refused(settings):
     settings.GVR_AUDIT_RETENTION_DAYS = 30
     young = _event_aged(60)
-    from interventions.services import ServiceError
+    from interventions.errors import ServiceError
 
     with pytest.raises(ServiceError):
         audit_events_purge_expired()

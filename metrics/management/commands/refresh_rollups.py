@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from interventions.errors import ServiceError
 from metrics import services
 
 
@@ -33,7 +34,7 @@ class Command(BaseCommand):
                 start_month=_month(start) if start else None,
                 end_month=_month(end) if end else None,
             )
-        except services.ServiceError as error:
-            raise CommandError(str(error)) from error
+        except ServiceError as error:
+            raise CommandError(" ".join(error.messages)) from error
         what = f"{start} to {end}" if start else "every month"
         self.stdout.write(self.style.SUCCESS(f"Rollup refreshed for {what}: {rows} rows."))

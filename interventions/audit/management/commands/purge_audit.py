@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from interventions.audit.services import audit_events_purge_expired, audit_retention_cutoff
-from interventions.services import ServiceError
+from interventions.errors import ServiceError
 
 
 class Command(BaseCommand):

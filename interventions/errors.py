@@ -1,0 +1,34 @@
+"""The errors the service layer raises, shared by both apps. Imports nothing of the app, so
+any module may raise or catch them without an import cycle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+
+class ServiceError(ValidationError):
+    """A rule refused the write. The message is meant for the person who asked for it."""
+
+
+class RecordChanged(ServiceError):
+    """The record was saved by someone else after the form was drawn. `current` is the record
+    as it is now (locked until the transaction ends)."""
+
+    def __init__(self, current: Any, message: str | None = None, *, who: str = "") -> None:
+        # `who` comes from the audit trail (services.locking.last_changed_by): this module
+        # reads no table, so that it imports nothing of the app.
+        self.current = current
+        when = timezone.localtime(current.updated_at)
+        by = f" by {who}" if who else ""
+        super().__init__(
+            message
+            or (
+                f"Someone else saved this record{by} at {when:%b %-d, %H:%M} since you opened "
+                "this form. Nothing you typed has been saved yet: check the differences, then "
+                "save again to keep your version."
+            ),
+            code="record_changed",
+        )
