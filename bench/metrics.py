@@ -266,7 +266,7 @@ def dashboard_figures(requests: int) -> None:
     # The city admin role comes from the group, not from the staff flag.
     from django.contrib.auth.models import Group
 
-    from interventions.roles import CITY_ADMIN_GROUP
+    from interventions.access import CITY_ADMIN_GROUP
 
     admin.groups.add(Group.objects.get(name=CITY_ADMIN_GROUP))
     client = client_for(admin)

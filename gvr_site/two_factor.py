@@ -28,7 +28,7 @@ from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from interventions import selectors
+from interventions import access
 
 AUTHENTICATOR_NAME = "Authenticator app"
 BACKUP_CODES_NAME = "Backup codes"
@@ -43,7 +43,7 @@ def requires_two_factor(user: AbstractBaseUser | AnonymousUser) -> bool:
         return False
     if user.is_staff or user.is_superuser or settings.GVR_REQUIRE_2FA_FOR_WORKERS:
         return True
-    return selectors.user_roles(user) != {selectors.OUTREACH_WORKER}
+    return access.user_roles(user) != {access.OUTREACH_WORKER}
 
 
 # Set in the session by `mark_verified`, beside django-otp's record of the device used.

@@ -7,4 +7,4 @@ class InterventionsConfig(AppConfig):
 
     def ready(self) -> None:
         # Role groups follow memberships (signals).
-        from interventions import roles  # noqa: F401
+        from interventions import access  # noqa: F401

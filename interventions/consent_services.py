@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from interventions.access import OVERRIDE_CONSENT_PERMISSION
 from interventions.errors import ServiceError
 from interventions.models import (
     CONSENT_OVERRIDE_DURATION,
@@ -18,7 +19,6 @@ from interventions.models import (
     Participant,
     PartnerOrganization,
 )
-from interventions.roles import OVERRIDE_CONSENT_PERMISSION
 from interventions.services import _member_of, _not_after_today
 
 # An emergency reason has to say something: "x" is not a reason.
@@ -105,7 +105,7 @@ def override_consent(
     reason of some substance."""
     if not (user.is_active and user.has_perm(OVERRIDE_CONSENT_PERMISSION)):
         raise ServiceError("You do not hold the permission to override consent.")
-    from interventions.selectors import organizations_of
+    from interventions.access import organizations_of
 
     if not organizations_of(user).exists():
         raise ServiceError("Only members of a partner organisation can override consent.")

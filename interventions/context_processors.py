@@ -1,6 +1,6 @@
 from django.http import HttpRequest
 
-from interventions.selectors import user_roles
+from interventions.access import user_roles
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:

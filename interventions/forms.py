@@ -10,7 +10,7 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
-from interventions import selectors
+from interventions import access, selectors
 from interventions.concurrency import VersionField, surface_version_error, version_of
 from interventions.models import (
     CLOCK_SKEW_ALLOWANCE,
@@ -84,7 +84,7 @@ class SessionLogForm(forms.Form):
 
     def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["participants"].queryset = selectors.participants_visible_to(user)
+        self.fields["participants"].queryset = access.participants_visible_to(user)
         if not self.is_bound:
             defaults = selectors.last_session_defaults(user)
             self.initial.setdefault("kind", defaults.get("kind", Session.Kind.STREET_OUTREACH))
@@ -234,9 +234,7 @@ class ParticipantRegisterForm(SingleSubmitFormMixin, forms.Form):
     def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["program"].queryset = (
-            Program.objects.filter(
-                is_active=True, organization__in=selectors.organizations_of(user)
-            )
+            Program.objects.filter(is_active=True, organization__in=access.organizations_of(user))
             .select_related("organization")
             .order_by("organization__name", "name")
         )

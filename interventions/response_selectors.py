@@ -32,85 +32,30 @@ from django.db.models import (
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from interventions.access import (
+    AnyUser,
+    managed_organizations,
+    organizations_of,
+    response_tasks_visible_to,
+)
 from interventions.models import (
     Area,
     CallIn,
     CustomNotification,
     Enrollment,
-    GroupConflict,
-    GroupTie,
     Incident,
-    IncidentParticipant,
     Participant,
     PartnerOrganization,
     ResponseTask,
     SessionParticipant,
-    ShootingReview,
-    StreetGroup,
 )
-from interventions.selectors import (
-    CITY_ADMIN,
-    MANAGER,
-    AnyUser,
-    area_and_descendant_ids,
-    organizations_of,
-    participants_visible_to,
-    user_roles,
-)
+from interventions.selectors import area_and_descendant_ids
 
-STREET_INTELLIGENCE_PERMISSION = "interventions.view_street_intelligence"
 INCIDENT_SOURCE_LABEL = "incidents recorded in GVR Case Manager"
 REACHED_WITHIN = (timedelta(hours=24), timedelta(hours=72))
 
 
-def is_city_admin(user: AnyUser) -> bool:
-    return CITY_ADMIN in user_roles(user)
-
-
-def can_see_street_intelligence(user: AnyUser) -> bool:
-    return bool(
-        user.is_authenticated and user.is_active and user.has_perm(STREET_INTELLIGENCE_PERMISSION)
-    )
-
-
-def can_manage_response(user: AnyUser) -> bool:
-    """Enter incidents, see overdue tasks, hold the review, record call-ins and notifications."""
-    roles = user_roles(user)
-    return CITY_ADMIN in roles or MANAGER in roles
-
-
-def managed_organizations(user: AnyUser) -> QuerySet[PartnerOrganization]:
-    if is_city_admin(user):
-        return PartnerOrganization.objects.filter(is_active=True)
-    return organizations_of(user, role=MANAGER)
-
-
 # Incidents and tasks --------------------------------------------------------------------------
-
-
-def incidents_visible_to(user: AnyUser) -> QuerySet[Incident]:
-    if not user.is_authenticated or not user.is_active:
-        return Incident.objects.none()
-    if is_city_admin(user):
-        return Incident.objects.all()
-    organizations = organizations_of(user)
-    concerns_us = Exists(
-        IncidentParticipant.objects.filter(
-            incident=OuterRef("pk"), participant__organization__in=organizations
-        )
-    ) | Exists(ResponseTask.objects.filter(incident=OuterRef("pk"), organization__in=organizations))
-    return Incident.objects.filter(Q(organization__in=organizations) | concerns_us)
-
-
-def response_tasks_visible_to(user: AnyUser) -> QuerySet[ResponseTask]:
-    if not user.is_authenticated or not user.is_active:
-        return ResponseTask.objects.none()
-    if is_city_admin(user):
-        return ResponseTask.objects.all()
-    return ResponseTask.objects.filter(
-        Q(organization__in=organizations_of(user, role=MANAGER))
-        | Q(assigned_worker=user, organization__in=organizations_of(user))
-    )
 
 
 def with_first_contact(tasks: QuerySet[ResponseTask]) -> QuerySet[ResponseTask]:
@@ -158,7 +103,7 @@ def overdue_tasks_visible_to(user: AnyUser) -> QuerySet[ResponseTask]:
     tasks = ResponseTask.objects.filter(
         status=ResponseTask.Status.OPEN,
         due_at__lt=timezone.now(),
-        organization__in=managed_organizations(user),
+        organization__in=managed_organizations(user, city_wide=True),
     )
     return task_list(tasks).order_by("due_at", "id")
 
@@ -166,7 +111,7 @@ def overdue_tasks_visible_to(user: AnyUser) -> QuerySet[ResponseTask]:
 def sessions_to_complete(task: ResponseTask, user: AnyUser) -> QuerySet:
     """The user's organisation's sessions with the task's participant since the incident: the
     ones that can complete the task."""
-    from interventions.selectors import sessions_visible_to
+    from interventions.access import sessions_visible_to
 
     return (
         sessions_visible_to(user)
@@ -342,46 +287,7 @@ def incident_counts_by_month(
 # Street intelligence --------------------------------------------------------------------------
 
 
-def street_groups_visible_to(user: AnyUser) -> QuerySet[StreetGroup]:
-    if not can_see_street_intelligence(user):
-        return StreetGroup.objects.none()
-    return StreetGroup.objects.select_related("area")
-
-
-def group_ties_visible_to(user: AnyUser) -> QuerySet[GroupTie]:
-    if not can_see_street_intelligence(user):
-        return GroupTie.objects.none()
-    ties = GroupTie.objects.select_related("participant", "group")
-    if is_city_admin(user):
-        return ties
-    return ties.filter(participant__in=participants_visible_to(user))
-
-
-def group_conflicts_visible_to(user: AnyUser) -> QuerySet[GroupConflict]:
-    if not can_see_street_intelligence(user):
-        return GroupConflict.objects.none()
-    return GroupConflict.objects.select_related("group_a", "group_b")
-
-
 # Reviews, call-ins, notifications, the funnel -----------------------------------------------
-
-
-def shooting_reviews_visible_to(user: AnyUser) -> QuerySet[ShootingReview]:
-    if is_city_admin(user):
-        return ShootingReview.objects.all()
-    return ShootingReview.objects.filter(organization__in=managed_organizations(user))
-
-
-def call_ins_visible_to(user: AnyUser) -> QuerySet[CallIn]:
-    if is_city_admin(user):
-        return CallIn.objects.all()
-    return CallIn.objects.filter(organization__in=organizations_of(user))
-
-
-def custom_notifications_visible_to(user: AnyUser) -> QuerySet[CustomNotification]:
-    if is_city_admin(user):
-        return CustomNotification.objects.all()
-    return CustomNotification.objects.filter(organization__in=organizations_of(user))
 
 
 def follow_up_assignees(user: AnyUser) -> QuerySet:
@@ -391,7 +297,7 @@ def follow_up_assignees(user: AnyUser) -> QuerySet:
         .objects.filter(
             is_active=True,
             memberships__is_active=True,
-            memberships__organization__in=managed_organizations(user),
+            memberships__organization__in=managed_organizations(user, city_wide=True),
         )
         .distinct()
         .order_by("first_name", "last_name", "username")
@@ -410,7 +316,7 @@ def notification_funnel(user: AnyUser, start: date, end: date) -> list[dict[str,
     reached enrolled or active (it may have ended since). One query, aggregated in PostgreSQL.
     """
     participants = Participant.objects.filter(
-        organization__in=managed_organizations(user),
+        organization__in=managed_organizations(user, city_wide=True),
         identified_on__gte=start,
         identified_on__lte=end,
     )

@@ -29,6 +29,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from interventions import services
+from interventions.access import can_see_street_intelligence, is_city_admin, managed_organizations
 from interventions.errors import ServiceError
 from interventions.models import (
     CLOCK_SKEW_ALLOWANCE,
@@ -51,12 +52,7 @@ from interventions.models import (
     ShootingReview,
     StreetGroup,
 )
-from interventions.response_selectors import (
-    can_see_street_intelligence,
-    follow_up_assignees,
-    is_city_admin,
-    managed_organizations,
-)
+from interventions.response_selectors import follow_up_assignees
 
 Kind = ResponseTask.Kind
 Reason = ResponseTask.Reason
@@ -96,7 +92,9 @@ def record_incident(
         raise ServiceError("Only city administrators can enter an incident for the whole city.")
     if (
         organization is not None
-        and not managed_organizations(entered_by).filter(pk=organization.pk).exists()
+        and not managed_organizations(entered_by, city_wide=True)
+        .filter(pk=organization.pk)
+        .exists()
     ):
         raise ServiceError(f"You do not manage {organization}, so cannot enter incidents for it.")
     if kind not in Incident.Kind.values:
@@ -245,7 +243,7 @@ def generate_response_tasks(incident_id: int) -> int:
 def _may_complete(user: AbstractBaseUser, task: ResponseTask) -> bool:
     if task.assigned_worker_id == user.pk:
         return True
-    return managed_organizations(user).filter(pk=task.organization_id).exists()
+    return managed_organizations(user, city_wide=True).filter(pk=task.organization_id).exists()
 
 
 @transaction.atomic
@@ -326,7 +324,7 @@ def log_contact_and_complete(
 def cancel_response_task(*, task: ResponseTask, by: AbstractBaseUser) -> ResponseTask:
     """A manager closes a task that no longer applies (the person moved away, is in custody)."""
     task = ResponseTask.objects.select_for_update().get(pk=task.pk)
-    if not managed_organizations(by).filter(pk=task.organization_id).exists():
+    if not managed_organizations(by, city_wide=True).filter(pk=task.organization_id).exists():
         raise ServiceError("Only a manager of the participant's organisation can cancel this task.")
     if task.status != ResponseTask.Status.OPEN:
         raise ServiceError(f"This task is already {task.get_status_display().lower()}.")
@@ -349,7 +347,7 @@ def _mark_notified(participant_ids: Iterable[int], on: date) -> None:
 
 
 def _require_manager_of(user: AbstractBaseUser, organization: PartnerOrganization) -> None:
-    if not managed_organizations(user).filter(pk=organization.pk).exists():
+    if not managed_organizations(user, city_wide=True).filter(pk=organization.pk).exists():
         raise ServiceError(f"You do not manage {organization}.")
 
 

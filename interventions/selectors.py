@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.aggregates import StringAgg
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db.models import (
@@ -36,14 +36,21 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Concat, ExtractDay, TruncDate, TruncMonth
-from django.db.models.query import ModelIterable
 from django.utils import timezone
 
+from interventions.access import (
+    OUTREACH_WORKER,
+    AnyUser,
+    access_facts,
+    enrollments_editable_by,
+    enrollments_visible_to,
+    participants_visible_to,
+    referrals_visible_to,
+    sessions_visible_to,
+)
 from interventions.dates import local_midnight, previous_month
 from interventions.models import (
     Area,
-    Consent,
-    ConsentOverride,
     Enrollment,
     EnrollmentStatusChange,
     Membership,
@@ -55,255 +62,10 @@ from interventions.models import (
     SessionParticipant,
 )
 
-CITY_ADMIN = "city_admin"
-ANALYST = "analyst"
-MANAGER = Membership.Role.MANAGER.value
-OUTREACH_WORKER = Membership.Role.OUTREACH_WORKER.value
-
-AnyUser = AbstractBaseUser | AnonymousUser
-
-
-@dataclass(frozen=True)
-class AccessFacts:
-    """What the user may reach, read in one query and kept on the user object for the request:
-    their roles, the participants of other organisations open to them (valid consent to one of
-    their organisations, or their own emergency override), and whether any of their own
-    organisations' participants has ever been shared (only then can another organisation have
-    logged sessions with them)."""
-
-    roles: frozenset[str]
-    shared_participant_ids: frozenset[int]
-    shares_out: bool
-
-
-def access_facts(user: AnyUser) -> AccessFacts:
-    if not user.is_authenticated or not user.is_active:
-        return AccessFacts(frozenset(), frozenset(), False)
-    cached = getattr(user, "_gvr_access", None)
-    if cached is not None:
-        return cached
-    from django.contrib.auth.models import Group
-    from django.db.models import CharField
-
-    from interventions.roles import ANALYST_GROUP, CITY_ADMIN_GROUP
-
-    group_roles = {CITY_ADMIN_GROUP: CITY_ADMIN, ANALYST_GROUP: ANALYST}
-    organizations = organizations_of(user)
-
-    def tagged(queryset: QuerySet, tag: str, value: object) -> QuerySet:
-        return queryset.order_by().values_list(
-            Value(tag, output_field=CharField()), Cast(value, CharField())
-        )
-
-    rows = tagged(
-        Membership.objects.filter(user=user, is_active=True, organization__is_active=True),
-        "role",
-        F("role"),
-    ).union(
-        tagged(Group.objects.filter(user=user, name__in=list(group_roles)), "group", F("name")),
-        tagged(consents_covering(organizations), "shared", F("participant_id")),
-        tagged(active_overrides(user), "shared", F("participant_id")),
-        tagged(
-            Consent.objects.filter(participant__organization__in=organizations),
-            "out",
-            Value(""),
-        )[:1],
-    )
-    roles, shared, shares_out = set(), set(), False
-    for tag, value in rows:
-        if tag == "role":
-            roles.add(value)
-        elif tag == "group":
-            roles.add(group_roles[value])
-        elif tag == "shared":
-            shared.add(int(value))
-        else:
-            shares_out = True
-    if user.is_superuser:
-        roles.add(CITY_ADMIN)
-    facts = AccessFacts(frozenset(roles), frozenset(shared), shares_out)
-    user._gvr_access = facts  # type: ignore[union-attr]
-    return facts
-
-
-def user_roles(user: AnyUser) -> frozenset[str]:
-    """The roles a user holds in any active organisation, plus city admin for superusers and
-    members of the City admin group, and analyst for members of the Analyst group.
-
-    The staff flag alone grants no role: it opens the admin's door, and what a staff user may
-    do there, or see on the city-wide pages, comes from their groups (least privilege)."""
-    return access_facts(user).roles
-
-
-def organizations_of(user: AnyUser, *, role: str | None = None) -> QuerySet[PartnerOrganization]:
-    """Active organisations in which the user has an active membership (optionally in a role)."""
-    if not user.is_authenticated or not user.is_active:
-        return PartnerOrganization.objects.none()
-    memberships = Membership.objects.filter(user=user, is_active=True)
-    if role is not None:
-        memberships = memberships.filter(role=role)
-    return PartnerOrganization.objects.filter(
-        is_active=True, id__in=memberships.values("organization_id")
-    )
-
-
 # Consent ---------------------------------------------------------------------------------------
 
 
-def valid_consents(on: date | None = None) -> QuerySet[Consent]:
-    """Consents in force on a day (today by default): granted on or before it, and neither
-    expired nor revoked by then (expires_on and revoked_on are the first days without it)."""
-    day = on or timezone.localdate()
-    return Consent.objects.filter(
-        Q(granted_on__lte=day),
-        Q(expires_on__isnull=True) | Q(expires_on__gt=day),
-        Q(revoked_on__isnull=True) | Q(revoked_on__gt=day),
-    )
-
-
-def consents_covering(
-    organizations: QuerySet[PartnerOrganization], on: date | None = None
-) -> QuerySet[Consent]:
-    """Valid consents that share with one of these organisations: named, or "the city" when one
-    of them is a city organisation."""
-    is_city = Exists(organizations.filter(kind=PartnerOrganization.Kind.CITY))
-    return valid_consents(on).filter(
-        Q(organization__in=organizations) | (Q(scope=Consent.Scope.CITY) & Q(is_city))
-    )
-
-
-def consent_covers(
-    participant: Participant, organization: PartnerOrganization, on: date | None = None
-) -> bool:
-    """Whether the organisation may work with the participant: it owns the record, or a valid
-    consent shares it with the organisation."""
-    if participant.organization_id == organization.pk:
-        return True
-    return (
-        consents_covering(PartnerOrganization.objects.filter(pk=organization.pk), on)
-        .filter(participant=participant)
-        .exists()
-    )
-
-
-def active_overrides(user: AnyUser) -> QuerySet[ConsentOverride]:
-    if not user.is_authenticated or not user.is_active:
-        return ConsentOverride.objects.none()
-    return ConsentOverride.objects.filter(user=user, expires_at__gt=timezone.now())
-
-
 # The doors -------------------------------------------------------------------------------------
-
-
-class _NotesRedactedIterable(ModelIterable):
-    """Model instances whose narrative notes are blanked unless the row says they may be read."""
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        for obj in super().__iter__():
-            if not getattr(obj, "notes_readable", False):
-                obj.notes = ""
-            yield obj
-
-
-def _with_notes_for(queryset: QuerySet, user: AnyUser) -> QuerySet:
-    """Sessions or referrals whose `notes` are kept only for the organisation that wrote them:
-    every row carries `notes_readable`, and rows of other organisations come with no notes."""
-    queryset = queryset.annotate(
-        notes_readable=Case(
-            When(organization__in=organizations_of(user), then=Value(True)),
-            default=Value(False),
-            output_field=BooleanField(),
-        )
-    )
-    queryset._iterable_class = _NotesRedactedIterable
-    return queryset
-
-
-def can_read_notes(user: AnyUser, obj: Session | Referral) -> bool:
-    """Narrative notes are for the organisation that wrote them, and nobody else."""
-    readable = getattr(obj, "notes_readable", None)
-    if readable is not None:
-        return bool(readable)
-    return organizations_of(user).filter(pk=obj.organization_id).exists()
-
-
-def participants_visible_to(user: AnyUser) -> QuerySet[Participant]:
-    """The participants of the user's organisations, those another organisation shares with one
-    of them under a valid consent, and those the user holds an emergency override for."""
-    if not user.is_authenticated or not user.is_active:
-        return Participant.objects.none()
-    # The shared ids are read once per request (access_facts) and given as a list: an OR of
-    # subqueries here would hide the organisation index from the planner on every page.
-    visible = Q(organization__in=organizations_of(user))
-    shared = access_facts(user).shared_participant_ids
-    if shared:
-        visible |= Q(pk__in=sorted(shared))
-    return Participant.objects.filter(visible)
-
-
-def enrollments_visible_to(user: AnyUser) -> QuerySet[Enrollment]:
-    """Every enrolment of a visible participant, whichever organisation runs the program."""
-    return Enrollment.objects.filter(participant__in=participants_visible_to(user))
-
-
-def enrollments_editable_by(user: AnyUser) -> QuerySet[Enrollment]:
-    """Visible enrolments in the programs of the user's organisations: a shared participant's
-    enrolment elsewhere can be seen, not changed."""
-    return enrollments_visible_to(user).filter(program__organization__in=organizations_of(user))
-
-
-def sessions_visible_to(user: AnyUser) -> QuerySet[Session]:
-    """Sessions the user's organisations logged, and sessions attended by a visible participant
-    (a shared person's contacts elsewhere), notes kept for the organisation that wrote them."""
-    if not user.is_authenticated or not user.is_active:
-        return Session.objects.none()
-    organizations = organizations_of(user)
-    facts = access_facts(user)
-    visible = Q(organization__in=organizations)
-    if facts.shared_participant_ids:
-        visible |= Q(
-            pk__in=SessionParticipant.objects.filter(
-                participant_id__in=sorted(facts.shared_participant_ids)
-            ).values("session_id")
-        )
-    if facts.shares_out:
-        # Another organisation may have met one of ours while a consent was in force.
-        visible |= Exists(
-            SessionParticipant.objects.filter(
-                session=OuterRef("pk"), participant__organization__in=organizations
-            )
-        )
-    return _with_notes_for(Session.objects.filter(visible), user)
-
-
-def referrals_visible_to(user: AnyUser) -> QuerySet[Referral]:
-    """Referrals of visible participants, notes kept for the organisation that made them."""
-    return _with_notes_for(
-        Referral.objects.filter(participant__in=participants_visible_to(user)), user
-    )
-
-
-def referrals_editable_by(user: AnyUser) -> QuerySet[Referral]:
-    """Visible referrals the user's organisations made: only they follow them up."""
-    return referrals_visible_to(user).filter(organization__in=organizations_of(user))
-
-
-def sharing_organization_for(
-    user: AnyUser, participants: Iterable[Participant]
-) -> PartnerOrganization | None:
-    """The organisation on whose behalf the user works with these participants: the one that
-    owns them when the user belongs to it, otherwise the first of the user's organisations that
-    a consent covers for every one of them. None: no organisation of the user may."""
-    people = list(participants)
-    organizations = list(organizations_of(user).order_by("name", "pk"))
-    owners = {p.organization_id for p in people}
-    for organization in organizations:
-        if owners == {organization.pk}:
-            return organization
-    for organization in organizations:
-        if all(consent_covers(p, organization) for p in people):
-            return organization
-    return None
 
 
 def workers_of(organization: PartnerOrganization) -> QuerySet:
@@ -387,11 +149,6 @@ def area_and_descendant_ids(area: Area) -> list[int]:
         found.append(current)
         stack.extend(children.get(current, []))
     return found
-
-
-def managed_organizations(user: AnyUser) -> QuerySet[PartnerOrganization]:
-    """The active organisations the user manages, by name."""
-    return organizations_of(user, role=MANAGER).order_by("name", "pk")
 
 
 def assignable_or_assigned_workers(organization: PartnerOrganization) -> QuerySet:

@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from interventions.access import consent_covers
 from interventions.errors import ServiceError
 from interventions.models import (
     CLOCK_SKEW_ALLOWANCE,
@@ -27,7 +28,6 @@ from interventions.models import (
     Session,
     SessionParticipant,
 )
-from interventions.selectors import consent_covers
 
 Status = Enrollment.Status
 
@@ -585,7 +585,7 @@ def deactivate_organizations(*, organizations: Iterable[PartnerOrganization]) ->
     members' role groups follow (a bulk update sends no signal)."""
     from django.contrib.auth import get_user_model
 
-    from interventions.roles import sync_role_groups
+    from interventions.access import sync_role_groups
 
     ids = [organization.pk for organization in organizations]
     memberships = Membership.objects.filter(organization_id__in=ids)

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from interventions import views
-from interventions.views import access, manager, worker
+from interventions.views import manager, sharing, worker
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -33,11 +33,11 @@ urlpatterns = [
     path("enrollments/<int:enrollment_id>/exit/", worker.enrollment_exit, name="enrollment_exit"),
     path(
         "participants/<int:participant_id>/consents/new/",
-        access.consent_create,
+        sharing.consent_create,
         name="consent_create",
     ),
-    path("consents/<int:consent_id>/revoke/", access.consent_revoke, name="consent_revoke"),
-    path("participants/override/", access.consent_override, name="consent_override"),
+    path("consents/<int:consent_id>/revoke/", sharing.consent_revoke, name="consent_revoke"),
+    path("participants/override/", sharing.consent_override, name="consent_override"),
     path("referrals/", worker.referral_list, name="referral_list"),
     path(
         "referrals/<int:referral_id>/advance/",

@@ -11,17 +11,17 @@ from django.db.models import Count, Max, QuerySet, Sum
 from django.db.models.functions import ExtractYear
 
 from interventions import response_selectors
-from interventions.dates import last_day_of_month
-from interventions.models import Area, PartnerOrganization
-from interventions.roles import VIEW_AGGREGATES_PERMISSION
-from interventions.selectors import (
+from interventions.access import (
     ANALYST,
     CITY_ADMIN,
     MANAGER,
+    VIEW_AGGREGATES_PERMISSION,
     AnyUser,
     organizations_of,
     user_roles,
 )
+from interventions.dates import last_day_of_month
+from interventions.models import Area, PartnerOrganization
 from interventions.selectors import (  # re-exported: the dashboard and a seed test read it here
     area_and_descendant_ids as area_and_descendant_ids,
 )

@@ -28,6 +28,7 @@ from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from interventions.access import ANALYST_GROUP
 from interventions.models import (
     Enrollment,
     GroupTie,
@@ -35,7 +36,6 @@ from interventions.models import (
     Participant,
     Session,
 )
-from interventions.roles import ANALYST_GROUP
 from tests.conftest import OrgSetup, logged_in
 from tests.factories import (
     ConsentFactory,
@@ -416,7 +416,7 @@ def test_every_admin_page_refuses_outsiders(world: World) -> None:
 
 def test_the_admin_matrix_reaches_data_for_a_city_admin(world: World) -> None:
     """The control: the same URLs show A's record to a staff user in the City admin group."""
-    from interventions.roles import CITY_ADMIN_GROUP
+    from interventions.access import CITY_ADMIN_GROUP
 
     city_admin = UserFactory(username="group-city-admin", is_staff=True)
     city_admin.groups.add(Group.objects.get(name=CITY_ADMIN_GROUP))

@@ -11,10 +11,10 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from interventions.access import organizations_of, participants_visible_to
 from interventions.audit.forms import AuditFilterForm
 from interventions.audit.models import AuditEvent
 from interventions.models import Membership
-from interventions.selectors import organizations_of, participants_visible_to
 
 
 def _filtered(events: QuerySet[AuditEvent], form: AuditFilterForm) -> QuerySet[AuditEvent]:

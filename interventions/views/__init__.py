@@ -11,7 +11,7 @@ from django.template import loader
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 
-from interventions import selectors
+from interventions import access
 from interventions.views.worker import worker_home
 
 
@@ -29,10 +29,10 @@ def _first_url(*names: str) -> str | None:
 def home(request: HttpRequest) -> HttpResponse:
     """Each role starts where its work is: managers on their dashboard, workers on their
     caseload, city admins on a page pointing to the administration and the metrics."""
-    roles = selectors.user_roles(request.user)
-    if selectors.MANAGER in roles and (dashboard := _first_url("manager_dashboard")):
+    roles = access.user_roles(request.user)
+    if access.MANAGER in roles and (dashboard := _first_url("manager_dashboard")):
         return redirect(dashboard)
-    if roles & {selectors.OUTREACH_WORKER, selectors.MANAGER}:
+    if roles & {access.OUTREACH_WORKER, access.MANAGER}:
         return worker_home(request)
     metrics_url = _first_url("metrics:dashboard", "metrics:index", "metrics_dashboard")
     return render(request, "interventions/home.html", {"metrics_url": metrics_url})

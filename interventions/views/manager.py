@@ -6,25 +6,21 @@ who manages no organisation gets 403, a slug that is not theirs 404."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from functools import wraps
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from interventions import selectors, services
+from interventions import access, selectors, services
 from interventions.audit import record
 from interventions.csv_export import stream_csv
 from interventions.errors import ServiceError
@@ -35,38 +31,11 @@ from interventions.filters import (
     SessionFilter,
 )
 from interventions.models import Enrollment, PartnerOrganization, Session
+from interventions.views.guards import manager_required
 
 PAGE_SIZE = 50
 # Rows fetched per round trip while an export streams.
 EXPORT_CHUNK_SIZE = 2000
-
-ManagerView = Callable[..., HttpResponse]
-
-
-def _organization_for(request: HttpRequest) -> tuple[PartnerOrganization, list]:
-    organizations = list(selectors.managed_organizations(request.user))
-    if not organizations:
-        raise PermissionDenied("Only an organisation's managers can open this page.")
-    slug = request.GET.get("org") or request.POST.get("org")
-    if not slug:
-        return organizations[0], organizations
-    for organization in organizations:
-        if organization.slug == slug:
-            return organization, organizations
-    raise Http404("No organisation of yours has that name.")
-
-
-def manager_required(view: ManagerView) -> ManagerView:
-    """Pass the organisation the manager is looking at; 403 for anyone who manages none.
-    Pages hold case data, so no browser or proxy may keep a copy."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        organization, organizations = _organization_for(request)
-        request.managed_organizations = organizations  # type: ignore[attr-defined]
-        return view(request, organization, *args, **kwargs)
-
-    return login_required(never_cache(wrapper))
 
 
 def _context(request: HttpRequest, organization: PartnerOrganization, **extra: Any) -> dict:
@@ -312,7 +281,7 @@ def export_sessions(request: HttpRequest, organization: PartnerOrganization) -> 
     identify the participants, and narrative notes never leave the organisation's screens."""
     session_filter = SessionFilter(
         request.GET,
-        queryset=selectors.sessions_visible_to(request.user).filter(organization=organization),
+        queryset=access.sessions_visible_to(request.user).filter(organization=organization),
         organization=organization,
     )
     if not session_filter.is_valid():

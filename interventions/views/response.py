@@ -9,24 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from interventions import access, response_services, submissions
 from interventions import response_selectors as rs
-from interventions import response_services, submissions
+from interventions.access import participants_visible_to
 from interventions.audit import audited_view
 from interventions.dates import period_bounds
 from interventions.errors import ServiceError
@@ -41,49 +38,14 @@ from interventions.response_forms import (
     QuickContactForm,
     ReviewForm,
 )
-from interventions.selectors import ANALYST, participants_visible_to, user_roles
+from interventions.views.guards import (
+    manager_required,
+    member_required,
+    street_intelligence_required,
+)
 
 View = Callable[..., HttpResponse]
 INCIDENTS_PAGE_SIZE = 50
-
-
-def member_required(view: View) -> View:
-    """Logged in with a role (worker, manager or city admin); case data is never cached."""
-
-    @login_required
-    @never_cache
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        # Analysts see aggregates only: no page here is for them.
-        if not user_roles(request.user) - {ANALYST}:
-            raise PermissionDenied("Only members of a partner organisation can use this page.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-def manager_required(view: View) -> View:
-    @login_required
-    @never_cache
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not rs.can_manage_response(request.user):
-            raise PermissionDenied("Only managers and city administrators can use this page.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-def street_intelligence_required(view: View) -> View:
-    @login_required
-    @never_cache
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not rs.can_see_street_intelligence(request.user):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _service_errors(form: Any, error: ServiceError) -> None:
@@ -94,11 +56,11 @@ def _service_errors(form: Any, error: ServiceError) -> None:
 # Incidents ------------------------------------------------------------------------------------
 
 
-@member_required
+@member_required(city_admin=True)
 def incident_list(request: HttpRequest) -> HttpResponse:
-    visible_tasks = rs.response_tasks_visible_to(request.user)
+    visible_tasks = access.response_tasks_visible_to(request.user)
     incidents = (
-        rs.incidents_visible_to(request.user)
+        access.incidents_visible_to(request.user)
         .select_related("area")
         .annotate(
             task_count=Count("response_tasks", filter=Q(response_tasks__in=visible_tasks)),
@@ -113,27 +75,27 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "response/incident_list.html",
-        {"page": page, "can_manage": rs.can_manage_response(request.user)},
+        {"page": page, "can_manage": access.can_manage_response(request.user)},
     )
 
 
 def _incident_form(request: HttpRequest, data: Any = None) -> IncidentForm:
     user = request.user
-    city_admin = rs.is_city_admin(user)
+    city_admin = access.is_city_admin(user)
     participants = participants_visible_to(user)
     if city_admin:
         participants = Participant.objects.all()
     return IncidentForm(
         data,
-        organizations=rs.managed_organizations(user),
+        organizations=access.managed_organizations(user, city_wide=True),
         participants=participants,
-        groups=rs.street_groups_visible_to(user).filter(status="active"),
+        groups=access.street_groups_visible_to(user).filter(status="active"),
         city_admin=city_admin,
         initial={"occurred_at": timezone.localtime().replace(second=0, microsecond=0)},
     )
 
 
-@manager_required
+@manager_required(city_wide=True)
 @require_http_methods(["GET", "POST"])
 def incident_new(request: HttpRequest) -> HttpResponse:
     form = _incident_form(request, request.POST or None)
@@ -166,20 +128,20 @@ def incident_new(request: HttpRequest) -> HttpResponse:
     return render(request, "response/incident_form.html", {"form": form})
 
 
-@member_required
+@member_required(city_admin=True)
 @audited_view("view", "incident")
 def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     user = request.user
     incident = get_object_or_404(
-        rs.incidents_visible_to(user).select_related("area", "organization"), pk=incident_id
+        access.incidents_visible_to(user).select_related("area", "organization"), pk=incident_id
     )
     involvements = IncidentParticipant.objects.filter(incident=incident).select_related(
         "participant"
     )
-    if not rs.is_city_admin(user):
+    if not access.is_city_admin(user):
         involvements = involvements.filter(participant__in=participants_visible_to(user))
-    tasks = rs.response_tasks_visible_to(user).filter(incident=incident)
-    show_groups = rs.can_see_street_intelligence(user)
+    tasks = access.response_tasks_visible_to(user).filter(incident=incident)
+    show_groups = access.can_see_street_intelligence(user)
     context = {
         "incident": incident,
         "involvements": involvements.order_by("role", "participant__last_name"),
@@ -187,7 +149,7 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
         "reach": rs.incident_reach(tasks),
         "groups": incident.groups.all() if show_groups else None,
         "show_groups": show_groups,
-        "can_manage": rs.can_manage_response(user),
+        "can_manage": access.can_manage_response(user),
     }
     return render(request, "response/incident_detail.html", context)
 
@@ -195,18 +157,18 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
 # Response tasks -------------------------------------------------------------------------------
 
 
-@member_required
+@member_required(city_admin=True)
 def response_tasks(request: HttpRequest) -> HttpResponse:
     """The user's own open tasks (the same list as the top of the worker's home)."""
     return render(request, "response/my_tasks.html")
 
 
-@member_required
+@member_required(city_admin=True)
 @require_http_methods(["GET", "POST"])
 def response_task_complete(request: HttpRequest, responsetask_id: int) -> HttpResponse:
     user = request.user
     task = get_object_or_404(
-        rs.response_tasks_visible_to(user).select_related(
+        access.response_tasks_visible_to(user).select_related(
             "incident", "participant", "assigned_worker", "organization"
         ),
         pk=responsetask_id,
@@ -244,15 +206,17 @@ def response_task_complete(request: HttpRequest, responsetask_id: int) -> HttpRe
         "link_form": link_form,
         "quick_form": quick_form,
         "has_sessions": sessions.exists(),
-        "can_cancel": rs.managed_organizations(user).filter(pk=task.organization_id).exists(),
+        "can_cancel": access.managed_organizations(user, city_wide=True)
+        .filter(pk=task.organization_id)
+        .exists(),
     }
     return render(request, "response/task_complete.html", context)
 
 
-@manager_required
+@manager_required(city_wide=True)
 @require_POST
 def response_task_cancel(request: HttpRequest, responsetask_id: int) -> HttpResponse:
-    task = get_object_or_404(rs.response_tasks_visible_to(request.user), pk=responsetask_id)
+    task = get_object_or_404(access.response_tasks_visible_to(request.user), pk=responsetask_id)
     try:
         response_services.cancel_response_task(task=task, by=request.user)
     except ServiceError as error:
@@ -262,13 +226,13 @@ def response_task_cancel(request: HttpRequest, responsetask_id: int) -> HttpResp
     return redirect("incident_detail", incident_id=task.incident_id)
 
 
-@manager_required
+@manager_required(city_wide=True)
 def response_overdue(request: HttpRequest) -> HttpResponse:
     tasks = rs.overdue_tasks_visible_to(request.user)
     return render(request, "response/overdue.html", {"tasks": tasks, "now": timezone.now()})
 
 
-@manager_required
+@manager_required(city_wide=True)
 def response_reach(request: HttpRequest) -> HttpResponse:
     form = PeriodForm(request.GET or None, default_days=365)
     start, end = form.period()
@@ -283,15 +247,15 @@ def response_reach(request: HttpRequest) -> HttpResponse:
 # The weekly shooting review --------------------------------------------------------------------
 
 
-@manager_required
+@manager_required(city_wide=True)
 @require_http_methods(["GET", "POST"])
 def shooting_review(request: HttpRequest) -> HttpResponse:
     user = request.user
-    city_admin = rs.is_city_admin(user)
+    city_admin = access.is_city_admin(user)
     period_form = PeriodForm(request.GET or None, default_days=7)
     start, end = period_form.period()
     assignees = rs.follow_up_assignees(user)
-    organizations = rs.managed_organizations(user)
+    organizations = access.managed_organizations(user, city_wide=True)
     review_form = ReviewForm(
         request.POST or None,
         organizations=organizations,
@@ -326,14 +290,14 @@ def shooting_review(request: HttpRequest) -> HttpResponse:
 
     since, until = period_bounds(start, end)
     incidents = (
-        rs.incidents_visible_to(user)
+        access.incidents_visible_to(user)
         .filter(occurred_at__gte=since, occurred_at__lt=until)
         .select_related("area")
         .order_by("occurred_at")
     )
     tasks = list(
         rs.task_list(
-            rs.response_tasks_visible_to(user).filter(
+            access.response_tasks_visible_to(user).filter(
                 incident__occurred_at__gte=since, incident__occurred_at__lt=until
             )
         ).order_by("incident__occurred_at", "due_at", "participant__last_name")
@@ -344,7 +308,7 @@ def shooting_review(request: HttpRequest) -> HttpResponse:
         if task.first_contact_at is None and task.status != ResponseTask.Status.CANCELLED
     ]
     reviews = (
-        rs.shooting_reviews_visible_to(user)
+        access.shooting_reviews_visible_to(user)
         .filter(period_start__lte=end, period_end__gte=start)
         .select_related("recorded_by", "organization")
         .prefetch_related(
@@ -371,7 +335,7 @@ def shooting_review(request: HttpRequest) -> HttpResponse:
 # Call-ins, custom notifications and the funnel ----------------------------------------------
 
 
-@manager_required
+@manager_required(city_wide=True)
 def notification_funnel(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = PeriodForm(request.GET or None, default_days=365)
@@ -387,27 +351,29 @@ def notification_funnel(request: HttpRequest) -> HttpResponse:
         "end": end,
         "rows": rows,
         "totals": totals,
-        "call_ins": rs.call_ins_visible_to(user)
-        .filter(organization__in=rs.managed_organizations(user))
+        "call_ins": access.call_ins_visible_to(user)
+        .filter(organization__in=access.managed_organizations(user, city_wide=True))
         .select_related("organization")
         .annotate(attendee_count=Count("attendees"))[:10],
-        "notifications": rs.custom_notifications_visible_to(user)
-        .filter(organization__in=rs.managed_organizations(user))
+        "notifications": access.custom_notifications_visible_to(user)
+        .filter(organization__in=access.managed_organizations(user, city_wide=True))
         .select_related("participant")[:10],
     }
     return render(request, "response/funnel.html", context)
 
 
 def _managed_participants(request: HttpRequest) -> Any:
-    return Participant.objects.filter(organization__in=rs.managed_organizations(request.user))
+    return Participant.objects.filter(
+        organization__in=access.managed_organizations(request.user, city_wide=True)
+    )
 
 
-@manager_required
+@manager_required(city_wide=True)
 @require_http_methods(["GET", "POST"])
 def callin_new(request: HttpRequest) -> HttpResponse:
     form = CallInForm(
         request.POST or None,
-        organizations=rs.managed_organizations(request.user),
+        organizations=access.managed_organizations(request.user, city_wide=True),
         participants=_managed_participants(request),
         initial={"held_on": timezone.localdate()},
     )
@@ -435,7 +401,7 @@ def callin_new(request: HttpRequest) -> HttpResponse:
     return render(request, "response/simple_form.html", {"form": form, "title": "Record a call-in"})
 
 
-@manager_required
+@manager_required(city_wide=True)
 @require_http_methods(["GET", "POST"])
 def custom_notification_new(request: HttpRequest) -> HttpResponse:
     form = CustomNotificationForm(
@@ -477,7 +443,7 @@ def custom_notification_new(request: HttpRequest) -> HttpResponse:
 
 @street_intelligence_required
 def streetgroup_list(request: HttpRequest) -> HttpResponse:
-    groups = rs.street_groups_visible_to(request.user).annotate(
+    groups = access.street_groups_visible_to(request.user).annotate(
         current_ties=Count(
             "ties",
             filter=Q(ties__until__isnull=True) | Q(ties__until__gte=timezone.localdate()),
@@ -490,13 +456,13 @@ def streetgroup_list(request: HttpRequest) -> HttpResponse:
 @audited_view("view", "streetgroup")
 def streetgroup_detail(request: HttpRequest, streetgroup_id: int) -> HttpResponse:
     user = request.user
-    group = get_object_or_404(rs.street_groups_visible_to(user), pk=streetgroup_id)
-    conflicts = rs.group_conflicts_visible_to(user).filter(Q(group_a=group) | Q(group_b=group))
+    group = get_object_or_404(access.street_groups_visible_to(user), pk=streetgroup_id)
+    conflicts = access.group_conflicts_visible_to(user).filter(Q(group_a=group) | Q(group_b=group))
     context = {
         "group": group,
-        "ties": rs.group_ties_visible_to(user).filter(group=group),
+        "ties": access.group_ties_visible_to(user).filter(group=group),
         "conflicts": conflicts,
-        "recent_incidents": rs.incidents_visible_to(user)
+        "recent_incidents": access.incidents_visible_to(user)
         .filter(groups=group, occurred_at__gte=timezone.now() - timedelta(days=365))
         .order_by("-occurred_at")[:20],
     }

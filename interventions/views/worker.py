@@ -5,21 +5,17 @@ record is a 404; every write is one service call."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from interventions import concurrency, selectors, services, submissions
+from interventions import access, concurrency, selectors, services, submissions
 from interventions.audit import audited_view
 from interventions.errors import RecordChanged, ServiceError
 from interventions.forms import (
@@ -33,7 +29,8 @@ from interventions.forms import (
     SessionLogForm,
 )
 from interventions.models import Enrollment, Participant, Referral
-from interventions.views.access import sharing_context
+from interventions.views.guards import member_required
+from interventions.views.sharing import sharing_context
 
 CASELOAD_PAGE_SIZE = 50
 # How many caseload participants the session form lists before the worker types a name.
@@ -42,22 +39,6 @@ TIMELINE_PAGE_SIZE = 20
 REFERRALS_PAGE_SIZE = 30
 
 View = Callable[..., HttpResponse]
-
-
-def member_required(view: View) -> View:
-    """Logged in, an active member of an organisation (worker or manager), and no caching of
-    the case data the page shows."""
-
-    @login_required
-    @never_cache
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        roles = selectors.user_roles(request.user)
-        if not roles & {selectors.OUTREACH_WORKER, selectors.MANAGER}:
-            raise PermissionDenied("Only members of a partner organisation can use this page.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -77,7 +58,7 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 def _participant_for(request: HttpRequest, participant_id: int) -> Participant:
     return get_object_or_404(
         selectors.with_contact_facts(
-            selectors.participants_visible_to(request.user).select_related("organization", "area")
+            access.participants_visible_to(request.user).select_related("organization", "area")
         ),
         pk=participant_id,
     )
@@ -86,7 +67,7 @@ def _participant_for(request: HttpRequest, participant_id: int) -> Participant:
 def _enrollment_for(request: HttpRequest, enrollment_id: int) -> Enrollment:
     # A shared participant's enrolment in another organisation's program is seen, not changed.
     return get_object_or_404(
-        selectors.enrollments_editable_by(request.user).select_related("participant", "program"),
+        access.enrollments_editable_by(request.user).select_related("participant", "program"),
         pk=enrollment_id,
     )
 
@@ -147,7 +128,7 @@ def _picker_choices(
     """Who the participant picker shows: those already picked (ticked), then the caseload
     participants matching the query. Scoped to what the user can see."""
     selected = list(
-        selectors.participants_visible_to(request.user)
+        access.participants_visible_to(request.user)
         .filter(pk__in=selected_ids)
         .order_by("last_name", "first_name")
     )
@@ -166,7 +147,7 @@ def session_log(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             participants = list(data["participants"])
             try:
-                acting_for = selectors.sharing_organization_for(request.user, participants)
+                acting_for = access.sharing_organization_for(request.user, participants)
                 session = services.log_session(
                     worker=request.user,
                     organization=acting_for or participants[0].organization,
@@ -230,7 +211,7 @@ def participant_detail(request: HttpRequest, participant_id: int) -> HttpRespons
     participant = _participant_for(request, participant_id)
     user = request.user
     enrollments = list(
-        selectors.enrollments_visible_to(user)
+        access.enrollments_visible_to(user)
         .filter(participant=participant)
         .select_related("program", "assigned_worker")
         .order_by("status", "-referred_on")
@@ -242,7 +223,7 @@ def participant_detail(request: HttpRequest, participant_id: int) -> HttpRespons
         )
         enrollment.exit_form = EnrollmentExitForm(auto_id=f"id_exit_{enrollment.pk}_%s")
     waiting_referrals = list(
-        selectors.referrals_visible_to(user)
+        access.referrals_visible_to(user)
         .filter(participant=participant, status__in=Referral.WAITING_STATUSES)
         .select_related("to_organization")
     )
@@ -274,8 +255,8 @@ def participant_edit(request: HttpRequest, participant_id: int) -> HttpResponse:
     page shows what they changed beside what was typed (interventions/concurrency.py)."""
     # Only the owning organisation edits the profile, even where consent lets others see it.
     participant = get_object_or_404(
-        selectors.participants_visible_to(request.user)
-        .filter(organization__in=selectors.organizations_of(request.user))
+        access.participants_visible_to(request.user)
+        .filter(organization__in=access.organizations_of(request.user))
         .select_related("organization", "area"),
         pk=participant_id,
     )
@@ -392,7 +373,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     show_closed = request.GET.get("status") == "closed"
     statuses = Referral.CLOSED_STATUSES if show_closed else Referral.WAITING_STATUSES
     referrals = (
-        selectors.referrals_visible_to(request.user)
+        access.referrals_visible_to(request.user)
         .filter(made_by=request.user, status__in=statuses)
         .select_related("participant", "to_organization")
         .order_by("-closed_on" if show_closed else "made_on", "-pk")
@@ -418,7 +399,7 @@ def referral_create(request: HttpRequest, participant_id: int) -> HttpResponse:
         participant_url = reverse("participant_detail", args=[participant.pk])
 
         def write() -> tuple[str, str]:
-            acting_for = selectors.sharing_organization_for(request.user, [participant])
+            acting_for = access.sharing_organization_for(request.user, [participant])
             referral = services.make_referral(
                 participant=participant,
                 made_by=request.user,
@@ -455,7 +436,7 @@ def referral_create(request: HttpRequest, participant_id: int) -> HttpResponse:
 def referral_advance(request: HttpRequest, referral_id: int) -> HttpResponse:
     # Only the organisation that made a referral follows it up.
     referral = get_object_or_404(
-        selectors.referrals_editable_by(request.user).select_related("participant"),
+        access.referrals_editable_by(request.user).select_related("participant"),
         pk=referral_id,
     )
     form = ReferralAdvanceForm(request.POST)

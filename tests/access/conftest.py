@@ -10,8 +10,8 @@ import pytest
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.utils import timezone
 
+from interventions.access import ANALYST_GROUP, CITY_ADMIN_GROUP
 from interventions.models import Consent, Enrollment, Participant, Referral, Session
-from interventions.roles import ANALYST_GROUP, CITY_ADMIN_GROUP
 from tests.conftest import OrgSetup
 from tests.factories import (
     ConsentFactory,

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
-from interventions.roles import ANALYST_GROUP
+from interventions.access import ANALYST_GROUP
 from metrics.selectors import dashboard_scope
 from tests.access.conftest import fresh
 from tests.conftest import logged_in

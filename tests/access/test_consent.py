@@ -11,7 +11,7 @@ from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
-from interventions import consent_services, response_selectors, selectors, services
+from interventions import access, consent_services, selectors, services
 from interventions.errors import ServiceError
 from interventions.models import Consent, GroupTie, PartnerOrganization, Session
 from tests.access.conftest import fresh, share
@@ -34,14 +34,12 @@ def sees(user, record) -> dict[str, bool]:  # type: ignore[no-untyped-def]
     """Which of A's records each selector shows the user."""
     user = fresh(user)
     return {
-        "participant": selectors.participants_visible_to(user)
+        "participant": access.participants_visible_to(user)
         .filter(pk=record.participant.pk)
         .exists(),
-        "enrollment": selectors.enrollments_visible_to(user)
-        .filter(pk=record.enrollment.pk)
-        .exists(),
-        "session": selectors.sessions_visible_to(user).filter(pk=record.session.pk).exists(),
-        "referral": selectors.referrals_visible_to(user).filter(pk=record.referral.pk).exists(),
+        "enrollment": access.enrollments_visible_to(user).filter(pk=record.enrollment.pk).exists(),
+        "session": access.sessions_visible_to(user).filter(pk=record.session.pk).exists(),
+        "referral": access.referrals_visible_to(user).filter(pk=record.referral.pk).exists(),
     }
 
 
@@ -120,8 +118,8 @@ def test_expiry_hides_the_record_without_anyone_acting(a_record, org_a, org_b):
     assert sees(org_b.worker, a_record) == EVERYTHING
     # Tomorrow: the selectors read the day from timezone.localdate().
     tomorrow = timezone.localdate() + timedelta(days=1)
-    assert not selectors.valid_consents(tomorrow).filter(pk=consent.pk).exists()
-    assert selectors.valid_consents().filter(pk=consent.pk).exists()
+    assert not access.valid_consents(tomorrow).filter(pk=consent.pk).exists()
+    assert access.valid_consents().filter(pk=consent.pk).exists()
 
 
 def test_response_selectors_follow_consent(a_record, org_a, org_b):
@@ -132,7 +130,7 @@ def test_response_selectors_follow_consent(a_record, org_a, org_b):
     org_b.manager.user_permissions.add(Permission.objects.get(codename="view_street_intelligence"))
 
     def ties():  # type: ignore[no-untyped-def]
-        return response_selectors.group_ties_visible_to(fresh(org_b.manager))
+        return access.group_ties_visible_to(fresh(org_b.manager))
 
     assert not ties().filter(pk=tie.pk).exists()
     consent = share(a_record, org_a, org_b)
@@ -386,8 +384,8 @@ def test_a_program_of_b_with_the_shared_person_stays_out_of_a_managers_hands(
     theirs = services.enroll_participant(
         participant=a_record.participant, program=b_program, by=org_b.manager
     )
-    assert selectors.enrollments_visible_to(fresh(org_a.manager)).filter(pk=theirs.pk).exists()
-    assert not selectors.enrollments_editable_by(fresh(org_a.manager)).filter(pk=theirs.pk).exists()
+    assert access.enrollments_visible_to(fresh(org_a.manager)).filter(pk=theirs.pk).exists()
+    assert not access.enrollments_editable_by(fresh(org_a.manager)).filter(pk=theirs.pk).exists()
 
 
 def test_the_admin_refuses_a_consent_to_the_owning_organisation(a_record, org_a, admin_client_city):

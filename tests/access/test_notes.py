@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from interventions import selectors
+from interventions import access, selectors
 from tests.access.conftest import REFERRAL_NOTE, SESSION_NOTE, fresh, share
 from tests.conftest import logged_in
 from tests.test_scoping import content
@@ -23,9 +23,9 @@ def shows_notes(text: str) -> bool:
 
 def test_notes_are_read_inside_the_writing_organisation(a_record, org_a):
     user = fresh(org_a.worker)
-    assert selectors.sessions_visible_to(user).get(pk=a_record.session.pk).notes == SESSION_NOTE
-    assert selectors.referrals_visible_to(user).get(pk=a_record.referral.pk).notes == REFERRAL_NOTE
-    assert selectors.can_read_notes(user, a_record.session)
+    assert access.sessions_visible_to(user).get(pk=a_record.session.pk).notes == SESSION_NOTE
+    assert access.referrals_visible_to(user).get(pk=a_record.referral.pk).notes == REFERRAL_NOTE
+    assert access.can_read_notes(user, a_record.session)
     page = logged_in(org_a.worker).get(
         reverse("participant_detail", args=[a_record.participant.pk])
     )
@@ -35,13 +35,13 @@ def test_notes_are_read_inside_the_writing_organisation(a_record, org_a):
 def test_the_selectors_blank_notes_for_a_consented_organisation(a_record, org_a, org_b):
     share(a_record, org_a, org_b)
     user = fresh(org_b.worker)
-    session = selectors.sessions_visible_to(user).get(pk=a_record.session.pk)
-    referral = selectors.referrals_visible_to(user).get(pk=a_record.referral.pk)
+    session = access.sessions_visible_to(user).get(pk=a_record.session.pk)
+    referral = access.referrals_visible_to(user).get(pk=a_record.referral.pk)
     assert session.notes == "" and referral.notes == ""
-    assert not selectors.can_read_notes(user, a_record.session)
+    assert not access.can_read_notes(user, a_record.session)
     # Every way of reading the rows keeps them blank.
-    assert all(s.notes == "" for s in selectors.sessions_visible_to(user).iterator())
-    assert selectors.sessions_visible_to(user).filter(pk=a_record.session.pk).first().notes == ""
+    assert all(s.notes == "" for s in access.sessions_visible_to(user).iterator())
+    assert access.sessions_visible_to(user).filter(pk=a_record.session.pk).first().notes == ""
     timeline, _ = selectors.participant_timeline(user, a_record.participant, page=1)
     assert all(getattr(entry.item, "notes", "") == "" for entry in timeline)
 

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from interventions import selectors
+from interventions import access
 from interventions.audit.models import AuditEvent
 from interventions.models import ConsentOverride
 from tests.access.conftest import SESSION_NOTE, fresh
@@ -36,7 +36,7 @@ def test_overriding_needs_its_own_permission(a_record, org_b):
     )
     assert response.status_code == 403
     assert not ConsentOverride.objects.exists()
-    assert not selectors.participants_visible_to(fresh(org_b.manager)).exists()
+    assert not access.participants_visible_to(fresh(org_b.manager)).exists()
 
 
 def test_overriding_needs_a_reason(a_record, overrider):
@@ -69,8 +69,8 @@ def test_an_override_opens_one_record_for_a_day_and_is_audited(a_record, overrid
     assert "Emergency access" in text
     assert SESSION_NOTE not in text, "an override shows no notes of another organisation"
     # Only this person, only this user.
-    assert selectors.participants_visible_to(fresh(overrider)).count() == 1
-    other_manager_sees = selectors.participants_visible_to(fresh(a_record.session.worker))
+    assert access.participants_visible_to(fresh(overrider)).count() == 1
+    other_manager_sees = access.participants_visible_to(fresh(a_record.session.worker))
     assert other_manager_sees.count() == 1  # A's own worker, unchanged
 
 
@@ -82,7 +82,7 @@ def test_an_expired_override_hides_the_record_again(a_record, overrider):
     ConsentOverride.objects.update(
         granted_at=timezone.now() - timedelta(hours=25), expires_at=timezone.now()
     )
-    assert not selectors.participants_visible_to(fresh(overrider)).exists()
+    assert not access.participants_visible_to(fresh(overrider)).exists()
     page = logged_in(overrider).get(reverse("participant_detail", args=[a_record.participant.pk]))
     assert page.status_code == 404
 

@@ -7,15 +7,15 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from interventions import selectors
-from interventions.models import Membership
-from interventions.roles import (
+from interventions import access
+from interventions.access import (
     ANALYST_GROUP,
     CITY_ADMIN_GROUP,
     MANAGER_GROUP,
     OUTREACH_WORKER_GROUP,
     sync_role_groups,
 )
+from interventions.models import Membership
 from tests.access.conftest import fresh
 from tests.conftest import logged_in
 from tests.factories import MembershipFactory, UserFactory
@@ -42,21 +42,21 @@ def test_the_migration_creates_the_four_role_groups_with_least_privileges():
 
 
 def test_user_roles_come_from_memberships_and_groups(org_a, analyst, group_city_admin, plain_staff):
-    assert selectors.user_roles(fresh(org_a.worker)) == {selectors.OUTREACH_WORKER}
-    assert selectors.user_roles(fresh(org_a.manager)) == {selectors.MANAGER}
-    assert selectors.user_roles(fresh(analyst)) == {selectors.ANALYST}
-    assert selectors.user_roles(fresh(group_city_admin)) == {selectors.CITY_ADMIN}
+    assert access.user_roles(fresh(org_a.worker)) == {access.OUTREACH_WORKER}
+    assert access.user_roles(fresh(org_a.manager)) == {access.MANAGER}
+    assert access.user_roles(fresh(analyst)) == {access.ANALYST}
+    assert access.user_roles(fresh(group_city_admin)) == {access.CITY_ADMIN}
     superuser = UserFactory(is_staff=True, is_superuser=True)
-    assert selectors.user_roles(fresh(superuser)) == {selectors.CITY_ADMIN}
+    assert access.user_roles(fresh(superuser)) == {access.CITY_ADMIN}
     # The staff flag opens the admin's door and grants no role.
-    assert selectors.user_roles(fresh(plain_staff)) == frozenset()
+    assert access.user_roles(fresh(plain_staff)) == frozenset()
 
 
 def test_user_roles_is_one_query(org_a, analyst, django_assert_num_queries):
     user = fresh(org_a.manager)
     user.groups.add(Group.objects.get(name=ANALYST_GROUP))
     with django_assert_num_queries(1):
-        assert selectors.user_roles(user) == {selectors.MANAGER, selectors.ANALYST}
+        assert access.user_roles(user) == {access.MANAGER, access.ANALYST}
 
 
 def test_memberships_keep_the_role_groups_in_step(org_a):

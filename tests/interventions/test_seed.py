@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
+from interventions.access import can_see_street_intelligence
 from interventions.audit.models import AuditEvent
 from interventions.demo import (
     CITY_ADMIN_USERNAME,
@@ -43,7 +44,7 @@ from interventions.models import (
     SessionParticipant,
     StreetGroup,
 )
-from interventions.response_selectors import can_see_street_intelligence, notification_funnel
+from interventions.response_selectors import notification_funnel
 from interventions.response_services import generate_response_tasks
 from interventions.services import next_participant_code
 from interventions.volume import (

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
-from interventions import selectors
+from interventions import access, selectors
 from interventions.models import Membership, PartnerOrganization
 from tests.conftest import OrgSetup
 from tests.factories import (
@@ -24,10 +24,10 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 VISIBLE_TO = [
-    selectors.participants_visible_to,
-    selectors.enrollments_visible_to,
-    selectors.sessions_visible_to,
-    selectors.referrals_visible_to,
+    access.participants_visible_to,
+    access.enrollments_visible_to,
+    access.sessions_visible_to,
+    access.referrals_visible_to,
 ]
 
 
@@ -92,12 +92,10 @@ def test_anonymous_inactive_and_unattached_users_see_nothing(org_a, records, sel
 
 
 def test_organizations_of_by_role(org_a, org_b) -> None:
-    assert list(selectors.organizations_of(org_a.manager)) == [org_a.organization]
-    assert list(selectors.organizations_of(org_a.manager, role=selectors.MANAGER)) == [
-        org_a.organization
-    ]
-    assert not selectors.organizations_of(org_a.worker, role=selectors.MANAGER).exists()
-    assert not selectors.organizations_of(AnonymousUser()).exists()
+    assert list(access.organizations_of(org_a.manager)) == [org_a.organization]
+    assert list(access.organizations_of(org_a.manager, role=access.MANAGER)) == [org_a.organization]
+    assert not access.organizations_of(org_a.worker, role=access.MANAGER).exists()
+    assert not access.organizations_of(AnonymousUser()).exists()
 
 
 def test_workers_of_lists_active_members_only(org_a, org_b) -> None:
@@ -112,36 +110,36 @@ def test_workers_of_lists_active_members_only(org_a, org_b) -> None:
 
 
 def test_user_roles(org_a, org_b, city_admin) -> None:
-    assert selectors.user_roles(org_a.worker) == {selectors.OUTREACH_WORKER}
-    assert selectors.user_roles(org_a.manager) == {selectors.MANAGER}
-    assert selectors.user_roles(city_admin) == {selectors.CITY_ADMIN}
-    assert selectors.user_roles(AnonymousUser()) == frozenset()
-    assert selectors.user_roles(UserFactory()) == frozenset()
+    assert access.user_roles(org_a.worker) == {access.OUTREACH_WORKER}
+    assert access.user_roles(org_a.manager) == {access.MANAGER}
+    assert access.user_roles(city_admin) == {access.CITY_ADMIN}
+    assert access.user_roles(AnonymousUser()) == frozenset()
+    assert access.user_roles(UserFactory()) == frozenset()
 
 
 def test_user_roles_across_organizations(org_a, org_b) -> None:
     MembershipFactory(
         user=org_a.worker, organization=org_b.organization, role=Membership.Role.MANAGER
     )
-    assert selectors.user_roles(org_a.worker) == {selectors.OUTREACH_WORKER, selectors.MANAGER}
+    assert access.user_roles(org_a.worker) == {access.OUTREACH_WORKER, access.MANAGER}
 
 
 def test_user_roles_ignore_inactive_memberships_and_organizations(org_a, org_b) -> None:
     Membership.objects.filter(user=org_a.worker).update(is_active=False)
     PartnerOrganization.objects.filter(pk=org_b.organization.pk).update(is_active=False)
-    assert selectors.user_roles(org_a.worker) == frozenset()
-    assert selectors.user_roles(org_b.manager) == frozenset()
+    assert access.user_roles(org_a.worker) == frozenset()
+    assert access.user_roles(org_b.manager) == frozenset()
 
 
 def test_user_roles_of_an_inactive_user_are_empty(org_a) -> None:
     org_a.manager.is_active = False
-    assert selectors.user_roles(org_a.manager) == frozenset()
+    assert access.user_roles(org_a.manager) == frozenset()
 
 
 def test_user_roles_are_read_once_per_user_object(org_a, django_assert_num_queries) -> None:
     with django_assert_num_queries(1):
-        selectors.user_roles(org_a.worker)
-        selectors.user_roles(org_a.worker)
+        access.user_roles(org_a.worker)
+        access.user_roles(org_a.worker)
 
 
 # with_contact_facts and gone_cold_q -----------------------------------------------------------
@@ -172,7 +170,7 @@ def test_contact_facts(org_a, django_assert_num_queries) -> None:
         follow_up_on=today - timedelta(days=1),
     )
     # What the worker may reach is read once per request, before the list.
-    visible = selectors.participants_visible_to(org_a.worker)
+    visible = access.participants_visible_to(org_a.worker)
     with django_assert_num_queries(1):
         facts = {p.pk: p for p in selectors.with_contact_facts(visible)}
     assert facts[seen.pk].last_contact_at == latest.occurred_at
@@ -196,7 +194,7 @@ def test_days_since_last_contact_counts_calendar_days_in_local_time(org_a) -> No
     SessionFactory(
         organization=org_a.organization, participants=[participant], occurred_at=earlier_today
     )
-    annotated = selectors.with_contact_facts(selectors.participants_visible_to(org_a.worker)).get()
+    annotated = selectors.with_contact_facts(access.participants_visible_to(org_a.worker)).get()
     assert annotated.days_since_last_contact == 0
 
 
@@ -216,7 +214,7 @@ def test_gone_cold(org_a, settings) -> None:
     SessionFactory(
         organization=org_a.organization, participants=[recent], occurred_at=now - timedelta(days=60)
     )
-    annotated = selectors.with_contact_facts(selectors.participants_visible_to(org_a.worker))
+    annotated = selectors.with_contact_facts(access.participants_visible_to(org_a.worker))
     assert set(annotated.filter(selectors.gone_cold_q())) == {cold, never}
     assert set(annotated.filter(selectors.gone_cold_q(30))) == {never}
     assert set(annotated.exclude(selectors.gone_cold_q(10))) == set()
@@ -227,5 +225,5 @@ def test_gone_cold(org_a, settings) -> None:
 def test_contact_facts_ignore_other_organizations_sessions(org_a, org_b) -> None:
     participant = ParticipantFactory(organization=org_a.organization)
     assert EnrollmentFactory(participant=participant, program=org_a.program)
-    annotated = selectors.with_contact_facts(selectors.participants_visible_to(org_b.worker))
+    annotated = selectors.with_contact_facts(access.participants_visible_to(org_b.worker))
     assert not annotated.exists()

@@ -18,8 +18,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from interventions.access import ANALYST_GROUP
 from interventions.models import Area, Incident, PartnerOrganization
-from interventions.roles import ANALYST_GROUP
 from metrics.models import CrimeOutcome
 from tests.conftest import OrgSetup, logged_in
 from tests.factories import (

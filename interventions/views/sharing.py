@@ -17,12 +17,12 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from interventions import consent_services, selectors
+from interventions import access, consent_services
+from interventions.access import OVERRIDE_CONSENT_PERMISSION
 from interventions.access_forms import ConsentForm, ConsentOverrideForm, ConsentRevokeForm
 from interventions.audit import record
 from interventions.errors import ServiceError
 from interventions.models import Consent, Enrollment, Participant, Referral
-from interventions.roles import OVERRIDE_CONSENT_PERMISSION
 
 
 def sharing_context(
@@ -35,7 +35,7 @@ def sharing_context(
     the owning organisation manages consent and changes its own enrolments and referrals; an
     organisation the record is shared with works only on what it opened itself."""
     user = request.user
-    own = set(selectors.organizations_of(user).values_list("pk", flat=True))
+    own = set(access.organizations_of(user).values_list("pk", flat=True))
     for enrollment in enrollments:
         enrollment.can_edit = enrollment.program.organization_id in own  # type: ignore[attr-defined]
     for referral in referrals:
@@ -55,7 +55,7 @@ def sharing_context(
         context["consent_form"] = ConsentForm(participant=participant, auto_id="id_consent_%s")
     else:
         context["override"] = (
-            selectors.active_overrides(user)
+            access.active_overrides(user)
             .filter(participant=participant)
             .order_by("-expires_at")
             .first()
@@ -66,8 +66,8 @@ def sharing_context(
 def _owned_participant(request: HttpRequest, participant_id: int) -> Participant:
     """A participant of one of the user's organisations: consent is the owner's to manage."""
     return get_object_or_404(
-        selectors.participants_visible_to(request.user)
-        .filter(organization__in=selectors.organizations_of(request.user))
+        access.participants_visible_to(request.user)
+        .filter(organization__in=access.organizations_of(request.user))
         .select_related("organization"),
         pk=participant_id,
     )
@@ -115,8 +115,8 @@ def consent_revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
     (confirm=1) revokes."""
     consent = get_object_or_404(
         Consent.objects.filter(
-            participant__in=selectors.participants_visible_to(request.user),
-            participant__organization__in=selectors.organizations_of(request.user),
+            participant__in=access.participants_visible_to(request.user),
+            participant__organization__in=access.organizations_of(request.user),
         ).select_related("participant", "organization"),
         pk=consent_id,
     )
