@@ -48,7 +48,7 @@ from interventions.models import (  # noqa: E402
     ResponseTask,
     StreetGroup,
 )
-from interventions.response_services import generate_response_tasks  # noqa: E402
+from interventions.services.response import generate_response_tasks  # noqa: E402
 
 PREFIX = "rbench-"
 User = get_user_model()

@@ -26,7 +26,6 @@ from django.utils.safestring import SafeString
 from django.utils.text import capfirst
 from django.utils.translation import ngettext
 
-from interventions import services
 from interventions.admin_forms import (
     EnrollmentAddForm,
     EnrollmentChangeForm,
@@ -51,6 +50,7 @@ from interventions.models import (
     Session,
     SessionParticipant,
 )
+from interventions.services import case as services
 
 TIMESTAMPS = ("created_at", "updated_at")
 

@@ -17,10 +17,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import models, transaction
 from django.utils import timezone
 
-from interventions import services
-from interventions.concurrency import EditConflictFormMixin
 from interventions.errors import ServiceError
 from interventions.models import Enrollment, Participant, Referral, Session
+from interventions.services import case as services
+from interventions.services.locking import EditConflictFormMixin
 
 EXITED = Enrollment.Status.EXITED
 

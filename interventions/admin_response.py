@@ -12,7 +12,6 @@ from django.contrib import admin
 from django.forms import ModelForm
 from django.http import HttpRequest
 
-from interventions import response_services
 from interventions.models import (
     CallIn,
     CustomNotification,
@@ -26,6 +25,7 @@ from interventions.models import (
     ShootingReview,
     StreetGroup,
 )
+from interventions.services import response as response_services
 
 TIMESTAMPS = ("created_at", "updated_at")
 

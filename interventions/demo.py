@@ -40,7 +40,7 @@ from interventions.models import (
     Session,
     SessionParticipant,
 )
-from interventions.services import FORWARD_ORDER
+from interventions.services.case import FORWARD_ORDER
 from metrics.demo import load_demo_outcomes
 from metrics.services import refresh_rollups
 

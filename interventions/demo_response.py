@@ -19,7 +19,6 @@ from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from interventions import response_services, services
 from interventions.models import (
     Area,
     Enrollment,
@@ -33,6 +32,8 @@ from interventions.models import (
     Session,
     StreetGroup,
 )
+from interventions.services import case as services
+from interventions.services import response as response_services
 
 STREET_INTELLIGENCE_CODENAME = "view_street_intelligence"
 LOCATIONS = (Session.Location.HOME, Session.Location.STREET, Session.Location.PHONE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import DatabaseError
 
-from interventions import response_services
+from interventions.services import response as response_services
 
 
 @shared_task(

@@ -47,7 +47,7 @@ from interventions.models import (
     Session,
     SessionParticipant,
 )
-from interventions.services import FORWARD_ORDER
+from interventions.services.case import FORWARD_ORDER
 
 VOLUME_SLUG_PREFIX = "volume-partner-"
 VOLUME_AREA_PREFIX = "volume-district-"

@@ -24,7 +24,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from interventions.models import Area
-from interventions.response_selectors import INCIDENT_MEASURES, INCIDENT_SOURCE_LABEL
+from interventions.selectors.response import INCIDENT_MEASURES, INCIDENT_SOURCE_LABEL
 from metrics import selectors
 from metrics.models import CrimeOutcome, Measure
 from metrics.selectors import DashboardScope

@@ -10,7 +10,6 @@ from datetime import date
 from django.db.models import Count, Max, QuerySet, Sum
 from django.db.models.functions import ExtractYear
 
-from interventions import response_selectors
 from interventions.access import (
     ANALYST,
     CITY_ADMIN,
@@ -22,9 +21,8 @@ from interventions.access import (
 )
 from interventions.dates import last_day_of_month
 from interventions.models import Area, PartnerOrganization
-from interventions.selectors import (  # re-exported: the dashboard and a seed test read it here
-    area_and_descendant_ids as area_and_descendant_ids,
-)
+from interventions.selectors import response as response_selectors
+from interventions.selectors.response import area_and_descendant_ids as area_and_descendant_ids
 from metrics.models import ActivityRollup, AreaPopulation, CrimeOutcome, RollupFillState
 
 

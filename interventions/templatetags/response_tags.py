@@ -9,7 +9,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from interventions.response_selectors import open_tasks_for
+from interventions.selectors.response import open_tasks_for
 
 register = template.Library()
 

@@ -20,17 +20,19 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from interventions import access, selectors, services
+from interventions import access
 from interventions.audit import record
 from interventions.csv_export import stream_csv
 from interventions.errors import ServiceError
-from interventions.filters import (
+from interventions.forms.filters import (
     AssignWorkersForm,
     ParticipantFilter,
     ReferralFilter,
     SessionFilter,
 )
 from interventions.models import Enrollment, PartnerOrganization, Session
+from interventions.selectors import manager as manager_selectors
+from interventions.services import case as services
 from interventions.views.guards import manager_required
 
 PAGE_SIZE = 50
@@ -57,7 +59,7 @@ def _person(first_name: str, last_name: str, username: str) -> str:
 @require_GET
 @manager_required
 def dashboard(request: HttpRequest, organization: PartnerOrganization) -> HttpResponse:
-    figures = selectors.dashboard_figures(organization)
+    figures = manager_selectors.dashboard_figures(organization)
     return render(
         request,
         "manager/dashboard.html",
@@ -65,8 +67,8 @@ def dashboard(request: HttpRequest, organization: PartnerOrganization) -> HttpRe
             request,
             organization,
             figures=figures,
-            guideline_min=selectors.CASELOAD_GUIDELINE_MIN,
-            guideline_max=selectors.CASELOAD_GUIDELINE_MAX,
+            guideline_min=manager_selectors.CASELOAD_GUIDELINE_MIN,
+            guideline_max=manager_selectors.CASELOAD_GUIDELINE_MAX,
         ),
     )
 
@@ -74,7 +76,7 @@ def dashboard(request: HttpRequest, organization: PartnerOrganization) -> HttpRe
 def _participant_filter(request: HttpRequest, organization: PartnerOrganization) -> Any:
     return ParticipantFilter(
         request.GET,
-        queryset=selectors.organization_participants(request.user, organization),
+        queryset=manager_selectors.organization_participants(request.user, organization),
         organization=organization,
     )
 
@@ -85,7 +87,7 @@ def participants(request: HttpRequest, organization: PartnerOrganization) -> Htt
     participant_filter = _participant_filter(request, organization)
     rows = participant_filter.qs if participant_filter.is_valid() else participant_filter.qs.none()
     assign_form = AssignWorkersForm(
-        enrollments=selectors.organization_enrollments(request.user, organization),
+        enrollments=manager_selectors.organization_enrollments(request.user, organization),
         organization=organization,
     )
     return render(
@@ -118,7 +120,7 @@ def _back_to_list(request: HttpRequest, organization: PartnerOrganization) -> st
 def assign_workers(request: HttpRequest, organization: PartnerOrganization) -> HttpResponse:
     form = AssignWorkersForm(
         request.POST,
-        enrollments=selectors.organization_enrollments(request.user, organization),
+        enrollments=manager_selectors.organization_enrollments(request.user, organization),
         organization=organization,
     )
     if not form.is_valid():
@@ -146,7 +148,7 @@ def assign_workers(request: HttpRequest, organization: PartnerOrganization) -> H
 def sessions(request: HttpRequest, organization: PartnerOrganization) -> HttpResponse:
     session_filter = SessionFilter(
         request.GET,
-        queryset=selectors.organization_sessions(request.user, organization),
+        queryset=manager_selectors.organization_sessions(request.user, organization),
         organization=organization,
     )
     rows = session_filter.qs if session_filter.is_valid() else session_filter.qs.none()
@@ -165,7 +167,7 @@ def referrals(request: HttpRequest, organization: PartnerOrganization) -> HttpRe
         data["status"] = "waiting"
     referral_filter = ReferralFilter(
         data,
-        queryset=selectors.organization_referrals(request.user, organization),
+        queryset=manager_selectors.organization_referrals(request.user, organization),
         organization=organization,
     )
     rows = referral_filter.qs if referral_filter.is_valid() else referral_filter.qs.none()
@@ -287,7 +289,7 @@ def export_sessions(request: HttpRequest, organization: PartnerOrganization) -> 
     if not session_filter.is_valid():
         messages.error(request, "Fix the filters before exporting.")
         return redirect(f"{reverse('org_sessions')}?org={organization.slug}")
-    rows = selectors.session_export_rows(session_filter.qs)
+    rows = manager_selectors.session_export_rows(session_filter.qs)
     kinds = dict(Session.Kind.choices)
     locations = dict(Session.Location.choices)
 

@@ -21,14 +21,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from interventions import access, response_services, submissions
-from interventions import response_selectors as rs
+from interventions import access
 from interventions.access import participants_visible_to
 from interventions.audit import audited_view
 from interventions.dates import period_bounds
 from interventions.errors import ServiceError
-from interventions.models import IncidentParticipant, Participant, ResponseTask, ReviewDecision
-from interventions.response_forms import (
+from interventions.forms import single_submit as submissions
+from interventions.forms.response import (
     CallInForm,
     CustomNotificationForm,
     FollowUpFormSet,
@@ -38,6 +37,9 @@ from interventions.response_forms import (
     QuickContactForm,
     ReviewForm,
 )
+from interventions.models import IncidentParticipant, Participant, ResponseTask, ReviewDecision
+from interventions.selectors import response as rs
+from interventions.services import response as response_services
 from interventions.views.guards import (
     manager_required,
     member_required,

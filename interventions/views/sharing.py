@@ -17,12 +17,13 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from interventions import access, consent_services
+from interventions import access
 from interventions.access import OVERRIDE_CONSENT_PERMISSION
-from interventions.access_forms import ConsentForm, ConsentOverrideForm, ConsentRevokeForm
 from interventions.audit import record
 from interventions.errors import ServiceError
+from interventions.forms.sharing import ConsentForm, ConsentOverrideForm, ConsentRevokeForm
 from interventions.models import Consent, Enrollment, Participant, Referral
+from interventions.services import sharing as consent_services
 
 
 def sharing_context(

@@ -15,10 +15,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from interventions import access, concurrency, selectors, services, submissions
+from interventions import access
 from interventions.audit import audited_view
 from interventions.errors import RecordChanged, ServiceError
-from interventions.forms import (
+from interventions.forms import single_submit as submissions
+from interventions.forms.case import (
     QUICK_DURATIONS,
     EnrollmentExitForm,
     EnrollmentStatusForm,
@@ -29,6 +30,9 @@ from interventions.forms import (
     SessionLogForm,
 )
 from interventions.models import Enrollment, Participant, Referral
+from interventions.selectors import worker as worker_selectors
+from interventions.services import case as services
+from interventions.services import locking
 from interventions.views.guards import member_required
 from interventions.views.sharing import sharing_context
 
@@ -57,7 +61,7 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 
 def _participant_for(request: HttpRequest, participant_id: int) -> Participant:
     return get_object_or_404(
-        selectors.with_contact_facts(
+        worker_selectors.with_contact_facts(
             access.participants_visible_to(request.user).select_related("organization", "area")
         ),
         pk=participant_id,
@@ -100,7 +104,9 @@ def _action_page(
 
 def _caseload_context(request: HttpRequest) -> dict[str, Any]:
     query = request.GET.get("q", "").strip()[:100]
-    participants = selectors.search_participants(selectors.caseload_for(request.user), query)
+    participants = worker_selectors.search_participants(
+        worker_selectors.caseload_for(request.user), query
+    )
     page = Paginator(participants, CASELOAD_PAGE_SIZE).get_page(_page_number(request))
     return {"page": page, "query": query}
 
@@ -132,9 +138,9 @@ def _picker_choices(
         .filter(pk__in=selected_ids)
         .order_by("last_name", "first_name")
     )
-    matches = selectors.search_participants(selectors.caseload_for(request.user), query).exclude(
-        pk__in=selected_ids
-    )
+    matches = worker_selectors.search_participants(
+        worker_selectors.caseload_for(request.user), query
+    ).exclude(pk__in=selected_ids)
     return [*selected, *matches[:PICKER_LIMIT]]
 
 
@@ -152,7 +158,7 @@ def session_log(request: HttpRequest) -> HttpResponse:
                     worker=request.user,
                     organization=acting_for or participants[0].organization,
                     participants=participants,
-                    program=selectors.session_program_for(request.user, participants),
+                    program=worker_selectors.session_program_for(request.user, participants),
                     kind=data["kind"],
                     occurred_at=data["occurred_at"],
                     duration_minutes=data["duration_minutes"],
@@ -230,7 +236,7 @@ def participant_detail(request: HttpRequest, participant_id: int) -> HttpRespons
     for referral in waiting_referrals:
         referral.advance_form = ReferralAdvanceForm(auto_id=f"id_referral_{referral.pk}_%s")
     page = _page_number(request)
-    timeline, has_next = selectors.participant_timeline(
+    timeline, has_next = worker_selectors.participant_timeline(
         user, participant, page=page, per_page=TIMELINE_PAGE_SIZE
     )
     context = {
@@ -239,7 +245,7 @@ def participant_detail(request: HttpRequest, participant_id: int) -> HttpRespons
         "closed_enrollments": [e for e in enrollments if not e.is_open],
         "waiting_referrals": waiting_referrals,
         "referral_form": ReferralForm(auto_id="id_referral_new_%s"),
-        "follow_ups": list(selectors.follow_ups_due(user, participant)),
+        "follow_ups": list(worker_selectors.follow_ups_due(user, participant)),
         "timeline": timeline,
         "timeline_page": page,
         "timeline_has_next": has_next,
@@ -252,7 +258,7 @@ def participant_detail(request: HttpRequest, participant_id: int) -> HttpRespons
 @require_http_methods(["GET", "POST"])
 def participant_edit(request: HttpRequest, participant_id: int) -> HttpResponse:
     """Correct a participant's profile. A save over someone else's newer save is refused and the
-    page shows what they changed beside what was typed (interventions/concurrency.py)."""
+    page shows what they changed beside what was typed (interventions/locking.py)."""
     # Only the owning organisation edits the profile, even where consent lets others see it.
     participant = get_object_or_404(
         access.participants_visible_to(request.user)
@@ -271,10 +277,10 @@ def participant_edit(request: HttpRequest, participant_id: int) -> HttpResponse:
                 **form.changes(),
             )
         except RecordChanged as changed:
-            differences = concurrency.differences(
+            differences = locking.differences(
                 changed.current, form, list(services.PARTICIPANT_EDITABLE_FIELDS)
             )
-            concurrency.with_new_version(form, changed.current)
+            locking.with_new_version(form, changed.current)
             form.add_error(None, changed)
         except ServiceError as error:
             form.add_error(None, error)
@@ -485,7 +491,7 @@ def participant_register(request: HttpRequest) -> HttpResponse:
             return submissions.repeat_response(request, submission, fallback=reverse("caseload"))
         if request.POST.get("confirm_duplicate") != "1":
             duplicates = list(
-                selectors.likely_duplicates(
+                worker_selectors.likely_duplicates(
                     request.user,
                     data["first_name"],
                     data["last_name"],

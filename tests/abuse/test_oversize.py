@@ -15,8 +15,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from gvr_site.admin_site import ADMIN_TEXT_MAX_LENGTH
-from interventions.concurrency import VersionField
-from interventions.forms import NOTES_MAX_LENGTH
+from interventions.forms.case import NOTES_MAX_LENGTH
 from interventions.models import (
     Area,
     Enrollment,
@@ -27,6 +26,7 @@ from interventions.models import (
     Session,
     StreetGroup,
 )
+from interventions.services.locking import VersionField
 from metrics.forms import MonthField
 from tests.abuse.helpers import (
     incident_data,
@@ -41,10 +41,10 @@ from tests.factories import EnrollmentFactory, ParticipantFactory, ReferralFacto
 pytestmark = pytest.mark.django_db
 
 FORM_MODULES = (
-    "interventions.forms",
-    "interventions.response_forms",
-    "interventions.access_forms",
-    "interventions.filters",
+    "interventions.forms.case",
+    "interventions.forms.response",
+    "interventions.forms.sharing",
+    "interventions.forms.filters",
     "interventions.audit.forms",
     "interventions.views.two_factor",
     "metrics.forms",
@@ -90,7 +90,7 @@ def test_every_text_field_of_every_form_has_a_maximum_length():
 
 
 def test_every_text_field_of_the_filters_has_a_maximum_length():
-    from interventions import filters
+    from interventions.forms import filters
 
     for filterset in (filters.ParticipantFilter, filters.SessionFilter, filters.ReferralFilter):
         # On copies: a filter caches its form field, and the class's own must stay unbuilt.

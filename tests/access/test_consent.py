@@ -11,9 +11,12 @@ from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
-from interventions import access, consent_services, selectors, services
+from interventions import access
 from interventions.errors import ServiceError
 from interventions.models import Consent, GroupTie, PartnerOrganization, Session
+from interventions.selectors import manager as manager_selectors
+from interventions.services import case as services
+from interventions.services import sharing as consent_services
 from tests.access.conftest import fresh, share
 from tests.conftest import logged_in
 from tests.factories import (
@@ -424,7 +427,7 @@ def test_bs_manager_counts_lists_and_assigns_a_shared_participant_in_bs_program(
     second_worker = UserFactory(username="org-b-second")
     MembershipFactory(user=second_worker, organization=org_b.organization)
 
-    figures = selectors.dashboard_figures(org_b.organization)
+    figures = manager_selectors.dashboard_figures(org_b.organization)
     rows = {row.worker.username: row.caseload for row in figures.workers}
     assert figures.caseload_total == 1 and rows["org-b-worker"] == 1
 
@@ -452,7 +455,7 @@ def test_as_manager_no_longer_counts_or_assigns_bs_enrolment_of_as_participant(
 ):  # type: ignore[no-untyped-def]
     enrollment = _enrolled_in_b(a_record, org_a, org_b)
 
-    figures = selectors.dashboard_figures(org_a.organization)
+    figures = manager_selectors.dashboard_figures(org_a.organization)
     assert [row.worker.username for row in figures.workers] == ["org-a-worker"]
     assert figures.workers[0].caseload == 1  # A's own enrolment only
 

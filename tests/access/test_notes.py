@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from interventions import access, selectors
+from interventions import access
+from interventions.selectors import worker as worker_selectors
 from tests.access.conftest import REFERRAL_NOTE, SESSION_NOTE, fresh, share
 from tests.conftest import logged_in
 from tests.test_scoping import content
@@ -42,7 +43,7 @@ def test_the_selectors_blank_notes_for_a_consented_organisation(a_record, org_a,
     # Every way of reading the rows keeps them blank.
     assert all(s.notes == "" for s in access.sessions_visible_to(user).iterator())
     assert access.sessions_visible_to(user).filter(pk=a_record.session.pk).first().notes == ""
-    timeline, _ = selectors.participant_timeline(user, a_record.participant, page=1)
+    timeline, _ = worker_selectors.participant_timeline(user, a_record.participant, page=1)
     assert all(getattr(entry.item, "notes", "") == "" for entry in timeline)
 
 

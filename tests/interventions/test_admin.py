@@ -18,7 +18,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 import tests.factories as factories
-from interventions import services
 from interventions.models import (
     Area,
     Enrollment,
@@ -31,6 +30,7 @@ from interventions.models import (
     Session,
     SessionParticipant,
 )
+from interventions.services import case as services
 from tests.factories import (
     AreaFactory,
     EnrollmentFactory,

@@ -15,7 +15,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from interventions import selectors
 from interventions.dates import local_midnight, month_start, previous_month
 from interventions.models import (
     Enrollment,
@@ -25,6 +24,7 @@ from interventions.models import (
     Session,
     SessionParticipant,
 )
+from interventions.selectors import manager as manager_selectors
 from tests.conftest import OrgSetup, logged_in
 from tests.factories import (
     AreaFactory,
@@ -267,7 +267,7 @@ def busy_org(org_a: OrgSetup) -> dict:
 def test_dashboard_figures_are_counted_right(org_a: OrgSetup, busy_org: dict) -> None:
     # Something in another organisation that must not be counted.
     EnrollmentFactory(participant__organization=ProgramFactory().organization)
-    figures = selectors.dashboard_figures(org_a.organization)
+    figures = manager_selectors.dashboard_figures(org_a.organization)
     assert figures.caseload_total == 3
     by_status = {status: count for status, _label, count in figures.by_status}
     assert by_status[Status.ACTIVE] == 2
@@ -295,7 +295,8 @@ def test_caseload_flags_against_the_guideline(org_a: OrgSetup) -> None:
     populate(org_a, 21, worker=heavy, prefix="HV")
     populate(org_a, 15, prefix="OK")
     rows = {
-        row.worker.username: row for row in selectors.dashboard_figures(org_a.organization).workers
+        row.worker.username: row
+        for row in manager_selectors.dashboard_figures(org_a.organization).workers
     }
     assert (rows["heavy"].caseload, rows["heavy"].caseload_flag) == (21, "over")
     assert (rows["org-a-worker"].caseload, rows["org-a-worker"].caseload_flag) == (15, "")
@@ -308,7 +309,8 @@ def test_a_former_workers_caseload_stays_on_the_dashboard(org_a: OrgSetup) -> No
     membership.is_active = False
     membership.save(update_fields=["is_active"])
     rows = {
-        row.worker.username: row for row in selectors.dashboard_figures(org_a.organization).workers
+        row.worker.username: row
+        for row in manager_selectors.dashboard_figures(org_a.organization).workers
     }
     assert rows["leaver"].caseload == 3
     assert rows["leaver"].is_member is False

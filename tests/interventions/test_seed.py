@@ -44,9 +44,9 @@ from interventions.models import (
     SessionParticipant,
     StreetGroup,
 )
-from interventions.response_selectors import notification_funnel
-from interventions.response_services import generate_response_tasks
-from interventions.services import next_participant_code
+from interventions.selectors.response import notification_funnel
+from interventions.services.case import next_participant_code
+from interventions.services.response import generate_response_tasks
 from interventions.volume import (
     VolumeDataExists,
     reset_volume,

@@ -9,8 +9,9 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
-from interventions import access, selectors
+from interventions import access
 from interventions.models import Membership, PartnerOrganization
+from interventions.selectors import worker as worker_selectors
 from tests.conftest import OrgSetup
 from tests.factories import (
     EnrollmentFactory,
@@ -103,7 +104,7 @@ def test_workers_of_lists_active_members_only(org_a, org_b) -> None:
     MembershipFactory(user=former, organization=org_a.organization, is_active=False)
     disabled = UserFactory(is_active=False)
     MembershipFactory(user=disabled, organization=org_a.organization)
-    assert set(selectors.workers_of(org_a.organization)) == {org_a.worker, org_a.manager}
+    assert set(worker_selectors.workers_of(org_a.organization)) == {org_a.worker, org_a.manager}
 
 
 # user_roles -----------------------------------------------------------------------------------
@@ -172,7 +173,7 @@ def test_contact_facts(org_a, django_assert_num_queries) -> None:
     # What the worker may reach is read once per request, before the list.
     visible = access.participants_visible_to(org_a.worker)
     with django_assert_num_queries(1):
-        facts = {p.pk: p for p in selectors.with_contact_facts(visible)}
+        facts = {p.pk: p for p in worker_selectors.with_contact_facts(visible)}
     assert facts[seen.pk].last_contact_at == latest.occurred_at
     assert facts[seen.pk].next_follow_up_on == today + timedelta(days=4)
     assert (
@@ -194,7 +195,9 @@ def test_days_since_last_contact_counts_calendar_days_in_local_time(org_a) -> No
     SessionFactory(
         organization=org_a.organization, participants=[participant], occurred_at=earlier_today
     )
-    annotated = selectors.with_contact_facts(access.participants_visible_to(org_a.worker)).get()
+    annotated = worker_selectors.with_contact_facts(
+        access.participants_visible_to(org_a.worker)
+    ).get()
     assert annotated.days_since_last_contact == 0
 
 
@@ -214,16 +217,16 @@ def test_gone_cold(org_a, settings) -> None:
     SessionFactory(
         organization=org_a.organization, participants=[recent], occurred_at=now - timedelta(days=60)
     )
-    annotated = selectors.with_contact_facts(access.participants_visible_to(org_a.worker))
-    assert set(annotated.filter(selectors.gone_cold_q())) == {cold, never}
-    assert set(annotated.filter(selectors.gone_cold_q(30))) == {never}
-    assert set(annotated.exclude(selectors.gone_cold_q(10))) == set()
+    annotated = worker_selectors.with_contact_facts(access.participants_visible_to(org_a.worker))
+    assert set(annotated.filter(worker_selectors.gone_cold_q())) == {cold, never}
+    assert set(annotated.filter(worker_selectors.gone_cold_q(30))) == {never}
+    assert set(annotated.exclude(worker_selectors.gone_cold_q(10))) == set()
     settings.GVR_COLD_AFTER_DAYS = 60
-    assert set(annotated.filter(selectors.gone_cold_q())) == {never}
+    assert set(annotated.filter(worker_selectors.gone_cold_q())) == {never}
 
 
 def test_contact_facts_ignore_other_organizations_sessions(org_a, org_b) -> None:
     participant = ParticipantFactory(organization=org_a.organization)
     assert EnrollmentFactory(participant=participant, program=org_a.program)
-    annotated = selectors.with_contact_facts(access.participants_visible_to(org_b.worker))
+    annotated = worker_selectors.with_contact_facts(access.participants_visible_to(org_b.worker))
     assert not annotated.exists()

@@ -13,7 +13,6 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from interventions import services
 from interventions.errors import ServiceError
 from interventions.models import (
     Enrollment,
@@ -25,6 +24,7 @@ from interventions.models import (
     Session,
     SessionParticipant,
 )
+from interventions.services import case as services
 from tests.conftest import OrgSetup
 from tests.factories import (
     EnrollmentFactory,

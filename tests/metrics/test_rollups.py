@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from interventions.dates import local_month_of
 from interventions.models import Enrollment, Referral, Session
-from interventions.services import log_session
+from interventions.services.case import log_session
 from metrics import services, tasks
 from metrics.models import ActivityRollup, RollupFillState
 from tests.factories import (

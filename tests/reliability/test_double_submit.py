@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from interventions import submissions
+from interventions.forms import single_submit as submissions
 from interventions.models import CallIn, CustomNotification, Incident, Participant, Referral
 from tests.conftest import OrgSetup, logged_in
 from tests.factories import ParticipantFactory, UserFactory

@@ -13,10 +13,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from interventions import services
-from interventions.concurrency import version_of
 from interventions.errors import RecordChanged, ServiceError
 from interventions.models import Enrollment, Participant, Referral
+from interventions.services import case as services
+from interventions.services.locking import version_of
 from tests.conftest import OrgSetup, logged_in
 from tests.factories import (
     AreaFactory,

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from interventions import response_services
 from interventions.errors import ServiceError
 from interventions.models import GroupConflict, Incident, IncidentParticipant, ResponseTask
+from interventions.services import response as response_services
 from interventions.tasks import generate_response_tasks_task
 from tests.factories import (
     EnrollmentFactory,

@@ -8,8 +8,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from interventions import response_selectors as rs
-from interventions import response_services
 from interventions.models import (
     CallIn,
     CustomNotification,
@@ -17,6 +15,8 @@ from interventions.models import (
     PartnerOrganization,
     ResponseTask,
 )
+from interventions.selectors import response as rs
+from interventions.services import response as response_services
 from tests.factories import (
     AreaFactory,
     EnrollmentFactory,

@@ -14,7 +14,7 @@ from django.utils import timezone
 from interventions.audit.context import Actor, acting_as
 from interventions.audit.models import AuditEvent
 from interventions.models import GroupTie
-from interventions.response_services import record_incident
+from interventions.services.response import record_incident
 from tests.conftest import logged_in
 from tests.factories import (
     EnrollmentFactory,
@@ -191,7 +191,7 @@ def test_recording_an_incident_records_it_its_people_and_its_tasks(org_a, city_a
             participants={"victim": [person]},
         )
         from interventions.models import Incident
-        from interventions.response_services import generate_response_tasks
+        from interventions.services.response import generate_response_tasks
 
         generate_response_tasks(Incident.objects.get().pk)
 

@@ -1,14 +1,8 @@
 """Reads for the shooting response: incidents, response tasks, street intelligence, the reach
 measures, the notification funnel and the incident counts that meet the outcome data.
 
-Scoping, the same rule behind every page:
-- an incident is city-wide information; city admins see every one, anybody else only the
-  incidents that concern their organisations (entered by them, involving one of their
-  participants, or giving them a response task);
-- a response task belongs to the participant's organisation: its managers see it, a worker sees
-  the tasks assigned to them;
-- street groups, ties and conflicts need the `view_street_intelligence` permission, and a tie
-  is shown only when its participant is visible too.
+Who may see which incident, task, review, call-in or piece of street intelligence is decided
+in `interventions.access` (incidents_visible_to and the rest); these reads start from there.
 """
 
 from __future__ import annotations
@@ -49,10 +43,28 @@ from interventions.models import (
     ResponseTask,
     SessionParticipant,
 )
-from interventions.selectors import area_and_descendant_ids
 
 INCIDENT_SOURCE_LABEL = "incidents recorded in GVR Case Manager"
 REACHED_WITHIN = (timedelta(hours=24), timedelta(hours=72))
+
+
+# Areas ------------------------------------------------------------------------------------------
+
+
+def area_and_descendant_ids(area: Area) -> list[int]:
+    """The area and every area under it (neighbourhoods of a city, cities of a county), from
+    one query over the (small) area table, whatever the depth."""
+    children: dict[int | None, list[int]] = {}
+    for area_id, parent_id in Area.objects.order_by().values_list("id", "parent_id"):
+        children.setdefault(parent_id, []).append(area_id)
+    found, stack = [], [area.pk]
+    while stack:
+        current = stack.pop()
+        if current in found:
+            continue
+        found.append(current)
+        stack.extend(children.get(current, []))
+    return found
 
 
 # Incidents and tasks --------------------------------------------------------------------------

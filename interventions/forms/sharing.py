@@ -8,9 +8,9 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from interventions.consent_services import OVERRIDE_REASON_MIN_LENGTH
-from interventions.forms import DateInput
+from interventions.forms.widgets import DateInput
 from interventions.models import Participant, PartnerOrganization
+from interventions.services.sharing import OVERRIDE_REASON_MIN_LENGTH
 
 CITY_CHOICE = "city"
 

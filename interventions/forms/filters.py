@@ -23,7 +23,6 @@ from django.db.models import (
 from django.db.models.functions import Concat
 from django.utils import timezone
 
-from interventions import selectors
 from interventions.models import (
     Area,
     Enrollment,
@@ -32,6 +31,8 @@ from interventions.models import (
     Referral,
     Session,
 )
+from interventions.selectors import manager as manager_selectors
+from interventions.selectors import worker as worker_selectors
 
 Status = Enrollment.Status
 
@@ -63,7 +64,7 @@ SORT_CHOICES = [
 
 
 def _worker_choices(organization: PartnerOrganization) -> list[tuple[str, str]]:
-    people = selectors.assignable_or_assigned_workers(organization)
+    people = manager_selectors.assignable_or_assigned_workers(organization)
     return [
         (UNASSIGNED, "Unassigned"),
         *((str(person.pk), person.get_full_name() or person.username) for person in people),
@@ -168,12 +169,12 @@ class ParticipantFilter(django_filters.FilterSet):
         return queryset
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return selectors.search_participants(queryset, value)
+        return worker_selectors.search_participants(queryset, value)
 
     def filter_cold(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value == "yes":
-            return queryset.filter(selectors.gone_cold_q())
-        return queryset.exclude(selectors.gone_cold_q())
+            return queryset.filter(worker_selectors.gone_cold_q())
+        return queryset.exclude(worker_selectors.gone_cold_q())
 
     def sort_by(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         key = value.removeprefix("-")
@@ -318,7 +319,7 @@ class AssignWorkersForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["enrollments"].queryset = enrollments.select_related("participant", "program")
-        self.fields["worker"].queryset = selectors.workers_of(organization)
+        self.fields["worker"].queryset = worker_selectors.workers_of(organization)
         self.fields["worker"].label_from_instance = lambda user: (
             user.get_full_name() or user.username
         )

@@ -28,7 +28,6 @@ from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from interventions import services
 from interventions.access import can_see_street_intelligence, is_city_admin, managed_organizations
 from interventions.errors import ServiceError
 from interventions.models import (
@@ -52,7 +51,8 @@ from interventions.models import (
     ShootingReview,
     StreetGroup,
 )
-from interventions.response_selectors import follow_up_assignees
+from interventions.selectors.response import follow_up_assignees
+from interventions.services import case as services
 
 Kind = ResponseTask.Kind
 Reason = ResponseTask.Reason

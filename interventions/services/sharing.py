@@ -19,7 +19,7 @@ from interventions.models import (
     Participant,
     PartnerOrganization,
 )
-from interventions.services import _member_of, _not_after_today
+from interventions.services.case import _member_of, _not_after_today
 
 # An emergency reason has to say something: "x" is not a reason.
 OVERRIDE_REASON_MIN_LENGTH = 20

@@ -1,41 +1,31 @@
-"""Reads of case data. One door: every query for participants, enrolments, sessions and
-referrals made on behalf of a user starts from one of the `*_visible_to(user)` functions, which
-scope it to the organisations the user belongs to. Outsiders get nothing, so views that fetch
-through them answer 404.
-
-Sharing: another organisation's participant is visible while a valid consent covers one of the
-user's organisations (granted on or before today, not expired, not revoked), or while the user
-holds an emergency override for that person. Narrative notes stay with the organisation that
-wrote them: sessions and referrals fetched through these selectors come with `notes` blanked
-for everyone else (see `_with_notes_for`)."""
+"""Reads for a nonprofit manager's pages: the organisation's caseload (its own participants
+and those shared with it and enrolled in its programs), its workers' loads, its sessions and
+waiting referrals, the dashboard figures and the export rows. Every read of case data starts
+from a `*_visible_to(user)` of `interventions.access`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.aggregates import StringAgg
-from django.contrib.postgres.search import TrigramSimilarity
 from django.db.models import (
     BooleanField,
     Case,
     Count,
-    DateField,
     Exists,
-    F,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Concat, ExtractDay, TruncDate, TruncMonth
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from interventions.access import (
@@ -43,112 +33,29 @@ from interventions.access import (
     AnyUser,
     access_facts,
     enrollments_editable_by,
-    enrollments_visible_to,
     participants_visible_to,
     referrals_visible_to,
     sessions_visible_to,
 )
 from interventions.dates import local_midnight, previous_month
 from interventions.models import (
-    Area,
     Enrollment,
-    EnrollmentStatusChange,
     Membership,
     Participant,
     PartnerOrganization,
-    Program,
     Referral,
     Session,
-    SessionParticipant,
 )
+from interventions.selectors.worker import gone_cold_q, with_contact_facts
 
 # Consent ---------------------------------------------------------------------------------------
 
 
-# The doors -------------------------------------------------------------------------------------
-
-
-def workers_of(organization: PartnerOrganization) -> QuerySet:
-    """Users who can be assigned participants in an organisation (its active members)."""
-    from django.contrib.auth import get_user_model
-
-    return (
-        get_user_model()
-        .objects.filter(
-            is_active=True,
-            memberships__organization=organization,
-            memberships__is_active=True,
-        )
-        .order_by("first_name", "last_name", "username")
-    )
-
-
-def with_contact_facts(participants: QuerySet[Participant]) -> QuerySet[Participant]:
-    """Annotate last_contact_at, next_follow_up_on and days_since_last_contact, each one
-    correlated subquery on an index (no query per row).
-
-    next_follow_up_on is the earliest follow-up date, today or later, set on any of the
-    participant's sessions; days_since_last_contact is None for someone never contacted.
-    """
-    today = timezone.localdate()
-    last_contact = (
-        SessionParticipant.objects.filter(participant=OuterRef("pk"))
-        .order_by("-occurred_at")
-        .values("occurred_at")[:1]
-    )
-    next_follow_up = (
-        SessionParticipant.objects.filter(
-            participant=OuterRef("pk"), session__follow_up_on__gte=today
-        )
-        .order_by("session__follow_up_on")
-        .values("session__follow_up_on")[:1]
-    )
-    return participants.annotate(
-        last_contact_at=Subquery(last_contact),
-        next_follow_up_on=Subquery(next_follow_up),
-    ).annotate(
-        days_since_last_contact=ExtractDay(
-            Cast(Value(today), DateField()) - Cast(TruncDate("last_contact_at"), DateField())
-        ),
-    )
-
-
-def gone_cold_q(cold_after_days: int | None = None, *, participant: str = "pk") -> Q:
-    """Participants with no contact in the last N days (never contacted included).
-
-    Asked as "no attendance since the cutoff": one probe of the (participant, occurred_at)
-    index per person, where comparing an annotated last contact would run its subquery once
-    for the IS NULL test and again for the comparison. `participant` names the participant's
-    id in the outer query: "pk" on participants, "participant_id" on enrolments."""
-    days = settings.GVR_COLD_AFTER_DAYS if cold_after_days is None else cold_after_days
-    cutoff = timezone.now() - timedelta(days=days)
-    contacted_since = SessionParticipant.objects.filter(
-        participant=OuterRef(participant), occurred_at__gte=cutoff
-    )
-    return Q(~Exists(contacted_since))
-
-
-# The manager's pages --------------------------------------------------------------------------
-
 # Street-outreach models recommend 15-20 active participants per worker.
 CASELOAD_GUIDELINE_MIN = 15
+
+
 CASELOAD_GUIDELINE_MAX = 20
-
-
-def area_and_descendant_ids(area: Area) -> list[int]:
-    """The area and every area under it (neighbourhoods of a city, cities of a county), from
-    one query over the (small) area table, whatever the depth."""
-    children: dict[int | None, list[int]] = {}
-    for area_id, parent_id in Area.objects.order_by().values_list("id", "parent_id"):
-        children.setdefault(parent_id, []).append(area_id)
-    found, stack = [], [area.pk]
-    while stack:
-        current = stack.pop()
-        if current in found:
-            continue
-        found.append(current)
-        stack.extend(children.get(current, []))
-    return found
 
 
 def assignable_or_assigned_workers(organization: PartnerOrganization) -> QuerySet:
@@ -464,177 +371,4 @@ def dashboard_figures(organization: PartnerOrganization) -> DashboardFigures:
         sessions_last_month=sum(figure.sessions_last_month for figure in all_rows),
         minutes_last_month=sum(figure.minutes_last_month for figure in all_rows),
         cold_after_days=settings.GVR_COLD_AFTER_DAYS,
-    )
-
-
-# The outreach worker's pages ------------------------------------------------------------------
-
-
-def caseload_for(user: AnyUser) -> QuerySet[Participant]:
-    """The participants with a caseload enrolment assigned to the user, with contact facts,
-    an `is_cold` flag and `my_enrollments` (those enrolments, with their program), most
-    overdue first: never contacted, then the longest since the last contact."""
-    if not user.is_authenticated:
-        return Participant.objects.none()
-    mine = Enrollment.objects.filter(
-        assigned_worker=user, status__in=Enrollment.CASELOAD_STATUSES
-    ).select_related("program")
-    return (
-        with_contact_facts(
-            participants_visible_to(user).filter(Exists(mine.filter(participant=OuterRef("pk"))))
-        )
-        .annotate(
-            is_cold=Case(
-                When(gone_cold_q(), then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
-            )
-        )
-        .prefetch_related(Prefetch("enrollments", queryset=mine, to_attr="my_enrollments"))
-        .order_by(F("last_contact_at").asc(nulls_first=True), "last_name", "first_name", "pk")
-    )
-
-
-def search_participants(participants: QuerySet[Participant], query: str) -> QuerySet[Participant]:
-    """Narrow to participants whose name, alias or code contains every word of the query."""
-    for word in query.split()[:5]:
-        participants = participants.filter(
-            Q(first_name__icontains=word)
-            | Q(last_name__icontains=word)
-            | Q(aliases__icontains=word)
-            | Q(participant_code__icontains=word)
-        )
-    return participants
-
-
-# pg_trgm's own default threshold: "Jon Smith" and "John Smith" pass, "John Smith" and
-# "Joan Smyth" do not.
-DUPLICATE_SIMILARITY = 0.3
-
-
-def likely_duplicates(
-    user: AnyUser,
-    first_name: str,
-    last_name: str,
-    date_of_birth: date | None,
-    *,
-    organization: PartnerOrganization | None = None,
-) -> QuerySet[Participant]:
-    """Participants the user can see, born the same day, whose name looks like this one
-    (pg_trgm similarity of "first last"), the closest first."""
-    if date_of_birth is None:
-        return Participant.objects.none()
-    candidates = participants_visible_to(user).filter(date_of_birth=date_of_birth)
-    if organization is not None:
-        candidates = candidates.filter(organization=organization)
-    full_name = f"{first_name.strip()} {last_name.strip()}"
-    return (
-        candidates.annotate(
-            name_similarity=TrigramSimilarity(
-                Concat("first_name", Value(" "), "last_name"), Value(full_name)
-            )
-        )
-        .filter(name_similarity__gte=DUPLICATE_SIMILARITY)
-        .order_by("-name_similarity", "pk")[:5]
-    )
-
-
-def last_session_defaults(user: AnyUser) -> dict[str, object]:
-    """Kind, location and duration of the user's latest session: a worker mostly repeats
-    the same kind of contact, so the form starts from it."""
-    if not user.is_authenticated:
-        return {}
-    latest = (
-        sessions_visible_to(user)
-        .filter(worker=user)
-        .order_by("-occurred_at")
-        .values("kind", "location", "duration_minutes")
-        .first()
-    )
-    return latest or {}
-
-
-def session_program_for(user: AnyUser, participants: Iterable[Participant]) -> Program | None:
-    """The program a session belongs to when the participants' open enrolments name one
-    program (those assigned to the user first); None when it is ambiguous. Only programs of the
-    user's organisations: a shared participant's enrolment elsewhere is not theirs to log in."""
-    open_enrollments = (
-        enrollments_editable_by(user)
-        .filter(participant__in=list(participants))
-        .exclude(status=Enrollment.Status.EXITED)
-        .select_related("program")
-    )
-    rows = list(open_enrollments)
-    for candidates in ([e for e in rows if e.assigned_worker_id == user.pk], rows):
-        programs = {e.program_id: e.program for e in candidates}
-        if len(programs) == 1:
-            return next(iter(programs.values()))
-    return None
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    kind: str  # "session", "referral" or "status"
-    day: date
-    moment: datetime
-    item: Session | Referral | EnrollmentStatusChange
-
-
-def participant_timeline(
-    user: AnyUser, participant: Participant, *, page: int, per_page: int = 20
-) -> tuple[list[TimelineEntry], bool]:
-    """One page of a participant's sessions, referrals and enrolment status changes, newest
-    first, and whether there is a next page.
-
-    Each source is read in the timeline's own order up to the end of the page (three queries
-    whatever the page), then merged; deep pages read more rows, but a participant's history
-    is hundreds of rows, not millions."""
-    page = max(page, 1)
-    upto = page * per_page + 1
-    sessions = (
-        sessions_visible_to(user)
-        .filter(attendance__participant=participant)
-        .select_related("worker", "program")
-        .order_by("-occurred_at", "-pk")[:upto]
-    )
-    referrals = (
-        referrals_visible_to(user)
-        .filter(participant=participant)
-        .select_related("made_by", "to_organization")
-        .order_by("-made_on", "-created_at", "-pk")[:upto]
-    )
-    changes = (
-        EnrollmentStatusChange.objects.filter(
-            enrollment__in=enrollments_visible_to(user).filter(participant=participant)
-        )
-        .select_related("enrollment__program", "changed_by")
-        .order_by("-changed_on", "-changed_at", "-pk")[:upto]
-    )
-    entries = [
-        *(
-            TimelineEntry("session", timezone.localtime(s.occurred_at).date(), s.occurred_at, s)
-            for s in sessions
-        ),
-        *(TimelineEntry("referral", r.made_on, r.created_at, r) for r in referrals),
-        *(TimelineEntry("status", c.changed_on, c.changed_at, c) for c in changes),
-    ]
-    entries.sort(key=lambda entry: (entry.day, entry.moment), reverse=True)
-    start = (page - 1) * per_page
-    return entries[start : start + per_page], len(entries) > start + per_page
-
-
-def follow_ups_due(user: AnyUser, participant: Participant) -> QuerySet[Session]:
-    """Follow-up dates still ahead, and the one set at the latest contact even when it has
-    passed (nobody has met the person since, so it is overdue)."""
-    attended = sessions_visible_to(user).filter(attendance__participant=participant)
-    latest = (
-        SessionParticipant.objects.filter(participant=participant)
-        .order_by("-occurred_at")
-        .values("occurred_at")[:1]
-    )
-    return (
-        attended.filter(follow_up_on__isnull=False)
-        .filter(Q(follow_up_on__gte=timezone.localdate()) | Q(occurred_at=Subquery(latest)))
-        .select_related("worker")
-        .order_by("follow_up_on")[:5]
     )

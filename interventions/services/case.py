@@ -142,7 +142,7 @@ def update_participant(
     """Correct a participant's profile. Refused with `RecordChanged` (nothing saved) when the
     record was saved by someone else after the form was drawn: `expected_updated_at` is the
     updated_at the form was drawn from, compared on the locked row."""
-    from interventions.concurrency import lock_unchanged
+    from interventions.services.locking import lock_unchanged
 
     unknown = set(changes) - set(PARTICIPANT_EDITABLE_FIELDS)
     if unknown:

@@ -10,8 +10,9 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
-from interventions import access, selectors
-from interventions.concurrency import VersionField, surface_version_error, version_of
+from interventions import access
+from interventions.forms.single_submit import SingleSubmitFormMixin
+from interventions.forms.widgets import DateInput, DateTimeLocalInput
 from interventions.models import (
     CLOCK_SKEW_ALLOWANCE,
     Area,
@@ -22,31 +23,18 @@ from interventions.models import (
     Referral,
     Session,
 )
-from interventions.services import (
+from interventions.selectors import worker as worker_selectors
+from interventions.services.case import (
     FORWARD_ORDER,
     PARTICIPANT_EDITABLE_FIELDS,
     allowed_next_statuses,
 )
-from interventions.submissions import SingleSubmitFormMixin
+from interventions.services.locking import VersionField, surface_version_error, version_of
 
 QUICK_DURATIONS = (15, 30, 45, 60, 90)
 # Free text: a long case note fits; a pasted document or a flood does not.
 NOTES_MAX_LENGTH = 5000
 DEFAULT_DURATION = 30
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
 
 
 def _not_in_future(day: Any, what: str) -> None:
@@ -86,7 +74,7 @@ class SessionLogForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["participants"].queryset = access.participants_visible_to(user)
         if not self.is_bound:
-            defaults = selectors.last_session_defaults(user)
+            defaults = worker_selectors.last_session_defaults(user)
             self.initial.setdefault("kind", defaults.get("kind", Session.Kind.STREET_OUTREACH))
             self.initial.setdefault("location", defaults.get("location", Session.Location.STREET))
             self.initial.setdefault(

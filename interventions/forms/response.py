@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from interventions.forms.single_submit import SingleSubmitFormMixin
 from interventions.models import (
     Area,
     CustomNotification,
@@ -19,7 +20,6 @@ from interventions.models import (
     Session,
     StreetGroup,
 )
-from interventions.submissions import SingleSubmitFormMixin
 
 # Free text: a long note fits; a pasted document or a flood does not (as in forms.py).
 NOTES_MAX_LENGTH = 5000

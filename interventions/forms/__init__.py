@@ -1,0 +1,1 @@
+"""Forms, one module per subject, plus the shared widgets and the single-submit token."""
