@@ -1,6 +1,6 @@
-"""The admin's part in access control: consent records, the emergency overrides (read only),
-notes kept out of every admin lookup, and users whose superuser flag and one-off permissions
-only a superuser can change (the city admin's permissions come from groups)."""
+"""The admin's part in sharing: consent records and the emergency overrides (read only). Notes
+are kept out of every admin lookup by admin/base.py's NotesNeverLookedUp; users and their
+groups are in admin/users.py."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
 from django.forms import ModelForm
 from django.http import HttpRequest
 
-from interventions.admin import BaseAdmin, ReferralAdmin, SessionAdmin
-from interventions.models import Consent, ConsentOverride, Referral, Session
+from interventions.admin.base import BaseAdmin
+from interventions.models import Consent, ConsentOverride
 
 
 @admin.register(Consent)
@@ -83,48 +81,3 @@ class ConsentOverrideAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-
-class NotesNeverLookedUp:
-    """The admin is a city-wide view: narrative notes are neither shown nor searchable there.
-    Refusing `?notes__icontains=…` keeps the changelist from answering questions about them."""
-
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
-        if "notes" in lookup.split("__"):
-            return False
-        return super().lookup_allowed(lookup, value, request)  # type: ignore[misc]
-
-
-class SessionAdminWithoutNotes(NotesNeverLookedUp, SessionAdmin):
-    pass
-
-
-class ReferralAdminWithoutNotes(NotesNeverLookedUp, ReferralAdmin):
-    pass
-
-
-for model, model_admin in (
-    (Session, SessionAdminWithoutNotes),
-    (Referral, ReferralAdminWithoutNotes),
-):
-    admin.site.unregister(model)
-    admin.site.register(model, model_admin)
-
-
-User = get_user_model()
-
-
-class GroupBasedUserAdmin(UserAdmin):
-    """City admins manage users and give them roles (groups); only a superuser can make a
-    superuser or grant a permission outside a group."""
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
-        readonly = tuple(super().get_readonly_fields(request, obj))
-        if request.user.is_superuser:
-            return readonly
-        return (*readonly, "is_superuser", "user_permissions")
-
-
-if admin.site.is_registered(User):
-    admin.site.unregister(User)
-admin.site.register(User, GroupBasedUserAdmin)
