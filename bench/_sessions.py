@@ -22,7 +22,7 @@ def _two_factor_keys(user: AbstractBaseUser) -> dict[str, object]:
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from gvr_site.two_factor import VERIFIED_USER_KEY, requires_two_factor
+    from interventions.accounts.two_factor import VERIFIED_USER_KEY, requires_two_factor
 
     if not requires_two_factor(user):
         return {}

@@ -66,7 +66,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     # django.contrib.admin, with a site that also asks for two-factor verification.
-    "gvr_site.admin_site.GVRAdminConfig",
+    "interventions.accounts.admin_site.GVRAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -99,10 +99,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
-    "gvr_site.security.AuditContextMiddleware",
-    "gvr_site.security.SessionLimitsMiddleware",
-    "gvr_site.security.NoStoreForAuthenticatedMiddleware",
-    "gvr_site.two_factor.TwoFactorMiddleware",
+    "interventions.audit.middleware.AuditContextMiddleware",
+    "interventions.accounts.security.SessionLimitsMiddleware",
+    "interventions.accounts.security.NoStoreForAuthenticatedMiddleware",
+    "interventions.accounts.two_factor.TwoFactorMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -153,7 +153,7 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_HANDLER = "gvr_site.security.WindowedLockoutHandler"
+AXES_HANDLER = "interventions.accounts.security.WindowedLockoutHandler"
 AXES_FAILURE_LIMIT = 5
 AXES_FAILURE_WINDOW_MINUTES = 15
 # None: a locked account stays locked until an admin unlocks it (Axes > Access attempts, or
@@ -168,7 +168,7 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_CLIENT_IP_CALLABLE = "gvr_site.security.client_ip"
+AXES_CLIENT_IP_CALLABLE = "interventions.audit.middleware.client_ip"
 AXES_VERBOSE = False
 # Behind a reverse proxy, how many proxies append to X-Forwarded-For (0: use the socket address).
 GVR_PROXY_COUNT = int(os.environ.get("GVR_PROXY_COUNT", "0"))

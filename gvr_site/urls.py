@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.urls import include, path
 
 from gvr_site.health import healthz
-from interventions.views import two_factor
 
 admin.site.site_header = "GVR Case Manager administration"
 admin.site.site_title = "GVR Case Manager admin"
@@ -13,8 +12,7 @@ urlpatterns = [
     path("metrics/", include("metrics.urls")),
     path("audit/", include("interventions.audit.urls")),
     path("healthz", healthz, name="health"),
-    path("accounts/two-factor/setup/", two_factor.two_factor_setup, name="two_factor_setup"),
-    path("accounts/two-factor/", two_factor.two_factor_verify, name="two_factor_verify"),
+    path("accounts/", include("interventions.accounts.urls")),
     path("", include("interventions.urls")),
 ]
 

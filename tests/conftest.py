@@ -81,7 +81,7 @@ def verify_session(client: Client, user: AbstractBaseUser) -> None:
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from gvr_site.two_factor import VERIFIED_USER_KEY, requires_two_factor
+    from interventions.accounts.two_factor import VERIFIED_USER_KEY, requires_two_factor
 
     fresh = type(user)._default_manager.get(pk=user.pk)  # no cached roles on the test's object
     if not requires_two_factor(fresh):

@@ -42,7 +42,7 @@ def record(
     object_id=participant_id` before the record is fetched, or `object_type="caseload_export"`
     for an export). `extra` lands in `detail` and must not contain personal data: keep it to
     codes and counts (`format="csv", rows=120`)."""
-    from gvr_site.security import client_ip
+    from interventions.audit.middleware import client_ip
     from interventions.audit.models import AuditEvent
 
     if user is None and request is not None:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from interventions.audit.models import AuditEvent, UserSession
 from interventions.audit.recording import record
 
-# Session keys the session-limits middleware (gvr_site/security.py) reads.
+# Session keys the session-limits middleware (accounts/security.py) reads.
 LOGIN_AT_KEY = "_gvr_login_at"
 LAST_SEEN_KEY = "_gvr_last_seen"
 

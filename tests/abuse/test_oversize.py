@@ -14,7 +14,7 @@ from django.contrib.auth.forms import ReadOnlyPasswordHashField
 from django.test import RequestFactory
 from django.urls import reverse
 
-from gvr_site.admin_site import ADMIN_TEXT_MAX_LENGTH
+from interventions.accounts.admin_site import ADMIN_TEXT_MAX_LENGTH
 from interventions.forms.case import NOTES_MAX_LENGTH
 from interventions.models import (
     Area,
@@ -46,7 +46,7 @@ FORM_MODULES = (
     "interventions.forms.sharing",
     "interventions.forms.filters",
     "interventions.audit.forms",
-    "interventions.views.two_factor",
+    "interventions.accounts.views",
     "metrics.forms",
 )
 TOO_LONG = "Ensure this value has at most"

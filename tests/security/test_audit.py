@@ -10,9 +10,9 @@ from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
 from django.utils import timezone
 
-from gvr_site.security import AuditContextMiddleware
 from interventions.audit import audited_view, record
 from interventions.audit.context import Actor, acting_as
+from interventions.audit.middleware import AuditContextMiddleware
 from interventions.audit.models import AuditEvent
 from interventions.models import Enrollment, Participant, Session, SessionParticipant
 from tests.factories import (

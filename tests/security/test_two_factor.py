@@ -19,8 +19,12 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from gvr_site.admin_site import VerifiedAdminSite
-from gvr_site.two_factor import VERIFIED_USER_KEY, replace_backup_codes, requires_two_factor
+from interventions.accounts.admin_site import VerifiedAdminSite
+from interventions.accounts.two_factor import (
+    VERIFIED_USER_KEY,
+    replace_backup_codes,
+    requires_two_factor,
+)
 from interventions.audit.models import AuditEvent
 from interventions.models import Session
 from tests.factories import TEST_PASSWORD, ParticipantFactory, UserFactory

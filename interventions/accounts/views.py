@@ -1,5 +1,5 @@
 """Two-factor pages: set up an authenticator app (with backup codes), and the code prompt after a
-password login. The rules are in gvr_site/two_factor.py."""
+password login. The rules are in accounts/two_factor.py."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from gvr_site import two_factor
+from interventions.accounts import two_factor
 from interventions.audit import record
 
 

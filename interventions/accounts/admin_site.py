@@ -16,11 +16,11 @@ ADMIN_TEXT_MAX_LENGTH = 5000
 
 class VerifiedAdminSite(AdminSite):
     """The admin site: staff, and verified by a TOTP or backup code in this session. The
-    middleware in gvr_site/two_factor.py already sends unverified users to the code prompt;
+    middleware in accounts/two_factor.py already sends unverified users to the code prompt;
     this holds even if that middleware is ever left out."""
 
     def has_permission(self, request: HttpRequest) -> bool:
-        from gvr_site.two_factor import is_verified
+        from interventions.accounts.two_factor import is_verified
 
         return super().has_permission(request) and is_verified(request)
 
@@ -37,9 +37,9 @@ class VerifiedAdminSite(AdminSite):
 
 
 class GVRAdminConfig(AdminConfig):
-    default_site = "gvr_site.admin_site.VerifiedAdminSite"
+    default_site = "interventions.accounts.admin_site.VerifiedAdminSite"
 
     def ready(self) -> None:
         super().ready()
         # Connects the signal that ends a user's sessions when their authenticator is removed.
-        import gvr_site.two_factor  # noqa: F401
+        import interventions.accounts.two_factor  # noqa: F401

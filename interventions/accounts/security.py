@@ -1,9 +1,8 @@
-"""Request-level protections: the client address, the audit actor, session limits, no caching of
-pages with case data, and the failed-login window for django-axes."""
+"""Request-level protections of an account: session limits, no caching of pages with case data,
+and the failed-login window for django-axes."""
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -17,53 +16,11 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
-from interventions.audit.context import Actor, acting_as
 from interventions.audit.signals import LAST_SEEN_KEY, LOGIN_AT_KEY
 
 # How often the last-activity time is written back to the session: every request would cost a
 # session save each time; once a minute is precise enough for a 30-minute idle limit.
 LAST_SEEN_RESOLUTION_SECONDS = 60
-
-
-def client_ip(request: HttpRequest | None, *args: Any, **kwargs: Any) -> str | None:
-    """The client's address. Behind `GVR_PROXY_COUNT` trusted proxies, the address the outermost
-    of them saw (X-Forwarded-For entries further left are written by the client and can lie)."""
-    if request is None:
-        return None
-    address = request.META.get("REMOTE_ADDR", "")
-    proxies = getattr(settings, "GVR_PROXY_COUNT", 0)
-    if proxies > 0:
-        forwarded = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        forwarded = [hop for hop in forwarded if hop]
-        if len(forwarded) >= proxies:
-            address = forwarded[-proxies]
-    try:
-        return str(ipaddress.ip_address(address))
-    except ValueError:
-        return None
-
-
-class AuditContextMiddleware:
-    """Attributes the case-data writes of this request to its user (interventions/audit)."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        with acting_as(lambda: actor_of(request)):
-            return self.get_response(request)
-
-
-def actor_of(request: HttpRequest) -> Actor:
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        user = None
-    return Actor(
-        user_id=user.pk if user is not None else None,
-        username=user.get_username() if user is not None else "",
-        ip_address=client_ip(request),
-        path=request.path,
-    )
 
 
 class SessionLimitsMiddleware:

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from interventions.accounts import views
+
+urlpatterns = [
+    path("two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
+    path("two-factor/", views.two_factor_verify, name="two_factor_verify"),
+]
