@@ -54,8 +54,8 @@ from django.db.models import Count, Q  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from bench._sessions import session_key_for  # noqa: E402
+from interventions.demo.volume import seed_volume, volume_organizations  # noqa: E402
 from interventions.models import Enrollment, Membership, Participant  # noqa: E402
-from interventions.volume import seed_volume, volume_organizations  # noqa: E402
 
 HOST = "127.0.0.1"
 REQUEST_TIMEOUT_SECONDS = 15

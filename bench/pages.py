@@ -32,8 +32,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from bench._sessions import client_for  # noqa: E402
+from interventions.demo.volume import seed_volume, volume_organizations  # noqa: E402
 from interventions.models import Enrollment, Participant, Session  # noqa: E402
-from interventions.volume import seed_volume, volume_organizations  # noqa: E402
 
 
 def measure(client: Client, url: str, requests: int) -> dict[str, float]:

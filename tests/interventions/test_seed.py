@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from interventions.access import can_see_street_intelligence
 from interventions.audit.models import AuditEvent
-from interventions.demo import (
+from interventions.demo.case import (
     CITY_ADMIN_USERNAME,
     DEMO_PASSWORD,
     FUNNEL_CASE_MANAGED,
@@ -26,6 +26,12 @@ from interventions.demo import (
     ORGANIZATIONS,
     DemoSummary,
     seed_demo,
+)
+from interventions.demo.volume import (
+    VolumeDataExists,
+    reset_volume,
+    seed_volume,
+    volume_organizations,
 )
 from interventions.models import (
     Area,
@@ -47,12 +53,6 @@ from interventions.models import (
 from interventions.selectors.response import notification_funnel
 from interventions.services.case import next_participant_code
 from interventions.services.response import generate_response_tasks
-from interventions.volume import (
-    VolumeDataExists,
-    reset_volume,
-    seed_volume,
-    volume_organizations,
-)
 from metrics.models import ActivityRollup, CrimeOutcome
 from metrics.selectors import area_and_descendant_ids
 from tests.factories import ParticipantFactory

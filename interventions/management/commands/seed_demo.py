@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from interventions.demo import seed_demo
+from interventions.demo.case import seed_demo
 
 
 class Command(BaseCommand):

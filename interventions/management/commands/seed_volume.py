@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from interventions.volume import MAX_ORGANIZATIONS, VolumeDataExists, seed_volume
+from interventions.demo.volume import MAX_ORGANIZATIONS, VolumeDataExists, seed_volume
 
 
 class Command(BaseCommand):

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from interventions.audit.context import Actor, acting_as
-from interventions.demo_response import grant_street_intelligence, seed_response
+from interventions.demo.response import grant_street_intelligence, seed_response
 from interventions.models import (
     Area,
     CallIn,

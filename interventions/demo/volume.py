@@ -24,7 +24,7 @@ from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from interventions.audit.context import summarise_bulk_writes
-from interventions.demo import (
+from interventions.demo.case import (
     DEMO_PASSWORD,
     DURATIONS,
     FIRST_NAMES,
