@@ -9,6 +9,8 @@ from interventions.services import response as response_services
 
 
 @shared_task(
+    # The name Celery gave it by default, kept explicit so queued work survives a module move.
+    name="interventions.tasks.generate_response_tasks_task",
     autoretry_for=(DatabaseError,),
     retry_backoff=True,
     retry_backoff_max=300,
