@@ -410,6 +410,29 @@ def response_tasks_visible_to(user: AnyUser) -> QuerySet[ResponseTask]:
     )
 
 
+def involvements_visible_to(user: AnyUser, incident: Incident) -> QuerySet[IncidentParticipant]:
+    """The people an incident involves, as far as the user may see them: a city admin every
+    one, anybody else only the participants visible to them."""
+    involvements = IncidentParticipant.objects.filter(incident=incident)
+    if is_city_admin(user):
+        return involvements
+    return involvements.filter(participant__in=participants_visible_to(user))
+
+
+def participants_an_incident_may_name(user: AnyUser) -> QuerySet[Participant]:
+    """Whom an incident entered by the user may name: anybody for a city admin (incidents are
+    city-wide information), the participants visible to them for anyone else."""
+    if is_city_admin(user):
+        return Participant.objects.all()
+    return participants_visible_to(user)
+
+
+def participants_of_managed_organizations(user: AnyUser) -> QuerySet[Participant]:
+    """The participants of the organisations whose response work the user directs (call-in
+    attendees, custom notifications): a city admin's are every active organisation's."""
+    return Participant.objects.filter(organization__in=managed_organizations(user, city_wide=True))
+
+
 def street_groups_visible_to(user: AnyUser) -> QuerySet[StreetGroup]:
     if not can_see_street_intelligence(user):
         return StreetGroup.objects.none()

@@ -244,7 +244,7 @@ class ProgramAdmin(BaseAdmin):
 
 
 class ServiceRoutedAdmin(BaseAdmin):
-    """An admin whose add and change forms write through services (see admin_forms.py)."""
+    """An admin whose add and change forms write through services (see admin/forms.py)."""
 
     add_form: type[ModelForm]
     change_form: type[ModelForm]

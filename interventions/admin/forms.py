@@ -1,4 +1,4 @@
-"""Admin forms for the writes that have rules. Each form sends its write through services.py, so
+"""Admin forms for the writes that have rules. Each form sends its write through the services, so
 the admin and the web pages share one implementation of every rule.
 
 A form validates by running its service once inside a savepoint that is always rolled back:

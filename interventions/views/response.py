@@ -1,13 +1,12 @@
 """The shooting-response pages: incidents, response tasks, the weekly shooting review, reach,
 call-ins, custom notifications, the notification funnel and street intelligence.
 
-Every record is fetched through a selector that takes the user (response_selectors), so a
+Every record is fetched through a function that takes the user (interventions.access), so a
 record outside the user's scope is a 404; street intelligence without the permission is a 404
 too (the page does not admit it exists)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -22,7 +21,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from interventions import access
-from interventions.access import participants_visible_to
 from interventions.audit import audited_view
 from interventions.dates import period_bounds
 from interventions.errors import ServiceError
@@ -37,7 +35,7 @@ from interventions.forms.response import (
     QuickContactForm,
     ReviewForm,
 )
-from interventions.models import IncidentParticipant, Participant, ResponseTask, ReviewDecision
+from interventions.models import ResponseTask, ReviewDecision
 from interventions.selectors import response as rs
 from interventions.services import response as response_services
 from interventions.views.guards import (
@@ -46,7 +44,6 @@ from interventions.views.guards import (
     street_intelligence_required,
 )
 
-View = Callable[..., HttpResponse]
 INCIDENTS_PAGE_SIZE = 50
 
 
@@ -83,16 +80,12 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 
 def _incident_form(request: HttpRequest, data: Any = None) -> IncidentForm:
     user = request.user
-    city_admin = access.is_city_admin(user)
-    participants = participants_visible_to(user)
-    if city_admin:
-        participants = Participant.objects.all()
     return IncidentForm(
         data,
         organizations=access.managed_organizations(user, city_wide=True),
-        participants=participants,
+        participants=access.participants_an_incident_may_name(user),
         groups=access.street_groups_visible_to(user).filter(status="active"),
-        city_admin=city_admin,
+        city_admin=access.is_city_admin(user),
         initial={"occurred_at": timezone.localtime().replace(second=0, microsecond=0)},
     )
 
@@ -137,11 +130,7 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = get_object_or_404(
         access.incidents_visible_to(user).select_related("area", "organization"), pk=incident_id
     )
-    involvements = IncidentParticipant.objects.filter(incident=incident).select_related(
-        "participant"
-    )
-    if not access.is_city_admin(user):
-        involvements = involvements.filter(participant__in=participants_visible_to(user))
+    involvements = access.involvements_visible_to(user, incident).select_related("participant")
     tasks = access.response_tasks_visible_to(user).filter(incident=incident)
     show_groups = access.can_see_street_intelligence(user)
     context = {
@@ -365,9 +354,7 @@ def notification_funnel(request: HttpRequest) -> HttpResponse:
 
 
 def _managed_participants(request: HttpRequest) -> Any:
-    return Participant.objects.filter(
-        organization__in=access.managed_organizations(request.user, city_wide=True)
-    )
+    return access.participants_of_managed_organizations(request.user)
 
 
 @manager_required(city_wide=True)

@@ -4,7 +4,6 @@ record is a 404; every write is one service call."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -41,8 +40,6 @@ CASELOAD_PAGE_SIZE = 50
 PICKER_LIMIT = 30
 TIMELINE_PAGE_SIZE = 20
 REFERRALS_PAGE_SIZE = 30
-
-View = Callable[..., HttpResponse]
 
 
 def _page_number(request: HttpRequest) -> int:
