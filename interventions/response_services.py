@@ -68,10 +68,11 @@ Role = IncidentParticipant.Role
 
 def enqueue_response_tasks(incident_id: int) -> None:
     """Generate the incident's tasks once the current transaction has committed (the worker
-    must find the incident and its links in the database)."""
-    from interventions.tasks import generate_response_tasks_task
+    must find the incident and its links in the database). Through the outbox: a broker that
+    is down delays the tasks, never drops them."""
+    from interventions.outbox.services import enqueue
 
-    transaction.on_commit(lambda: generate_response_tasks_task.delay(incident_id))
+    enqueue("interventions.tasks.generate_response_tasks_task", kwargs={"incident_id": incident_id})
 
 
 @transaction.atomic

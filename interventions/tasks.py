@@ -9,6 +9,8 @@ from interventions import response_services
 
 
 @shared_task(
+    # The name outboxes and brokers hold: it must not follow the module if the code moves.
+    name="interventions.tasks.generate_response_tasks_task",
     autoretry_for=(DatabaseError,),
     retry_backoff=True,
     retry_backoff_max=300,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -139,3 +140,27 @@ def manager_client(manager: AbstractBaseUser) -> Client:
 @pytest.fixture
 def admin_client_city(city_admin: AbstractBaseUser) -> Client:
     return logged_in(city_admin)
+
+
+# Nothing listens on port 1 (and only root could): every send fails at once, as when Redis is down.
+UNREACHABLE_BROKER_URL = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture
+def broker_unreachable(settings: Any) -> Iterator[str]:
+    """Celery configured for a broker that refuses connections, instead of running tasks in
+    process: what the app does when Redis is down."""
+    from gvr_site.celery import app
+
+    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
+    settings.CELERY_BROKER_URL = UNREACHABLE_BROKER_URL
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.update(broker_url=UNREACHABLE_BROKER_URL, task_always_eager=False)
+    app._pool = None
+    app.amqp._producer_pool = None
+    try:
+        yield UNREACHABLE_BROKER_URL
+    finally:
+        app.conf.update(saved)
+        app._pool = None
+        app.amqp._producer_pool = None
