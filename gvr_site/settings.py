@@ -255,6 +255,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "outbox.relay_pending",
         "schedule": crontab(),
     },
+    # Response tasks of any recent incident that has none, in case its outbox row was lost.
+    "response-sweep-missing-tasks": {
+        "task": "interventions.sweep_missing_response_tasks",
+        "schedule": crontab(minute="*/10"),
+    },
 }
 
 # The outbox: managers see "Background work is delayed" once the oldest due row waits this

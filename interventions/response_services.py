@@ -25,7 +25,7 @@ from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from interventions import services
@@ -241,6 +241,20 @@ def generate_response_tasks(incident_id: int) -> int:
         ignore_conflicts=True,
     )
     return ResponseTask.objects.filter(incident=incident).count() - before
+
+
+def generate_missing_response_tasks(*, since: datetime) -> int:
+    """The sweep: generate the tasks of every incident occurred or entered since `since` that
+    has none, so even a lost outbox row cannot drop a shooting response. Returns how many tasks
+    were created. An incident that connects nobody is looked at again each time, which costs a
+    few queries and creates nothing."""
+    without_tasks = (
+        Incident.objects.filter(Q(occurred_at__gte=since) | Q(created_at__gte=since))
+        .exclude(Exists(ResponseTask.objects.filter(incident=OuterRef("pk"))))
+        .order_by("occurred_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    return sum(generate_response_tasks(incident_id) for incident_id in without_tasks)
 
 
 def _may_complete(user: AbstractBaseUser, task: ResponseTask) -> bool:
