@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from celery import current_app
+from celery import Task, current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Min
@@ -179,8 +179,16 @@ def _coalesced(rows: Iterable[OutboxMessage]) -> list[list[OutboxMessage]]:
     return list(groups.values())
 
 
+def _task(name: str) -> Task:
+    if name not in current_app.tasks:
+        # Workers import every app's tasks.py when they start; a web process has imported only
+        # those something happened to use.
+        current_app.loader.import_default_modules()
+    return current_app.tasks[name]
+
+
 def _send(row: OutboxMessage, *, in_process: bool) -> None:
-    task = current_app.tasks[row.task_name]
+    task = _task(row.task_name)
     if in_process:
         # throw: a failure must leave the row pending, not be stored in a result nobody reads.
         task.apply(kwargs=row.kwargs, throw=True)
