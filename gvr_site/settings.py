@@ -122,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "interventions.context_processors.navigation",
+                "interventions.outbox.context_processors.background_work",
             ],
         },
     },
