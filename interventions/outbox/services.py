@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 RELAY_BATCH_SIZE = 500
 ERROR_LENGTH = 500
+PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 
 
 @dataclass(frozen=True)
@@ -193,9 +194,10 @@ def _send(row: OutboxMessage, *, in_process: bool) -> None:
         # throw: a failure must leave the row pending, not be stored in a result nobody reads.
         task.apply(kwargs=row.kwargs, throw=True)
     else:
-        # No publish retries here: a broker that is down is found out in one attempt, and the
+        # One quick retry only: it reconnects a pooled connection that went stale while Redis
+        # restarted, while a broker that is down is found out in well under a second and the
         # row is retried by the relay instead of holding up a request.
-        task.apply_async(kwargs=row.kwargs, retry=False)
+        task.apply_async(kwargs=row.kwargs, retry=True, retry_policy=PUBLISH_RETRY_POLICY)
 
 
 def _record_failure(group: list[OutboxMessage], error: Exception) -> None:
