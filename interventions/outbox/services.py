@@ -26,7 +26,7 @@ from typing import Any
 from celery import Task, current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Min
+from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
 from interventions.outbox.models import OutboxMessage
@@ -77,7 +77,7 @@ def send_after_commit(message_id: int) -> None:
     the relay; with none (tasks run in process) there is no relay, so it runs now. Never raises:
     the user's change is saved, and the relay will try the row again."""
     try:
-        relay_pending(ids=[message_id], due_only=not runs_in_process())
+        relay_pending(ids=[message_id], due_only=not runs_in_process(), with_same_key=True)
     except Exception:
         logger.exception("Could not send outbox row %s; the relay will retry it", message_id)
 
@@ -93,9 +93,11 @@ def relay_pending(
     due_only: bool = True,
     in_process: bool | None = None,
     limit: int = RELAY_BATCH_SIZE,
+    with_same_key: bool = False,
 ) -> RelayResult:
-    """Send pending rows (all, or those of `ids`) and mark them sent; rows that fail stay
-    pending with the error. Rows locked by another relay are skipped, not waited for."""
+    """Send pending rows (all, or those of `ids`, with the pending rows sharing their coalesce
+    key if `with_same_key`) and mark them sent; rows that fail stay pending with the error.
+    Rows locked by another relay are skipped, not waited for."""
     if in_process is None:
         in_process = runs_in_process()
     now = timezone.now()
@@ -105,7 +107,13 @@ def relay_pending(
             sent_at__isnull=True
         )
         if ids is not None:
-            pending = pending.filter(pk__in=ids)
+            wanted = Q(pk__in=ids)
+            if with_same_key:
+                # A burst of sessions committed in one go (the demo data, an import) costs one
+                # refresh per month even when tasks run in process, right after each commit.
+                keys = OutboxMessage.objects.filter(pk__in=ids).exclude(coalesce_key="")
+                wanted |= Q(coalesce_key__in=keys.values("coalesce_key"))
+            pending = pending.filter(wanted)
         if due_only:
             pending = pending.filter(not_before__lte=now)
         for group in _coalesced(pending.order_by("not_before", "pk")[:limit]):

@@ -140,3 +140,21 @@ def test_health_is_503_once_work_waits_longer_than_the_alert_threshold(client, s
         "outbox": "late",
         "outbox_oldest_pending_minutes": 16,
     }
+
+
+def test_without_a_broker_rows_committed_together_run_once_per_key(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
+        for _ in range(3):
+            services.enqueue(
+                REFRESH, kwargs={"month": "2024-03-01"}, coalesce_key="refresh:2024-03-01"
+            )
+    assert len(callbacks) == 3
+
+    callbacks[0]()  # the first row's send runs the refresh, for all three
+    assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
+    refreshed_at = RollupFillState.objects.get().refreshed_at
+    callbacks[1]()
+    callbacks[2]()
+    assert RollupFillState.objects.get().refreshed_at == refreshed_at
