@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from interventions.models import Incident, ResponseTask, Session
+from interventions.models import CallIn, Incident, Referral, ResponseTask, Session
 from interventions.outbox.models import OutboxMessage
 from metrics.models import ActivityRollup, RollupFillState
 from metrics.services import local_month_of
@@ -112,3 +112,34 @@ def test_without_a_broker_dispatch_pending_runs_the_work_in_process(org_a, city_
     assert ResponseTask.objects.get().participant == person
     assert "Ran 0 tasks for 0 pending rows." in _dispatch()
     assert ResponseTask.objects.count() == 1
+
+
+def test_with_the_broker_down_a_call_in_and_a_referral_save_as_usual(org_a, broker_unreachable):
+    # Their forms' double-submit check lives in the broker's Redis too: unreachable, it steps
+    # aside and the record is saved.
+    manager = logged_in(org_a.manager)
+    person = in_caseload(org_a)
+    page = manager.get(reverse("callin_new"))
+    response = manager.post(
+        reverse("callin_new"),
+        {
+            "organization": org_a.organization.pk,
+            "held_on": timezone.localdate().isoformat(),
+            "place": "Community center",
+            "attendees": [person.pk],
+            "form_token": str(page.context["form"].initial["form_token"]),
+        },
+    )
+    assert response.status_code == 302
+    assert CallIn.objects.count() == 1
+
+    response = logged_in(org_a.worker).post(
+        reverse("referral_create", args=[person.pk]),
+        {
+            "service_category": "employment",
+            "outside_provider": "Kern County Job Center",
+            "made_on": timezone.localdate().isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    assert Referral.objects.get().participant == person
