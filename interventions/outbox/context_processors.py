@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.db import DatabaseError
 from django.http import HttpRequest
 
 from interventions.outbox.services import Backlog, backlog, is_delayed
@@ -19,7 +20,11 @@ def background_work(request: HttpRequest) -> dict[str, Callable[[], Backlog | No
             return None
         if not user_roles(user) & {MANAGER, CITY_ADMIN}:
             return None
-        figures = backlog()
+        try:
+            figures = backlog()
+        except DatabaseError:
+            # The banner is news about background work; it must not break the page.
+            return None
         return figures if is_delayed(figures) else None
 
     return {"background_delay": delayed_work}

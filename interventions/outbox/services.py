@@ -136,19 +136,24 @@ def relay_pending(
     return RelayResult(tasks=tasks, rows=rows, failed=failed)
 
 
-def dispatch_all(*, in_process: bool | None = None) -> RelayResult:
-    """Send every pending row, due or not (the drain command), batch after batch, stopping at
-    the first batch with a failure (the same rows would fail again)."""
-    total = RelayResult()
+def relay_all(
+    *, due_only: bool = True, in_process: bool | None = None, batch_size: int = RELAY_BATCH_SIZE
+) -> RelayResult:
+    """Relay batch after batch until a batch sends nothing: after an outage the backlog goes out
+    in one run, not RELAY_BATCH_SIZE rows a minute. `failed` counts the rows that still failed
+    in the last batch. Ends, since every row is sent at most once."""
+    tasks = rows = 0
     while True:
-        result = relay_pending(due_only=False, in_process=in_process)
-        total = RelayResult(
-            tasks=total.tasks + result.tasks,
-            rows=total.rows + result.rows,
-            failed=total.failed + result.failed,
-        )
-        if result.failed or result.rows == 0:
-            return total
+        result = relay_pending(due_only=due_only, in_process=in_process, limit=batch_size)
+        tasks += result.tasks
+        rows += result.rows
+        if result.rows == 0:
+            return RelayResult(tasks=tasks, rows=rows, failed=result.failed)
+
+
+def dispatch_all(*, in_process: bool | None = None) -> RelayResult:
+    """Send every pending row now, due or not (the drain command)."""
+    return relay_all(due_only=False, in_process=in_process)
 
 
 def delete_sent_before(cutoff: datetime) -> int:

@@ -25,4 +25,4 @@ def relay_pending() -> int:
     """Send every due pending row; delete sent rows past GVR_OUTBOX_KEEP_SENT_DAYS. Returns the
     number of rows sent. Running it twice at once is safe: each skips the other's rows."""
     services.delete_sent_before(timezone.now() - timedelta(days=settings.GVR_OUTBOX_KEEP_SENT_DAYS))
-    return services.relay_pending().rows
+    return services.relay_all().rows

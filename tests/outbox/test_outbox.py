@@ -158,3 +158,15 @@ def test_without_a_broker_rows_committed_together_run_once_per_key(
     callbacks[1]()
     callbacks[2]()
     assert RollupFillState.objects.get().refreshed_at == refreshed_at
+
+
+def test_a_backlog_goes_out_in_one_run_past_a_row_that_keeps_failing():
+    broken = _waiting(10, task_name="no.such.task", kwargs={})
+    for month in (1, 2, 3, 4):
+        _waiting(5, kwargs={"month": f"2024-0{month}-01"})
+
+    result = services.relay_all(in_process=True, batch_size=2)
+
+    assert (result.tasks, result.rows, result.failed) == (4, 4, 1)
+    assert list(OutboxMessage.objects.filter(sent_at__isnull=True)) == [broken]
+    assert RollupFillState.objects.count() == 4
