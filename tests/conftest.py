@@ -150,17 +150,7 @@ UNREACHABLE_BROKER_URL = "redis://127.0.0.1:1/0"
 def broker_unreachable(settings: Any) -> Iterator[str]:
     """Celery configured for a broker that refuses connections, instead of running tasks in
     process: what the app does when Redis is down."""
-    from gvr_site.celery import app
+    from tests.celery_support import sending_to
 
-    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
-    settings.CELERY_BROKER_URL = UNREACHABLE_BROKER_URL
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    app.conf.update(broker_url=UNREACHABLE_BROKER_URL, task_always_eager=False)
-    app._pool = None
-    app.amqp._producer_pool = None
-    try:
+    with sending_to(settings, UNREACHABLE_BROKER_URL):
         yield UNREACHABLE_BROKER_URL
-    finally:
-        app.conf.update(saved)
-        app._pool = None
-        app.amqp._producer_pool = None

@@ -17,6 +17,7 @@ from metrics.models import ActivityRollup, RollupFillState
 from metrics.services import local_month_of
 from tests.conftest import logged_in
 from tests.interventions.test_worker_views import in_caseload, local_input, session_post
+from tests.outbox.pages import post_incident
 
 pytestmark = pytest.mark.django_db
 
@@ -38,16 +39,7 @@ def _save_through_the_pages(org_a, capture) -> tuple[Session, Incident]:  # type
     assert logged["Location"] == reverse("participant_detail", args=[person.pk])
 
     with capture(execute=True):
-        recorded = logged_in(org_a.manager).post(
-            reverse("incident_new"),
-            {
-                "kind": "nonfatal_shooting",
-                "occurred_at": local_input(timezone.now() - timedelta(hours=2)),
-                "organization": org_a.organization.pk,
-                "victim_count": 1,
-                "victims": [person.pk],
-            },
-        )
+        recorded = post_incident(org_a, person)
     incident = Incident.objects.get()
     assert recorded.status_code == 302
     assert recorded["Location"] == reverse("incident_detail", args=[incident.pk])

@@ -10,11 +10,9 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
@@ -22,20 +20,18 @@ import pytest
 import redis
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
 
-from gvr_site.celery import app
 from interventions.models import Incident, ResponseTask
 from interventions.outbox.models import OutboxMessage
 from metrics.models import ActivityRollup
+from tests.celery_support import sending_to, start_worker, stop_worker
 from tests.conftest import OrgSetup, logged_in
-from tests.interventions.test_worker_views import in_caseload, local_input, session_post
-from tests.metrics.test_celery_worker import _test_database_url
+from tests.interventions.test_worker_views import in_caseload, session_post
+from tests.outbox.pages import post_incident
 
 pytestmark = pytest.mark.celery_worker
 
 REQUIRED = os.environ.get("GVR_REQUIRE_CELERY_WORKER") == "1"
-BASE_DIR = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 90
 
 
@@ -114,70 +110,16 @@ def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
 def worker_on_own_redis(own_redis: OwnRedis, transactional_db: None, settings) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """A `celery worker` against our Redis, and this process sending there."""
     queue = f"gvr-restart-{uuid.uuid4().hex[:12]}"
-    env = {
-        **os.environ,
-        "CELERY_BROKER_URL": own_redis.url,
-        "DATABASE_URL": _test_database_url(),
-        "DATABASE_CONN_MAX_AGE": "0",
-    }
-    worker = subprocess.Popen(  # noqa: S603 - our own virtualenv's celery
-        [
-            str(Path(sys.executable).with_name("celery")),
-            "-A",
-            "gvr_site",
-            "worker",
-            "--pool=solo",
-            "--loglevel=INFO",
-            "-Q",
-            queue,
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"{queue}@%h",
-        ],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    saved = {
-        key: app.conf[key] for key in ("broker_url", "task_always_eager", "task_default_queue")
-    }
-    settings.CELERY_BROKER_URL = own_redis.url
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    app.conf.update(broker_url=own_redis.url, task_always_eager=False, task_default_queue=queue)
-    app._pool = None
-    app.amqp._producer_pool = None
+    worker = start_worker(own_redis.url, queue)
     try:
-        yield queue
+        with sending_to(settings, own_redis.url, queue=queue):
+            yield queue
     finally:
-        app.conf.update(saved)
-        app._pool = None
-        app.amqp._producer_pool = None
-        worker.terminate()
-        try:
-            output, _ = worker.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            output, _ = worker.communicate()
-        if os.environ.get("GVR_SHOW_WORKER_LOG"):
-            print(output)
+        stop_worker(worker)
 
 
 def _record_incident(org: OrgSetup, person) -> Incident:  # type: ignore[no-untyped-def]
-    response = logged_in(org.manager).post(
-        reverse("incident_new"),
-        {
-            "kind": "nonfatal_shooting",
-            "occurred_at": local_input(timezone.now() - timedelta(hours=1)),
-            "organization": org.organization.pk,
-            "victim_count": 1,
-            "victims": [person.pk],
-        },
-    )
-    assert response.status_code == 302
+    assert post_incident(org, person).status_code == 302
     return Incident.objects.order_by("-pk").first()
 
 

@@ -1,0 +1,86 @@
+"""Pointing this process's Celery app at a broker, and running a real worker, for the tests that
+need real services (the outbox's; the older worker tests have their own copies)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from gvr_site.celery import app
+from tests.metrics.test_celery_worker import _test_database_url
+
+BASE_DIR = Path(__file__).resolve().parents[1]
+KEYS = ("broker_url", "task_always_eager", "task_default_queue")
+
+
+def _drop_connections() -> None:
+    # Pooled connections still point at the previous broker.
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@contextmanager
+def sending_to(settings: Any, broker_url: str, *, queue: str | None = None) -> Iterator[None]:
+    """Tasks go to `broker_url` (onto `queue`) instead of running in process. `settings` is
+    pytest-django's fixture: the health check and the form de-duplication read the Django
+    setting, Celery its own copy."""
+    saved = {key: app.conf[key] for key in KEYS}
+    settings.CELERY_BROKER_URL = broker_url
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.update(broker_url=broker_url, task_always_eager=False)
+    if queue:
+        app.conf.task_default_queue = queue
+    _drop_connections()
+    try:
+        yield
+    finally:
+        app.conf.update(saved)
+        _drop_connections()
+
+
+def start_worker(broker_url: str, queue: str) -> subprocess.Popen:
+    """A `celery worker` of the project on its own queue, against the test database."""
+    env = {
+        **os.environ,
+        "CELERY_BROKER_URL": broker_url,
+        "DATABASE_URL": _test_database_url(),
+        "DATABASE_CONN_MAX_AGE": "0",
+    }
+    return subprocess.Popen(  # noqa: S603 - our own virtualenv's celery
+        [
+            str(Path(sys.executable).with_name("celery")),
+            "-A",
+            "gvr_site",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "-Q",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"{queue}@%h",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    worker.terminate()
+    try:
+        output, _ = worker.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        output, _ = worker.communicate()
+    if os.environ.get("GVR_SHOW_WORKER_LOG"):
+        print(output)
