@@ -1,5 +1,5 @@
 """Pointing this process's Celery app at a broker, and running a real worker, for the tests that
-need real services (the outbox's; the older worker tests have their own copies)."""
+need real services."""
 
 from __future__ import annotations
 
@@ -10,12 +10,29 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
+
+from django.db import connection
 
 from gvr_site.celery import app
-from tests.metrics.test_celery_worker import _test_database_url
 
 BASE_DIR = Path(__file__).resolve().parents[1]
 KEYS = ("broker_url", "task_always_eager", "task_default_queue")
+
+
+def _test_database_url() -> str:
+    """A DATABASE_URL for the database pytest-django created, so a worker sees our rows."""
+    db = connection.settings_dict
+    host = db["HOST"] or ""
+    socket = host if host.startswith("/") else ""
+    netloc = quote(db["USER"] or "")
+    if db["PASSWORD"]:
+        netloc += ":" + quote(db["PASSWORD"])
+    netloc += "@" + ("" if socket else host)
+    if db["PORT"]:
+        netloc += f":{db['PORT']}"
+    url = f"postgres://{netloc}/{quote(db['NAME'])}"
+    return url + (f"?host={quote(socket)}" if socket else "")
 
 
 def _drop_connections() -> None:
