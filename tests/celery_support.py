@@ -60,19 +60,29 @@ def sending_to(settings: Any, broker_url: str, *, queue: str | None = None) -> I
         _drop_connections()
 
 
-def start_worker(broker_url: str, queue: str) -> subprocess.Popen:
-    """A `celery worker` of the project on its own queue, against the test database."""
+def start_worker(
+    broker_url: str,
+    queue: str,
+    *,
+    app_module: str = "gvr_site",
+    name: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    new_session: bool = False,
+) -> subprocess.Popen:
+    """A `celery worker` of `app_module` on its own queue, against the test database. With
+    `new_session` it gets a process group of its own, so a kill reaches all of it."""
     env = {
         **os.environ,
         "CELERY_BROKER_URL": broker_url,
         "DATABASE_URL": _test_database_url(),
         "DATABASE_CONN_MAX_AGE": "0",
+        **(extra_env or {}),
     }
     return subprocess.Popen(  # noqa: S603 - our own virtualenv's celery
         [
             str(Path(sys.executable).with_name("celery")),
             "-A",
-            "gvr_site",
+            app_module,
             "worker",
             "--pool=solo",
             "--loglevel=INFO",
@@ -82,13 +92,14 @@ def start_worker(broker_url: str, queue: str) -> subprocess.Popen:
             "--without-mingle",
             "--without-heartbeat",
             "-n",
-            f"{queue}@%h",
+            f"{name or queue}@%h",
         ],
         cwd=BASE_DIR,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=new_session,
     )
 
 
