@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from celery.schedules import crontab
 from django.conf import settings
+from django.db import OperationalError
 
 from gvr_site.celery import app
 
@@ -30,3 +31,21 @@ def test_the_task_names_outbox_rows_hold_are_registered():
     app.loader.import_default_modules()
     held = {"interventions.tasks.generate_response_tasks_task", "metrics.refresh_month"}
     assert held - set(app.tasks) == set()
+
+
+def test_every_project_task_retries_database_errors_a_bounded_number_of_times():
+    # A PostgreSQL restart fails the tasks running at that moment; they try again, with growing
+    # pauses, a few times, and never forever.
+    app.loader.import_default_modules()
+    project = [
+        task
+        for name, task in app.tasks.items()
+        if name.split(".")[0] in {"interventions", "metrics", "outbox"}
+    ]
+    assert len(project) >= 6
+    for task in project:
+        assert any(issubclass(OperationalError, kind) for kind in task.autoretry_for), task.name
+        assert task.retry_backoff, task.name
+        assert 1 <= task.max_retries <= 5, task.name
+        # Celery's own cap when a task sets none is 600 seconds.
+        assert getattr(task, "retry_backoff_max", 600) <= 600, task.name
