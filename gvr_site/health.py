@@ -1,5 +1,10 @@
 """`/healthz`: is this instance able to serve? For load balancers and uptime monitors: no login,
-no case data, never cached."""
+no case data, never cached.
+
+503 when the database is unreachable, or when background work has waited in the outbox longer
+than GVR_OUTBOX_ALERT_MINUTES. A broker that is down alone is "degraded", not 503: pages still
+save (the work waits in the outbox), and a load balancer must not take every instance out of
+service because Redis restarts."""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from interventions.outbox.services import backlog, is_stuck
 
 BROKER_TIMEOUT_SECONDS = 2.0
 
@@ -35,11 +42,35 @@ def broker_state() -> str:
     return "ok"
 
 
+def outbox_state() -> tuple[str, int | None]:
+    """("ok" or "late", minutes the oldest due row has waited), or ("unknown", None) when the
+    database cannot say."""
+    try:
+        figures = backlog()
+    except DatabaseError:
+        return "unknown", None
+    return ("late" if is_stuck(figures) else "ok"), figures.oldest_minutes
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    checks = {"database": database_state(), "broker": broker_state()}
-    healthy = all(state in ("ok", "eager") for state in checks.values())
+    database = database_state()
+    broker = broker_state()
+    outbox, oldest_minutes = outbox_state() if database == "ok" else ("unknown", None)
+    if database != "ok" or outbox == "late":
+        status = "unavailable"
+    elif broker == "down":
+        status = "degraded"
+    else:
+        status = "ok"
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
+        {
+            "status": status,
+            "database": database,
+            "broker": broker,
+            "outbox": outbox,
+            "outbox_oldest_pending_minutes": oldest_minutes,
+        },
+        status=503 if status == "unavailable" else 200,
     )

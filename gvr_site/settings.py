@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "interventions",
     "interventions.audit",
+    "interventions.outbox",
     "metrics",
 ]
 
@@ -121,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "interventions.context_processors.navigation",
+                "interventions.outbox.context_processors.background_work",
             ],
         },
     },
@@ -233,6 +235,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_TIMEZONE = TIME_ZONE
+# A Redis that does not answer (a host gone, not a closed port) is given up on after seconds,
+# not the operating system's minutes: the relay tries again next minute.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3}
 # Periodic tasks live here, in code (run by `celery -A gvr_site beat`).
 CELERY_BEAT_SCHEDULE = {
     # Every month of the activity rollup, rebuilt at night (the current month is also refreshed
@@ -246,7 +251,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "interventions.audit.tasks.purge_expired_audit_events",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Background work waiting in the outbox (interventions/outbox/services.py).
+    "outbox-relay-pending": {
+        "task": "outbox.relay_pending",
+        "schedule": crontab(),
+    },
+    # Response tasks of any recent incident that has none, in case its outbox row was lost.
+    "response-sweep-missing-tasks": {
+        "task": "interventions.sweep_missing_response_tasks",
+        "schedule": crontab(minute="*/10"),
+    },
 }
+
+# The outbox: managers see "Background work is delayed" once the oldest due row waits this
+# long; /healthz answers 503 once it waits this long; sent rows are deleted after this many days.
+GVR_OUTBOX_BANNER_MINUTES = int(os.environ.get("GVR_OUTBOX_BANNER_MINUTES", "5"))
+GVR_OUTBOX_ALERT_MINUTES = int(os.environ.get("GVR_OUTBOX_ALERT_MINUTES", "15"))
+GVR_OUTBOX_KEEP_SENT_DAYS = int(os.environ.get("GVR_OUTBOX_KEEP_SENT_DAYS", "7"))
 
 # A participant with no contact for this many days has "gone cold".
 GVR_COLD_AFTER_DAYS = int(os.environ.get("GVR_COLD_AFTER_DAYS", "14"))

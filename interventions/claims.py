@@ -1,5 +1,5 @@
 """The one "claim once" store: a key set only if absent, with an expiry, so that of several
-web processes exactly one goes ahead (a form's token, a month's rollup refresh).
+web processes exactly one goes ahead (a form's token).
 
 Redis when the broker is Redis (shared by every web process), else the Django cache (shared
 only within one process: development and tests). Imports nothing of the app."""

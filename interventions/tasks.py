@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
 from django.db import DatabaseError
+from django.utils import timezone
 
 from interventions.services import response as response_services
 
+# How far back the sweep looks for incidents without response tasks.
+SWEEP_DAYS = 7
+
 
 @shared_task(
-    # The name Celery gave it by default, kept explicit so queued work survives a module move.
+    # The name outboxes and brokers hold: it must not follow the module if the code moves.
     name="interventions.tasks.generate_response_tasks_task",
     autoretry_for=(DatabaseError,),
     retry_backoff=True,
@@ -21,3 +27,17 @@ def generate_response_tasks_task(incident_id: int) -> int:
     """Create the response tasks of an incident. Safe to run twice: the second run creates
     nothing (the tasks are unique per incident and person)."""
     return response_services.generate_response_tasks(incident_id)
+
+
+@shared_task(
+    name="interventions.sweep_missing_response_tasks",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    retry_backoff_max=120,
+    max_retries=3,
+    acks_late=True,
+)
+def sweep_missing_response_tasks() -> int:
+    """Every 10 minutes (beat): tasks for any incident of the last SWEEP_DAYS days without them."""
+    since = timezone.now() - timedelta(days=SWEEP_DAYS)
+    return response_services.generate_missing_response_tasks(since=since)

@@ -8,13 +8,12 @@ half-way, leaves the same table."""
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from interventions.claims import ClaimStore
 from interventions.dates import local_midnight, local_month_of, month_start, next_month
 from interventions.errors import ServiceError
 from interventions.models import (
@@ -25,16 +24,15 @@ from interventions.models import (
     Session,
     SessionParticipant,
 )
+from interventions.outbox.services import enqueue
 from metrics.models import ActivityRollup, RollupFillState
 
 logger = logging.getLogger(__name__)
 
-# A refresh of a month waits this long after the first session logged in it, so a burst of
-# sessions (a worker catching up at the end of a shift) costs one refresh, not one each.
+# A refresh of a month waits this long after the session that asked for it; the relay sends the
+# refreshes of a month that are due together as one, so a burst of sessions (a worker catching
+# up at the end of a shift) costs one refresh, not one each.
 REFRESH_DELAY_SECONDS = 30
-# The de-duplication key outlives the delay in case a task is lost; the nightly refresh
-# catches anything missed.
-REFRESH_KEY_TTL_SECONDS = 10 * 60
 # Serialises concurrent refreshes (an arbitrary constant unique to this lock).
 ROLLUP_LOCK_ID = 4_740_001
 ROLLUP_WORK_MEM = "256MB"
@@ -216,42 +214,14 @@ def _mark_filled(start: date, end: date) -> None:
 # Asking for a refresh after a change -------------------------------------------------------
 
 
-def _refresh_key(month: date) -> str:
-    return f"gvr:metrics:rollup-refresh:{month:%Y-%m}"
-
-
-def claim_refresh(month: date) -> bool:
-    """True for the first caller in a window for this month; later callers find a refresh
-    already queued. Redis SET NX when the broker is Redis (shared by every web process),
-    else the Django cache."""
-    store = ClaimStore()
-    try:
-        return store.add(_refresh_key(month), "1", REFRESH_KEY_TTL_SECONDS)
-    except Exception:  # the broker is down: the enqueue will fail loudly anyway
-        logger.warning("Could not reach Redis to de-duplicate a rollup refresh")
-        return True
-
-
-def release_refresh(month: date) -> None:
-    """Called when the queued refresh starts: a session logged from now on needs a new one."""
-    try:
-        ClaimStore().delete(_refresh_key(month))
-    except Exception:
-        logger.warning("Could not reach Redis to release a rollup refresh key")
-
-
-def request_month_refresh(month: date) -> bool:
-    """Queue a refresh of one month unless one is already queued. Returns True if queued."""
-    month = month_start(month)
-    if not claim_refresh(month):
-        return False
-    from metrics.tasks import refresh_month
-
-    refresh_month.apply_async(kwargs={"month": month.isoformat()}, countdown=REFRESH_DELAY_SECONDS)
-    return True
-
-
 def refresh_on_commit(moment: datetime) -> None:
-    """Within a write's transaction: once it commits, queue a refresh of the month it touched."""
-    month = local_month_of(moment)
-    transaction.on_commit(lambda: request_month_refresh(month))
+    """Within a write's transaction: record (in the outbox, so a broker that is down loses
+    nothing) a refresh of the month it touched, sent REFRESH_DELAY_SECONDS after the commit.
+    The refreshes of one month that are due together are sent as one."""
+    month = local_month_of(moment).isoformat()
+    enqueue(
+        "metrics.refresh_month",
+        kwargs={"month": month},
+        delay=timedelta(seconds=REFRESH_DELAY_SECONDS),
+        coalesce_key=f"metrics.refresh_month:{month}",
+    )

@@ -33,10 +33,8 @@ def refresh_rollups(start_month: str | None = None, end_month: str | None = None
 
 @shared_task(name="metrics.refresh_month", **RETRY)
 def refresh_month(month: str) -> int:
-    """The refresh queued after sessions are logged. Releases the de-duplication key first, so
-    a session logged while this runs queues another refresh instead of being missed."""
+    """The refresh sent (through the outbox) after sessions are logged."""
     day = _month(month)
-    services.release_refresh(day)
     return services.refresh_rollups(start_month=day, end_month=day)
 
 

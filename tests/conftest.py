@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -139,3 +140,17 @@ def manager_client(manager: AbstractBaseUser) -> Client:
 @pytest.fixture
 def admin_client_city(city_admin: AbstractBaseUser) -> Client:
     return logged_in(city_admin)
+
+
+# Nothing listens on port 1 (and only root could): every send fails at once, as when Redis is down.
+UNREACHABLE_BROKER_URL = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture
+def broker_unreachable(settings: Any) -> Iterator[str]:
+    """Celery configured for a broker that refuses connections, instead of running tasks in
+    process: what the app does when Redis is down."""
+    from tests.celery_support import sending_to
+
+    with sending_to(settings, UNREACHABLE_BROKER_URL):
+        yield UNREACHABLE_BROKER_URL

@@ -25,7 +25,7 @@ from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from interventions.access import can_see_street_intelligence, is_city_admin, managed_organizations
@@ -64,10 +64,11 @@ Role = IncidentParticipant.Role
 
 def enqueue_response_tasks(incident_id: int) -> None:
     """Generate the incident's tasks once the current transaction has committed (the worker
-    must find the incident and its links in the database)."""
-    from interventions.tasks import generate_response_tasks_task
+    must find the incident and its links in the database). Through the outbox: a broker that
+    is down delays the tasks, never drops them."""
+    from interventions.outbox.services import enqueue
 
-    transaction.on_commit(lambda: generate_response_tasks_task.delay(incident_id))
+    enqueue("interventions.tasks.generate_response_tasks_task", kwargs={"incident_id": incident_id})
 
 
 @transaction.atomic
@@ -238,6 +239,20 @@ def generate_response_tasks(incident_id: int) -> int:
         ignore_conflicts=True,
     )
     return ResponseTask.objects.filter(incident=incident).count() - before
+
+
+def generate_missing_response_tasks(*, since: datetime) -> int:
+    """The sweep: generate the tasks of every incident occurred or entered since `since` that
+    has none, so even a lost outbox row cannot drop a shooting response. Returns how many tasks
+    were created. An incident that connects nobody is looked at again each time, which costs a
+    few queries and creates nothing."""
+    without_tasks = (
+        Incident.objects.filter(Q(occurred_at__gte=since) | Q(created_at__gte=since))
+        .exclude(Exists(ResponseTask.objects.filter(incident=OuterRef("pk"))))
+        .order_by("occurred_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    return sum(generate_response_tasks(incident_id) for incident_id in without_tasks)
 
 
 def _may_complete(user: AbstractBaseUser, task: ResponseTask) -> bool:

@@ -6,46 +6,30 @@ skipped, unless GVR_REQUIRE_CELERY_WORKER=1 (CI), where a skip would hide a fail
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
 from celery.result import EagerResult
-from django.db import connection
 
-from gvr_site.celery import app
 from metrics import tasks
 from metrics.models import ActivityRollup, RollupFillState
+from tests.celery_support import (  # noqa: F401 - _test_database_url is imported from here too
+    _test_database_url,
+    sending_to,
+    start_worker,
+    stop_worker,
+)
 from tests.factories import ParticipantFactory, SessionFactory
 
 pytestmark = pytest.mark.celery_worker
 
 BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL", "")
 REQUIRED = os.environ.get("GVR_REQUIRE_CELERY_WORKER") == "1"
-BASE_DIR = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 60
-
-
-def _test_database_url() -> str:
-    """A DATABASE_URL for the database pytest-django created, so the worker sees our rows."""
-    db = connection.settings_dict
-    host = db["HOST"] or ""
-    socket = host if host.startswith("/") else ""
-    netloc = quote(db["USER"] or "")
-    if db["PASSWORD"]:
-        netloc += ":" + quote(db["PASSWORD"])
-    netloc += "@" + ("" if socket else host)
-    if db["PORT"]:
-        netloc += f":{db['PORT']}"
-    url = f"postgres://{netloc}/{quote(db['NAME'])}"
-    return url + (f"?host={quote(socket)}" if socket else "")
 
 
 @pytest.fixture
@@ -66,64 +50,20 @@ def broker() -> Iterator[str]:
 
 
 @pytest.fixture
-def real_worker(broker: str, transactional_db: None) -> Iterator[str]:
+def real_worker(broker: str, transactional_db: None, settings) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """A `celery worker` process on its own queue (so no other worker on the same broker takes
     our task), and this process set to send to it instead of running tasks eagerly."""
     queue = f"gvr-test-{uuid.uuid4().hex[:12]}"
-    saved = {
-        key: app.conf[key] for key in ("broker_url", "task_always_eager", "task_default_queue")
-    }
-    env = {
-        **os.environ,
-        "CELERY_BROKER_URL": broker,
-        "DATABASE_URL": _test_database_url(),
-        "DATABASE_CONN_MAX_AGE": "0",
-    }
-    celery = Path(sys.executable).with_name("celery")
-    worker = subprocess.Popen(  # noqa: S603 - our own virtualenv's celery
-        [
-            str(celery),
-            "-A",
-            "gvr_site",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "--loglevel=INFO",
-            "-Q",
-            queue,
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"{queue}@%h",
-        ],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    app.conf.update(broker_url=broker, task_always_eager=False, task_default_queue=queue)
-    app._pool = None
-    app.amqp._producer_pool = None
+    worker = start_worker(broker, queue)
     try:
-        yield queue
+        with sending_to(settings, broker, queue=queue):
+            yield queue
     finally:
-        app.conf.update(saved)
-        app._pool = None
-        app.amqp._producer_pool = None
-        worker.terminate()
-        try:
-            output, _ = worker.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            output, _ = worker.communicate()
+        stop_worker(worker)
         # Leave nothing queued behind for the next run.
         import redis
 
         redis.Redis.from_url(broker).delete(queue)
-        if os.environ.get("GVR_SHOW_WORKER_LOG"):
-            print(output)
 
 
 def test_refresh_runs_on_a_real_worker(real_worker: str, org_a) -> None:  # type: ignore[no-untyped-def]

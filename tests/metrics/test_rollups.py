@@ -1,5 +1,5 @@
 """The activity rollup: right numbers, computed in the database, idempotent, crash-safe, and
-refreshed after sessions are logged (de-duplicated)."""
+refreshed after sessions are logged (through the outbox, coalesced)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from interventions.dates import local_month_of
 from interventions.models import Enrollment, Referral, Session
+from interventions.outbox.models import OutboxMessage
+from interventions.outbox.services import relay_pending
 from interventions.services.case import log_session
 from metrics import services, tasks
 from metrics.models import ActivityRollup, RollupFillState
@@ -270,30 +272,30 @@ def test_logging_a_session_refreshes_its_month_after_commit(
     assert RollupFillState.objects.filter(month=month).exists()
 
 
-def test_refresh_requests_are_deduplicated(
-    org_a, django_capture_on_commit_callbacks, monkeypatch: pytest.MonkeyPatch
+def test_refreshes_of_a_month_due_together_are_sent_as_one(
+    org_a, broker_unreachable, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]
-    queued: list[dict] = []
-    monkeypatch.setattr(tasks.refresh_month, "apply_async", lambda **kwargs: queued.append(kwargs))
+    # With a broker, a refresh waits REFRESH_DELAY_SECONDS in the outbox: nothing is sent at
+    # commit, so a burst of sessions piles up there.
     for _ in range(3):
         with django_capture_on_commit_callbacks(execute=True):
             session = _log(org_a)
     month = local_month_of(session.occurred_at)
-    assert queued == [
-        {"kwargs": {"month": month.isoformat()}, "countdown": services.REFRESH_DELAY_SECONDS}
-    ]
-    # Once the queued refresh starts, the next session queues another.
-    services.release_refresh(month)
-    with django_capture_on_commit_callbacks(execute=True):
-        _log(org_a)
-    assert len(queued) == 2
+    pending = OutboxMessage.objects.filter(sent_at__isnull=True)
+    assert (
+        list(pending.values_list("task_name", "kwargs", "attempts"))
+        == [("metrics.refresh_month", {"month": month.isoformat()}, 0)] * 3
+    )
+    assert not ActivityRollup.objects.exists()
+
+    result = relay_pending(due_only=False, in_process=True)
+    assert (result.tasks, result.rows, result.failed) == (1, 3, 0)
+    assert not pending.exists()
+    row = ActivityRollup.objects.get(month=month)
+    assert (row.sessions, row.contact_minutes) == (3, 120)
 
 
-def test_a_refused_session_queues_nothing(
-    org_a, org_b, django_capture_on_commit_callbacks, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
-    queued: list[dict] = []
-    monkeypatch.setattr(tasks.refresh_month, "apply_async", lambda **kwargs: queued.append(kwargs))
+def test_a_refused_session_queues_nothing(org_a, org_b, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
     outsider = ParticipantFactory(organization=org_b.organization)
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(Exception):  # noqa: B017
         log_session(
@@ -305,4 +307,5 @@ def test_a_refused_session_queues_nothing(
             duration_minutes=10,
             location=Session.Location.STREET,
         )
-    assert queued == []
+    # Nothing waits in the outbox for a session that was never saved.
+    assert not OutboxMessage.objects.exists()

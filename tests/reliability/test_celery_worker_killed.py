@@ -11,12 +11,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,13 +23,13 @@ import redis
 from gvr_site.celery import app
 from interventions.audit.models import AuditEvent
 from metrics.models import ActivityRollup
+from tests.celery_support import sending_to, start_worker
 from tests.conftest import OrgSetup
 from tests.factories import ParticipantFactory, SessionFactory
-from tests.metrics.test_celery_worker import _test_database_url, broker  # noqa: F401
+from tests.metrics.test_celery_worker import broker  # noqa: F401
 
 pytestmark = pytest.mark.celery_worker
 
-BASE_DIR = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 60
 
 
@@ -45,59 +43,32 @@ def _wait_for(condition: Callable[[], bool], what: str, seconds: float = WAIT_SE
 
 
 @pytest.fixture
-def workers(broker: str, transactional_db: None) -> Iterator[Callable[[], subprocess.Popen]]:  # noqa: F811
+def workers(  # type: ignore[no-untyped-def]
+    broker: str,  # noqa: F811
+    transactional_db: None,
+    settings,
+) -> Iterator[Callable[[], subprocess.Popen]]:
     """Starts test workers on a queue of their own; sends this process's tasks there."""
     queue = f"gvr-killed-{uuid.uuid4().hex[:12]}"
     started: list[subprocess.Popen] = []
-    env = {
-        **os.environ,
-        "CELERY_BROKER_URL": broker,
-        "DATABASE_URL": _test_database_url(),
-        "DATABASE_CONN_MAX_AGE": "0",
-        "GVR_TEST_VISIBILITY_TIMEOUT": "3",
-    }
-    celery = Path(sys.executable).with_name("celery")
 
     def start() -> subprocess.Popen:
-        worker = subprocess.Popen(  # noqa: S603 - our own virtualenv's celery
-            [
-                str(celery),
-                "-A",
-                "tests.reliability.killable_worker",
-                "worker",
-                "--pool=solo",
-                "--loglevel=INFO",
-                "-Q",
-                queue,
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"{queue}-{len(started)}@%h",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+        worker = start_worker(
+            broker,
+            queue,
+            app_module="tests.reliability.killable_worker",
+            name=f"{queue}-{len(started)}",
+            extra_env={"GVR_TEST_VISIBILITY_TIMEOUT": "3"},
             # Its own process group, so a kill reaches every process of that worker.
-            start_new_session=True,
+            new_session=True,
         )
         started.append(worker)
         return worker
 
-    saved = {
-        key: app.conf[key] for key in ("broker_url", "task_always_eager", "task_default_queue")
-    }
-    app.conf.update(broker_url=broker, task_always_eager=False, task_default_queue=queue)
-    app._pool = None
-    app.amqp._producer_pool = None
     try:
-        yield start
+        with sending_to(settings, broker, queue=queue):
+            yield start
     finally:
-        app.conf.update(saved)
-        app._pool = None
-        app.amqp._producer_pool = None
         for worker in started:
             if worker.poll() is None:
                 worker.terminate()

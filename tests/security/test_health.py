@@ -11,21 +11,22 @@ pytestmark = pytest.mark.django_db
 def test_health_check_reports_database_and_broker_without_login(client):
     response = client.get(reverse("health"))
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "eager"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "broker": "eager",
+        "outbox": "ok",
+        "outbox_oldest_pending_minutes": 0,
+    }
     assert "no-store" in response["Cache-Control"]
 
 
-def test_health_check_is_503_when_the_broker_is_down(client, settings):
-    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    from gvr_site.celery import app
-
-    app.conf.broker_url = settings.CELERY_BROKER_URL
-    try:
-        response = client.get(reverse("health"))
-    finally:
-        app.conf.broker_url = None
-    assert response.status_code == 503
+def test_health_check_is_degraded_not_503_when_the_broker_is_down(client, broker_unreachable):
+    # Pages still save (the work waits in the outbox): a load balancer must not take every
+    # instance out of service because Redis restarts.
+    response = client.get(reverse("health"))
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
     assert response.json()["broker"] == "down"
 
 
