@@ -7,8 +7,13 @@ half-way, leaves the same table."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -17,6 +22,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from interventions.models import (
+    Area,
     Enrollment,
     Participant,
     Program,
@@ -291,3 +297,272 @@ def refresh_on_commit(moment: datetime) -> None:
     """Within a write's transaction: once it commits, queue a refresh of the month it touched."""
     month = local_month_of(moment)
     transaction.on_commit(lambda: request_month_refresh(month))
+
+
+# --- Evaluation (interrupted time series) -------------------------------------------------
+# A fit of more rows than this (areas x months), or any negative binomial fit with comparison
+# areas, may take over a second on a busy machine: the page hands it to a Celery worker and
+# shows a progress message instead of holding the request.
+LONG_FIT_ROWS = 600
+EVALUATION_CACHE_SECONDS = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class EvaluationInputs:
+    """What an evaluation asks for, in JSON-safe form (the Celery task's argument)."""
+
+    area: str
+    measure: str
+    start: str
+    window_from: str | None = None
+    window_to: str | None = None
+    comparisons: tuple[str, ...] = ()
+    trend: bool = False
+    slope_change: bool = False
+    negbin: bool = False
+    population_offset: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["comparisons"] = list(self.comparisons)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvaluationInputs:
+        return cls(**{**data, "comparisons": tuple(data.get("comparisons") or ())})
+
+
+@dataclass
+class PreparedEvaluation:
+    inputs: EvaluationInputs
+    cache_key: str
+    rows: int
+    fit: Callable[[], dict[str, Any]]
+
+    @property
+    def long(self) -> bool:
+        return self.rows > LONG_FIT_ROWS or (self.inputs.negbin and bool(self.inputs.comparisons))
+
+
+def _parse_month(value: str, what: str) -> date:
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        return date(year, month, 1)
+    except (ValueError, TypeError) as error:
+        raise ServiceError(f"{what} “{value}” is not a month like 2024-03.") from error
+
+
+def prepare_evaluation(inputs: EvaluationInputs) -> PreparedEvaluation:
+    """Read the figures, refuse what cannot be evaluated (unknown area or measure, a window that
+    needs an annual figure), and return the fit to run and its cache key: the inputs and a
+    digest of every figure the fit reads, so any new or corrected figure gives a new key."""
+    from metrics import evaluation, selectors  # selectors import this module (next_month)
+    from metrics.models import Measure
+
+    if inputs.measure not in Measure.values:
+        raise ServiceError(
+            f"Unknown measure “{inputs.measure}”; use one of {', '.join(Measure.values)}."
+        )
+    slugs = [inputs.area, *inputs.comparisons]
+    areas = {area.slug: area for area in Area.objects.filter(slug__in=slugs)}
+    unknown = [slug for slug in slugs if slug not in areas]
+    if unknown:
+        raise ServiceError(f"Unknown area: {', '.join(unknown)}.")
+    if inputs.area in inputs.comparisons:
+        raise ServiceError("The program's area cannot also be a comparison area.")
+    area = areas[inputs.area]
+    comparison_areas = [areas[slug] for slug in dict.fromkeys(inputs.comparisons)]
+    start = _parse_month(inputs.start, "The intervention month")
+    figures = selectors.evaluation_figures([area, *comparison_areas], inputs.measure)
+    main = figures[area.pk]
+    if inputs.window_from or inputs.window_to:
+        known = sorted(main.monthly)
+        first = (
+            _parse_month(inputs.window_from, "--from")
+            if inputs.window_from
+            else (known[0] if known else start)
+        )
+        last = (
+            _parse_month(inputs.window_to, "--to")
+            if inputs.window_to
+            else (known[-1] if known else start)
+        )
+    else:
+        if not main.monthly:
+            annual = sorted(main.annual_only_years)
+            raise ServiceError(
+                f"{area.name} has no monthly {inputs.measure} figures"
+                + (f" (only annual ones: {', '.join(map(str, annual))})" if annual else "")
+                + "; the evaluation needs monthly figures."
+            )
+        first, last = min(main.monthly), max(main.monthly)
+    if last < first:
+        raise ServiceError("The window's last month is before its first.")
+    for figure in figures.values():
+        years = sorted(year for year in figure.annual_only_years if first.year <= year <= last.year)
+        if years:
+            raise ServiceError(
+                f"{figure.area.name} has only annual {inputs.measure} figures for "
+                f"{', '.join(map(str, years))}: the evaluation needs monthly figures, so choose "
+                "a window without those years."
+            )
+
+    # A comparison area inside the program's area (a neighbourhood of the city) shares its
+    # program; one that contains it (the county) has the program's own counts in it.
+    inside = set(selectors.area_and_descendant_ids(area)) - {area.pk}
+    around = set(selectors.area_ancestor_ids(area))
+    extra_warnings = []
+    for comparison in comparison_areas:
+        if comparison.pk in inside:
+            extra_warnings.append(
+                f"{comparison.name} is part of {area.name}: the program reaches it too, so it "
+                "is no comparison; choose areas outside the program's area."
+            )
+        elif comparison.pk in around:
+            extra_warnings.append(
+                f"{comparison.name} contains {area.name}: its counts include the program "
+                "area's own, so it is no independent comparison."
+            )
+
+    def series(figure: selectors.EvaluationFigures) -> evaluation.AreaSeries:
+        months = evaluation.months_between(first, last)
+        return evaluation.AreaSeries(
+            key=figure.area.slug,
+            name=figure.area.name,
+            counts={month: figure.monthly[month] for month in months if month in figure.monthly},
+            populations=figure.populations,
+        )
+
+    treated = series(main)
+    comparisons = [series(figures[comparison.pk]) for comparison in comparison_areas]
+    options = evaluation.Options(
+        trend=inputs.trend,
+        slope_change=inputs.slope_change,
+        negbin=inputs.negbin,
+        population_offset=inputs.population_offset,
+    )
+    digest = hashlib.sha256()
+    digest.update(json.dumps(inputs.as_dict(), sort_keys=True).encode())
+    for part in [treated, *comparisons]:
+        digest.update(part.key.encode())
+        digest.update(
+            json.dumps(
+                [[f"{m:%Y-%m}", c] for m, c in sorted(part.counts.items())]
+                + [[str(y), p] for y, p in sorted(part.populations.items())]
+            ).encode()
+        )
+    digest.update(json.dumps(extra_warnings).encode())
+    months = len(evaluation.months_between(first, last))
+
+    def fit() -> dict[str, Any]:
+        try:
+            return evaluation.evaluate_series(
+                treated=treated,
+                comparisons=comparisons,
+                start=start,
+                first=first,
+                last=last,
+                options=options,
+                extra_warnings=extra_warnings,
+            )
+        except evaluation.EvaluationRefused as refusal:
+            raise ServiceError(str(refusal)) from refusal
+
+    return PreparedEvaluation(
+        inputs=inputs,
+        cache_key=f"gvr:metrics:evaluation:{digest.hexdigest()}",
+        rows=months * (1 + len(comparisons)),
+        fit=fit,
+    )
+
+
+def _shared_get(key: str) -> Any:
+    """Redis when the broker is Redis (so a worker's result reaches every web process), else
+    the Django cache (no broker: tasks run in this process)."""
+    client = _redis_client()
+    if client is None:
+        return cache.get(key)
+    try:
+        raw = client.get(key)
+    except Exception:
+        logger.warning("Could not reach Redis for a cached evaluation")
+        return None
+    return json.loads(raw) if raw else None
+
+
+def _shared_set(key: str, value: Any, *, seconds: int, only_new: bool = False) -> bool:
+    client = _redis_client()
+    if client is None:
+        if only_new:
+            return cache.add(key, value, timeout=seconds)
+        cache.set(key, value, timeout=seconds)
+        return True
+    try:
+        return bool(client.set(key, json.dumps(value), ex=seconds, nx=only_new))
+    except Exception:
+        logger.warning("Could not store an evaluation in Redis")
+        return not only_new
+
+
+def _shared_delete(key: str) -> None:
+    client = _redis_client()
+    if client is None:
+        cache.delete(key)
+        return
+    try:
+        client.delete(key)
+    except Exception:
+        logger.warning("Could not reach Redis to clear an evaluation key")
+
+
+def cached_evaluation(prepared: PreparedEvaluation) -> dict[str, Any] | None:
+    """The stored result for these inputs and this data, if a fit already ran."""
+    return _shared_get(prepared.cache_key)
+
+
+def evaluate_outcome(inputs: EvaluationInputs) -> dict[str, Any]:
+    """The evaluation's result, from the cache when this exact question was already fitted on
+    the same figures, else fitted now and stored. Raises ServiceError on a refusal."""
+    prepared = prepare_evaluation(inputs)
+    result = cached_evaluation(prepared)
+    if result is None:
+        result = prepared.fit()
+        _shared_set(prepared.cache_key, result, seconds=EVALUATION_CACHE_SECONDS)
+    return result
+
+
+def _pending_key(prepared: PreparedEvaluation) -> str:
+    return prepared.cache_key + ":pending"
+
+
+def request_evaluation(prepared: PreparedEvaluation) -> bool:
+    """Queue the fit on a Celery worker (on commit) unless one is already queued for the same
+    key; True when this call queued it. The task is idempotent: a second run stores the same
+    result under the same key."""
+    if not _shared_set(_pending_key(prepared), "1", seconds=10 * 60, only_new=True):
+        return False
+    from metrics.tasks import run_evaluation
+
+    payload = prepared.inputs.as_dict()
+    transaction.on_commit(lambda: run_evaluation.delay(payload))
+    return True
+
+
+def evaluation_pending(prepared: PreparedEvaluation) -> bool:
+    return _shared_get(_pending_key(prepared)) is not None
+
+
+def run_queued_evaluation(inputs: EvaluationInputs) -> bool:
+    """The Celery task's work: fit and store, then clear the pending mark. False when the
+    inputs are refused now (figures changed since the page asked)."""
+    try:
+        prepared = prepare_evaluation(inputs)
+    except ServiceError:
+        return False
+    try:
+        evaluate_outcome(inputs)
+        return True
+    except ServiceError:
+        return False
+    finally:
+        _shared_delete(_pending_key(prepared))
