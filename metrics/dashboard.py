@@ -444,3 +444,55 @@ def csv_rows(data: dict[str, object]) -> list[list[object]]:
         rows.append([comparison["sentence"]])
     rows += [[], ["Sources", *data["sources"]]]
     return rows
+
+
+def baseline_change(result: dict[str, object]) -> dict[str, object] | None:
+    """The simple change the dashboard shows, beside an evaluation: the last complete calendar
+    year before the program's start against the last complete calendar year of the window,
+    from the same monthly counts. None when the window has no such pair of years."""
+    by_year: dict[int, list[int]] = {}
+    for row in result["series"]:  # type: ignore[attr-defined]
+        by_year.setdefault(int(row["month"][:4]), []).append(int(row["observed"]))
+    complete = sorted(year for year, counts in by_year.items() if len(counts) == 12)
+    start_year = int(str(result["start"])[:4])
+    before = [year for year in complete if year < start_year]
+    # The first calendar year wholly under the program.
+    first_full_year = start_year if str(result["start"]).endswith("-01") else start_year + 1
+    after = [year for year in complete if year >= first_full_year]
+    if not before or not after:
+        return None
+    baseline_year, comparison_year = before[-1], after[-1]
+    baseline, comparison = sum(by_year[baseline_year]), sum(by_year[comparison_year])
+    pct = percent_change(baseline, comparison)
+    return {
+        "baseline_year": baseline_year,
+        "comparison_year": comparison_year,
+        "baseline": baseline,
+        "comparison": comparison,
+        "percent": pct,
+        "percent_text": format_percent(pct),
+    }
+
+
+def evaluation_context(result: dict[str, object], measure: str) -> dict[str, object]:
+    """What the Evaluate page shows of a result: the sentence, the numbers, the chart's data
+    (read by static/js/evaluate.js from a JSON script element) and the baseline change."""
+    from metrics.evaluation import sentence  # statsmodels loads only for evaluation pages
+
+    label = MEASURE_LABELS[measure]
+    series = result["series"]
+    return {
+        "result": result,
+        "measure_label": label,
+        "sentence": sentence(result, label),
+        "baseline": baseline_change(result),
+        "result_areas": [result["program_area"], *result["comparisons"]],  # type: ignore[list-item]
+        "chart": {
+            "labels": [row["month"] for row in series],  # type: ignore[attr-defined]
+            "start": result["start"],
+            "observed": [row["observed"] for row in series],  # type: ignore[attr-defined]
+            "fitted": [row["fitted"] for row in series],  # type: ignore[attr-defined]
+            "counterfactual": [row["counterfactual"] for row in series],  # type: ignore[attr-defined]
+            "measure": label,
+        },
+    }

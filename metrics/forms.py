@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from interventions.models import Area
 from metrics.models import Measure
+from metrics.services import EvaluationInputs
 
 
 class OutcomeUploadForm(forms.Form):
@@ -90,3 +91,69 @@ class DashboardForm(forms.Form):
         if area is not None and compare_area is not None and area == compare_area:
             self.add_error("compare_area", "Choose a different area to compare with.")
         return data
+
+
+class EvaluateForm(forms.Form):
+    """The Evaluate page's question. `areas` is what the viewer may evaluate (every area for
+    the city and analysts, the served areas for a manager); comparison areas may be any area,
+    since outcome figures are public."""
+
+    area = forms.ModelChoiceField(
+        queryset=Area.objects.none(), to_field_name="slug", empty_label=None, label="Program area"
+    )
+    measure = forms.ChoiceField(choices=Measure.choices, initial=Measure.HOMICIDE)
+    start = MonthField(
+        label="Program start (intervention month)",
+        help_text="The first month the program ran: the model's “after” begins here.",
+    )
+    window_from = MonthField(
+        label="Window from", required=False, help_text="Empty: the first monthly figure."
+    )
+    window_to = MonthField(
+        label="Window to", required=False, help_text="Empty: the last monthly figure."
+    )
+    comparisons = forms.ModelMultipleChoiceField(
+        queryset=Area.objects.all(),
+        to_field_name="slug",
+        required=False,
+        label="Comparison areas",
+        help_text="Similar areas without the program (difference-in-differences). Optional.",
+    )
+    trend = forms.BooleanField(required=False, label="Linear trend (months since the start)")
+    slope_change = forms.BooleanField(
+        required=False, label="Change in trend at the start (brings a trend with it)"
+    )
+    negbin = forms.BooleanField(required=False, label="Negative binomial instead of Poisson")
+    population_offset = forms.BooleanField(
+        required=False, label="Rates: offset by the area's population"
+    )
+
+    def __init__(self, *args: object, areas: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["area"].queryset = areas  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        first, last = data.get("window_from"), data.get("window_to")
+        if isinstance(first, date) and isinstance(last, date) and last < first:
+            self.add_error("window_to", "The last month is before the first month.")
+        area, comparisons = data.get("area"), data.get("comparisons")
+        if area is not None and comparisons and area in comparisons:
+            self.add_error("comparisons", "The program area cannot be its own comparison.")
+        return data
+
+    def inputs(self) -> EvaluationInputs:
+        data = self.cleaned_data
+        first, last = data.get("window_from"), data.get("window_to")
+        return EvaluationInputs(
+            area=data["area"].slug,
+            measure=data["measure"],
+            start=f"{data['start']:%Y-%m}",
+            window_from=f"{first:%Y-%m}" if first else None,
+            window_to=f"{last:%Y-%m}" if last else None,
+            comparisons=tuple(sorted(area.slug for area in data["comparisons"])),
+            trend=data["trend"],
+            slope_change=data["slope_change"],
+            negbin=data["negbin"],
+            population_offset=data["population_offset"],
+        )

@@ -215,3 +215,8 @@ def evaluable_areas(scope: DashboardScope) -> QuerySet[Area]:
     for area in served:
         ids.update(area_and_descendant_ids(area))
     return Area.objects.filter(pk__in=ids)
+
+
+def default_area_among(areas: QuerySet[Area]) -> Area | None:
+    """Of these areas, the one with the most outcome figures."""
+    return areas.annotate(figures=Count("crime_outcomes")).order_by("-figures", "name").first()

@@ -8,18 +8,19 @@ from __future__ import annotations
 import csv
 from datetime import date
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from interventions.audit import record
 from interventions.models import Area
-from metrics import selectors
-from metrics.dashboard import build_dashboard, csv_rows
-from metrics.forms import DashboardForm
+from metrics import selectors, services
+from metrics.dashboard import build_dashboard, csv_rows, evaluation_context
+from metrics.forms import DashboardForm, EvaluateForm
 from metrics.selectors import DashboardScope
 
 
@@ -124,4 +125,119 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
     writer.writerows(csv_rows(data))
+    return response
+
+
+# --- Evaluate: did it work? -----------------------------------------------------------------
+
+
+def _evaluate_form(request: HttpRequest, scope: DashboardScope) -> EvaluateForm:
+    areas = selectors.evaluable_areas(scope)
+    if not request.GET.get("area"):
+        return EvaluateForm(areas=areas, initial={"area": selectors.default_area_among(areas)})
+    return EvaluateForm(request.GET, areas=areas)
+
+
+@login_required
+@require_GET
+def evaluate(request: HttpRequest) -> HttpResponse:
+    """The evaluation page: the question on the left, the answer (sentence, table, warnings,
+    chart, the simple baseline change beside it) once asked. A long fit goes to a worker and
+    the page says so and looks again shortly."""
+    scope = _scope_or_403(request)
+    form = _evaluate_form(request, scope)
+    context: dict[str, object] = {"form": form, "scope": scope, "query": request.GET.urlencode()}
+    status = 200
+    if form.is_bound and form.is_valid():
+        try:
+            prepared = services.prepare_evaluation(form.inputs())
+        except services.ServiceError as refusal:
+            context["refusal"] = str(refusal)
+            return render(request, "metrics/evaluate.html", context, status=400)
+        result = services.cached_evaluation(prepared)
+        if result is None and prepared.long and not settings.CELERY_TASK_ALWAYS_EAGER:
+            services.request_evaluation(prepared)
+            context["pending"] = True
+            return render(request, "metrics/evaluate.html", context, status=202)
+        if result is None:
+            try:
+                result = services.evaluate_outcome(prepared.inputs)
+            except services.ServiceError as refusal:
+                context["refusal"] = str(refusal)
+                return render(request, "metrics/evaluate.html", context, status=400)
+        context.update(evaluation_context(result, form.cleaned_data["measure"]))
+    elif form.is_bound:
+        status = 400
+    return render(request, "metrics/evaluate.html", context, status=status)
+
+
+def _evaluation_or_error(request: HttpRequest) -> tuple[dict[str, object], str] | HttpResponse:
+    scope = _scope_or_403(request)
+    form = _evaluate_form(request, scope)
+    if not form.is_bound or not form.is_valid():
+        errors = "; ".join(
+            f"{field}: {' '.join(messages)}" for field, messages in form.errors.items()
+        )
+        return HttpResponse(
+            f"The chosen evaluation is not valid: {errors or 'choose an area'}",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    try:
+        result = services.evaluate_outcome(form.inputs())
+    except services.ServiceError as refusal:
+        return HttpResponse(str(refusal), status=400, content_type="text/plain; charset=utf-8")
+    return result, form.cleaned_data["measure"]
+
+
+def _download_name(result: dict[str, object], extension: str) -> str:
+    return (
+        f"evaluation-{result['area']}-start-{result['start']}-"
+        f"{result['window_from']}-to-{result['window_to']}.{extension}"
+    )
+
+
+@login_required
+@require_GET
+def evaluate_csv(request: HttpRequest) -> HttpResponse:
+    """The fitted series of the program's area: month, observed, fitted, counterfactual."""
+    answer = _evaluation_or_error(request)
+    if isinstance(answer, HttpResponse):
+        return answer
+    result, measure = answer
+    record(
+        request,
+        "export",
+        object_type="evaluation_export",
+        format="csv",
+        measure=measure,
+        area=str(result["area"]),
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_download_name(result, "csv")}"'
+    writer = csv.writer(response)
+    writer.writerow(["month", "observed", "fitted", "counterfactual"])
+    for row in result["series"]:  # type: ignore[attr-defined]
+        writer.writerow([row["month"], row["observed"], row["fitted"], row["counterfactual"]])
+    return response
+
+
+@login_required
+@require_GET
+def evaluate_json(request: HttpRequest) -> HttpResponse:
+    """The whole result, the same object `manage.py evaluate --format json` prints."""
+    answer = _evaluation_or_error(request)
+    if isinstance(answer, HttpResponse):
+        return answer
+    result, measure = answer
+    record(
+        request,
+        "export",
+        object_type="evaluation_export",
+        format="json",
+        measure=measure,
+        area=str(result["area"]),
+    )
+    response = JsonResponse(result)
+    response["Content-Disposition"] = f'attachment; filename="{_download_name(result, "json")}"'
     return response
