@@ -13,6 +13,14 @@
     }
     var data = JSON.parse(source.textContent);
     var narrow = window.innerWidth < 576;
+    // The legend in reading order (observed, fitted, counterfactual), whatever the drawing order.
+    var legendLabels = {
+      sort: function (a, b) { return a.datasetIndex - b.datasetIndex; }
+    };
+    if (narrow) {
+      legendLabels.boxWidth = 20;
+      legendLabels.font = { size: 11 };
+    }
     var startIndex = data.labels.indexOf(data.start);
     var observedColours = data.labels.map(function (label, index) {
       // Months from the program's start on are a darker shade, so the "after" is visible.
@@ -62,7 +70,7 @@
         plugins: {
           legend: {
             position: "bottom",
-            labels: narrow ? { boxWidth: 20, font: { size: 11 } } : {}
+            labels: legendLabels
           },
           title: {
             display: startIndex >= 0,
