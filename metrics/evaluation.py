@@ -3,9 +3,10 @@ statistics only, pure functions over monthly series (no database, no HTTP), so t
 command, the Celery task and the tests all run exactly the same fit.
 
 Why this design, for a reader who has run such analyses in R:
-1. Monthly counts, a GLM with a log link: Poisson by default, negative binomial on request
-   (`negbin`). Month-of-year effects (`C(month_of_year)`) take out the season; `post` is 1 from
-   the intervention month on, so exp(coef of post) is the rate ratio after against before.
+1. Monthly counts, a GLM with a log link: Poisson by default, negative binomial (NB2, its
+   alpha by maximum likelihood as R's glm.nb estimates theta = 1/alpha) on request (`negbin`).
+   Month-of-year effects (`C(month_of_year)`) take out the season; `post` is 1 from the
+   intervention month on, so exp(coef of post) is the rate ratio after against before.
 2. Over-dispersion is measured, never assumed away: the Pearson dispersion (Pearson chi-squared
    over residual degrees of freedom) is always reported, and above 1.5 the Poisson fit is
    refitted with quasi-Poisson standard errors (scale = Pearson chi-squared / df), as R's
@@ -31,12 +32,15 @@ import math
 import warnings as python_warnings
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
+from scipy.optimize import minimize_scalar
+from scipy.special import gammaln
 
 DISPERSION_LIMIT = 1.5
 MIN_MONTHS_BEFORE = 24
@@ -197,14 +201,7 @@ def fit_glm(data: pd.DataFrame, model_formula: str, options: Options) -> Fit:
         # numbers (and the warnings this module raises) say what matters to a reader.
         python_warnings.simplefilter("ignore")
         if options.negbin:
-            # NB2 with its alpha estimated by maximum likelihood (as R's glm.nb estimates
-            # theta = 1/alpha), then the GLM with that alpha for the coefficients and errors.
-            nb = smf.negativebinomial(model_formula, data, offset=offset).fit(
-                disp=0, maxiter=200, method="bfgs"
-            )
-            alpha = float(max(nb.params["alpha"], 1e-8))
-            family = sm.families.NegativeBinomial(alpha=alpha)
-            result = smf.glm(model_formula, data, family=family, offset=offset).fit()
+            result, alpha = _negative_binomial(data, model_formula, offset)
             dispersion = float(result.pearson_chi2 / result.df_resid)
             name = f"negative binomial (NB2, alpha = {alpha:.4g})"
             return Fit(result, name, "", dispersion, alpha)
@@ -222,6 +219,59 @@ def fit_glm(data: pd.DataFrame, model_formula: str, options: Options) -> Fit:
                 None,
             )
         return Fit(result, "Poisson", "", dispersion, None)
+
+
+def _nb_log_likelihood(log_alpha: float, counts: np.ndarray, mu: np.ndarray) -> float:
+    """The NB2 log-likelihood of the counts given their means, as a function of alpha."""
+    size = 1 / math.exp(log_alpha)
+    return float(
+        np.sum(
+            gammaln(counts + size)
+            - gammaln(size)
+            - gammaln(counts + 1)
+            + size * np.log(size / (size + mu))
+            + counts * np.log(mu / (size + mu))
+        )
+    )
+
+
+def _negative_log_likelihood(log_alpha: float, *, counts: np.ndarray, mu: np.ndarray) -> float:
+    return -_nb_log_likelihood(log_alpha, counts, mu)
+
+
+def _negative_binomial(
+    data: pd.DataFrame, model_formula: str, offset: np.ndarray | None
+) -> tuple[Any, float]:
+    """NB2 by maximum likelihood, the way R's glm.nb does it: alternate the GLM fit for the
+    coefficients at a given alpha with the maximum-likelihood alpha at the fitted means, until
+    alpha settles. Each step is a fast IRLS fit and a one-dimensional search, so a
+    difference-in-differences over 10 areas and 180 months stays well under a second. alpha
+    is searched between 1e-8 (Poisson, in effect) and 20."""
+    poisson = smf.glm(model_formula, data, family=sm.families.Poisson(), offset=offset).fit()
+    # The design matrix is built once from the formula; each step refits on it directly.
+    exog = pd.DataFrame(poisson.model.exog, columns=poisson.model.exog_names)
+    counts = poisson.model.endog
+
+    def fit_at(alpha: float) -> Any:
+        family = sm.families.NegativeBinomial(alpha=alpha)
+        return sm.GLM(counts, exog, family=family, offset=offset).fit()
+
+    result, alpha = poisson, 1.0
+    for _ in range(50):
+        means = np.clip(result.fittedvalues.to_numpy(), 1e-10, None)
+        search = minimize_scalar(
+            partial(_negative_log_likelihood, counts=counts, mu=means),
+            bounds=(math.log(1e-8), math.log(20.0)),
+            method="bounded",
+            options={"xatol": 1e-8},
+        )
+        new_alpha = math.exp(float(search.x))
+        result = fit_at(new_alpha)
+        settled = abs(new_alpha - alpha) <= 1e-7 + 1e-6 * alpha
+        alpha = new_alpha
+        if settled:
+            break
+    return result, alpha
 
 
 def _ratio(result: Any, term: str) -> dict[str, float]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.db import connection
 from django.db.models import Count, Max, QuerySet, Sum
 from django.db.models.functions import ExtractYear
 
@@ -220,3 +221,33 @@ def evaluable_areas(scope: DashboardScope) -> QuerySet[Area]:
 def default_area_among(areas: QuerySet[Area]) -> Area | None:
     """Of these areas, the one with the most outcome figures."""
     return areas.annotate(figures=Count("crime_outcomes")).order_by("-figures", "name").first()
+
+
+def evaluation_data_version(area_ids: list[int], measure: str) -> tuple[str, int]:
+    """A digest of every figure an evaluation of these areas and measure reads (monthly and
+    annual counts, populations) and of the area tree (its warnings depend on it), computed by
+    PostgreSQL in one query, and the number of monthly figures. Any change to any of them
+    changes the digest, bulk updates included (no reliance on updated_at)."""
+    outcomes = CrimeOutcome._meta.db_table
+    populations = AreaPopulation._meta.db_table
+    areas = Area._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT
+              md5(coalesce((SELECT string_agg(
+                  concat_ws(':', area_id, period_start, granularity, count), ','
+                  ORDER BY area_id, period_start, granularity)
+                FROM {outcomes} WHERE area_id = ANY(%(areas)s) AND measure = %(measure)s), '')
+              || '|' || coalesce((SELECT string_agg(concat_ws(':', area_id, year, population), ','
+                  ORDER BY area_id, year)
+                FROM {populations} WHERE area_id = ANY(%(areas)s)), '')
+              || '|' || coalesce((SELECT string_agg(concat_ws(':', id, parent_id, name), ','
+                  ORDER BY id) FROM {areas}), '')),
+              (SELECT count(*) FROM {outcomes}
+                WHERE area_id = ANY(%(areas)s) AND measure = %(measure)s AND granularity = 'month')
+            """,  # noqa: S608 - table names from the models, values as parameters
+            {"areas": area_ids, "measure": measure},
+        )
+        digest, rows = cursor.fetchone()
+    return digest, int(rows)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -300,10 +299,12 @@ def refresh_on_commit(moment: datetime) -> None:
 
 
 # --- Evaluation (interrupted time series) -------------------------------------------------
-# A fit of more rows than this (areas x months), or any negative binomial fit with comparison
-# areas, may take over a second on a busy machine: the page hands it to a Celery worker and
-# shows a progress message instead of holding the request.
-LONG_FIT_ROWS = 600
+# A Poisson fit of 10 areas x 180 months (1,800 rows) takes about 0.1-0.3 s on a busy 2-core
+# machine (bench/evaluate.py), a negative binomial one about three times that. A fit whose rows
+# (weighted so) pass this may take over a second: the page hands it to a Celery worker and shows
+# a progress message instead of holding the request.
+LONG_FIT_ROWS = 4_000
+NEGBIN_COST = 3
 EVALUATION_CACHE_SECONDS = 7 * 24 * 3600
 
 
@@ -334,14 +335,29 @@ class EvaluationInputs:
 
 @dataclass
 class PreparedEvaluation:
+    """A checked question and its cache key, before any figure is read: a cached result is
+    found with two small queries, and the figures are read only to fit (or to check a fit that
+    goes to a worker)."""
+
     inputs: EvaluationInputs
     cache_key: str
     rows: int
-    fit: Callable[[], dict[str, Any]]
+    area: Area
+    comparison_areas: list[Area]
+    start: date
 
     @property
     def long(self) -> bool:
-        return self.rows > LONG_FIT_ROWS or (self.inputs.negbin and bool(self.inputs.comparisons))
+        cost = self.rows * (NEGBIN_COST if self.inputs.negbin else 1)
+        return cost > LONG_FIT_ROWS
+
+    def check(self) -> None:
+        """Raise ServiceError now for a question the fit would refuse (missing months, annual
+        figures, populations), so a worker is never sent one."""
+        _load(self, fit=False)
+
+    def fit(self) -> dict[str, Any]:
+        return _load(self, fit=True)  # type: ignore[return-value]
 
 
 def _parse_month(value: str, what: str) -> date:
@@ -353,10 +369,10 @@ def _parse_month(value: str, what: str) -> date:
 
 
 def prepare_evaluation(inputs: EvaluationInputs) -> PreparedEvaluation:
-    """Read the figures, refuse what cannot be evaluated (unknown area or measure, a window that
-    needs an annual figure), and return the fit to run and its cache key: the inputs and a
-    digest of every figure the fit reads, so any new or corrected figure gives a new key."""
-    from metrics import evaluation, selectors  # selectors import this module (next_month)
+    """Refuse an unknown area or measure, and key the question: its inputs and the version of
+    every figure it reads (a digest PostgreSQL computes over them, and over the area tree the
+    warnings depend on), so any new or corrected figure gives a new key."""
+    from metrics import selectors  # selectors import this module (next_month)
     from metrics.models import Measure
 
     if inputs.measure not in Measure.values:
@@ -370,32 +386,45 @@ def prepare_evaluation(inputs: EvaluationInputs) -> PreparedEvaluation:
         raise ServiceError(f"Unknown area: {', '.join(unknown)}.")
     if inputs.area in inputs.comparisons:
         raise ServiceError("The program's area cannot also be a comparison area.")
+    start = _parse_month(inputs.start, "The intervention month")
+    for value, what in ((inputs.window_from, "--from"), (inputs.window_to, "--to")):
+        if value:
+            _parse_month(value, what)
     area = areas[inputs.area]
     comparison_areas = [areas[slug] for slug in dict.fromkeys(inputs.comparisons)]
-    start = _parse_month(inputs.start, "The intervention month")
+    version, rows = selectors.evaluation_data_version(
+        [area.pk, *(a.pk for a in comparison_areas)], inputs.measure
+    )
+    digest = hashlib.sha256(json.dumps(inputs.as_dict(), sort_keys=True).encode())
+    digest.update(version.encode())
+    return PreparedEvaluation(
+        inputs=inputs,
+        cache_key=f"gvr:metrics:evaluation:{digest.hexdigest()}",
+        rows=rows,
+        area=area,
+        comparison_areas=comparison_areas,
+        start=start,
+    )
+
+
+def _load(prepared: PreparedEvaluation, *, fit: bool) -> dict[str, Any] | None:
+    """Read the figures, refuse what cannot be evaluated, and fit when asked."""
+    from metrics import evaluation, selectors
+
+    inputs, area, start = prepared.inputs, prepared.area, prepared.start
+    comparison_areas = prepared.comparison_areas
     figures = selectors.evaluation_figures([area, *comparison_areas], inputs.measure)
     main = figures[area.pk]
-    if inputs.window_from or inputs.window_to:
-        known = sorted(main.monthly)
-        first = (
-            _parse_month(inputs.window_from, "--from")
-            if inputs.window_from
-            else (known[0] if known else start)
+    known = sorted(main.monthly)
+    if not known and not (inputs.window_from and inputs.window_to):
+        annual = sorted(main.annual_only_years)
+        raise ServiceError(
+            f"{area.name} has no monthly {inputs.measure} figures"
+            + (f" (only annual ones: {', '.join(map(str, annual))})" if annual else "")
+            + "; the evaluation needs monthly figures."
         )
-        last = (
-            _parse_month(inputs.window_to, "--to")
-            if inputs.window_to
-            else (known[-1] if known else start)
-        )
-    else:
-        if not main.monthly:
-            annual = sorted(main.annual_only_years)
-            raise ServiceError(
-                f"{area.name} has no monthly {inputs.measure} figures"
-                + (f" (only annual ones: {', '.join(map(str, annual))})" if annual else "")
-                + "; the evaluation needs monthly figures."
-            )
-        first, last = min(main.monthly), max(main.monthly)
+    first = _parse_month(inputs.window_from, "--from") if inputs.window_from else known[0]
+    last = _parse_month(inputs.window_to, "--to") if inputs.window_to else known[-1]
     if last < first:
         raise ServiceError("The window's last month is before its first.")
     for figure in figures.values():
@@ -424,8 +453,9 @@ def prepare_evaluation(inputs: EvaluationInputs) -> PreparedEvaluation:
                 "area's own, so it is no independent comparison."
             )
 
+    months = evaluation.months_between(first, last)
+
     def series(figure: selectors.EvaluationFigures) -> evaluation.AreaSeries:
-        months = evaluation.months_between(first, last)
         return evaluation.AreaSeries(
             key=figure.area.slug,
             name=figure.area.name,
@@ -433,47 +463,26 @@ def prepare_evaluation(inputs: EvaluationInputs) -> PreparedEvaluation:
             populations=figure.populations,
         )
 
-    treated = series(main)
-    comparisons = [series(figures[comparison.pk]) for comparison in comparison_areas]
-    options = evaluation.Options(
-        trend=inputs.trend,
-        slope_change=inputs.slope_change,
-        negbin=inputs.negbin,
-        population_offset=inputs.population_offset,
-    )
-    digest = hashlib.sha256()
-    digest.update(json.dumps(inputs.as_dict(), sort_keys=True).encode())
-    for part in [treated, *comparisons]:
-        digest.update(part.key.encode())
-        digest.update(
-            json.dumps(
-                [[f"{m:%Y-%m}", c] for m, c in sorted(part.counts.items())]
-                + [[str(y), p] for y, p in sorted(part.populations.items())]
-            ).encode()
-        )
-    digest.update(json.dumps(extra_warnings).encode())
-    months = len(evaluation.months_between(first, last))
-
-    def fit() -> dict[str, Any]:
-        try:
-            return evaluation.evaluate_series(
-                treated=treated,
-                comparisons=comparisons,
-                start=start,
-                first=first,
-                last=last,
-                options=options,
-                extra_warnings=extra_warnings,
-            )
-        except evaluation.EvaluationRefused as refusal:
-            raise ServiceError(str(refusal)) from refusal
-
-    return PreparedEvaluation(
-        inputs=inputs,
-        cache_key=f"gvr:metrics:evaluation:{digest.hexdigest()}",
-        rows=months * (1 + len(comparisons)),
-        fit=fit,
-    )
+    arguments: dict[str, Any] = {
+        "treated": series(main),
+        "comparisons": [series(figures[comparison.pk]) for comparison in comparison_areas],
+        "start": start,
+        "first": first,
+        "last": last,
+        "options": evaluation.Options(
+            trend=inputs.trend,
+            slope_change=inputs.slope_change,
+            negbin=inputs.negbin,
+            population_offset=inputs.population_offset,
+        ),
+    }
+    try:
+        if not fit:
+            evaluation.frame(**arguments)
+            return None
+        return evaluation.evaluate_series(**arguments, extra_warnings=extra_warnings)
+    except evaluation.EvaluationRefused as refusal:
+        raise ServiceError(str(refusal)) from refusal
 
 
 def _shared_get(key: str) -> Any:
@@ -523,7 +532,10 @@ def cached_evaluation(prepared: PreparedEvaluation) -> dict[str, Any] | None:
 def evaluate_outcome(inputs: EvaluationInputs) -> dict[str, Any]:
     """The evaluation's result, from the cache when this exact question was already fitted on
     the same figures, else fitted now and stored. Raises ServiceError on a refusal."""
-    prepared = prepare_evaluation(inputs)
+    return evaluate_prepared(prepare_evaluation(inputs))
+
+
+def evaluate_prepared(prepared: PreparedEvaluation) -> dict[str, Any]:
     result = cached_evaluation(prepared)
     if result is None:
         result = prepared.fit()
@@ -560,7 +572,7 @@ def run_queued_evaluation(inputs: EvaluationInputs) -> bool:
     except ServiceError:
         return False
     try:
-        evaluate_outcome(inputs)
+        evaluate_prepared(prepared)
         return True
     except ServiceError:
         return False

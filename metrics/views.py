@@ -155,16 +155,17 @@ def evaluate(request: HttpRequest) -> HttpResponse:
             context["refusal"] = str(refusal)
             return render(request, "metrics/evaluate.html", context, status=400)
         result = services.cached_evaluation(prepared)
-        if result is None and prepared.long and not settings.CELERY_TASK_ALWAYS_EAGER:
-            services.request_evaluation(prepared)
-            context["pending"] = True
-            return render(request, "metrics/evaluate.html", context, status=202)
-        if result is None:
-            try:
-                result = services.evaluate_outcome(prepared.inputs)
-            except services.ServiceError as refusal:
-                context["refusal"] = str(refusal)
-                return render(request, "metrics/evaluate.html", context, status=400)
+        try:
+            if result is None and prepared.long and not settings.CELERY_TASK_ALWAYS_EAGER:
+                prepared.check()  # a refusal is shown now, never sent to a worker
+                services.request_evaluation(prepared)
+                context["pending"] = True
+                return render(request, "metrics/evaluate.html", context, status=202)
+            if result is None:
+                result = services.evaluate_prepared(prepared)
+        except services.ServiceError as refusal:
+            context["refusal"] = str(refusal)
+            return render(request, "metrics/evaluate.html", context, status=400)
         context.update(evaluation_context(result, form.cleaned_data["measure"]))
     elif form.is_bound:
         status = 400
