@@ -7,7 +7,8 @@ from datetime import date
 from django import forms
 from django.core.exceptions import ValidationError
 
-from interventions.models import Area
+from interventions.models import Area, PartnerOrganization
+from metrics.extract import MIN_KEY_LENGTH
 from metrics.models import Measure
 from metrics.services import EvaluationInputs
 
@@ -157,3 +158,41 @@ class EvaluateForm(forms.Form):
             negbin=data["negbin"],
             population_offset=data["population_offset"],
         )
+
+
+class ExtractForm(forms.Form):
+    """The evaluator extract's parameters. The key is made fresh for each new extract (shown
+    once, never stored); entering an earlier extract's key links the two."""
+
+    organizations = forms.ModelMultipleChoiceField(
+        queryset=PartnerOrganization.objects.order_by("name"),
+        to_field_name="slug",
+        widget=forms.CheckboxSelectMultiple,
+        label="Organisations",
+    )
+    start = MonthField(label="From month")
+    end = MonthField(label="To month")
+    key = forms.CharField(
+        label="Pseudonym key",
+        min_length=MIN_KEY_LENGTH,
+        max_length=200,
+        strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text=(
+            "Keep this key somewhere safe and give it to nobody with the file: it is not stored "
+            "anywhere. Enter the same key for a later extract to give every person the same "
+            "pseudonymous id in both."
+        ),
+    )
+
+    MAX_MONTHS = 10 * 12
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if isinstance(start, date) and isinstance(end, date):
+            if end < start:
+                self.add_error("end", "The last month is before the first month.")
+            elif (end.year - start.year) * 12 + end.month - start.month >= self.MAX_MONTHS:
+                self.add_error("end", "Choose a range of 10 years at most.")
+        return data

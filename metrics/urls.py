@@ -9,4 +9,5 @@ urlpatterns = [
     path("evaluate/", views.evaluate, name="evaluate"),
     path("evaluate.csv", views.evaluate_csv, name="evaluate_csv"),
     path("evaluate.json", views.evaluate_json, name="evaluate_json"),
+    path("extract/", views.evaluator_extract, name="extract"),
 ]

@@ -14,13 +14,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from interventions.audit import record
 from interventions.models import Area
-from metrics import selectors, services
+from metrics import extract, selectors, services
 from metrics.dashboard import build_dashboard, csv_rows, evaluation_context
-from metrics.forms import DashboardForm, EvaluateForm
+from metrics.forms import DashboardForm, EvaluateForm, ExtractForm
 from metrics.selectors import DashboardScope
 
 
@@ -241,4 +241,54 @@ def evaluate_json(request: HttpRequest) -> HttpResponse:
     )
     response = JsonResponse(result)
     response["Content-Disposition"] = f'attachment; filename="{_download_name(result, "json")}"'
+    return response
+
+
+# --- The de-identified extract for outside evaluators --------------------------------------
+
+
+def _city_scope_or_403(request: HttpRequest) -> DashboardScope:
+    scope = _scope_or_403(request)
+    if scope.organizations is not None:
+        raise PermissionDenied("The evaluator extract is for city admins and analysts.")
+    return scope
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def evaluator_extract(request: HttpRequest) -> HttpResponse:
+    """GET: the form, with a fresh key. POST: the zip, audited with its parameters (never the
+    key). A POST keeps the key out of the address bar, logs and history."""
+    _city_scope_or_403(request)
+    if request.method == "GET":
+        form = ExtractForm(initial={"key": extract.new_key()})
+        return render(request, "metrics/extract.html", {"form": form})
+    form = ExtractForm(request.POST)
+    if not form.is_valid():
+        return render(request, "metrics/extract.html", {"form": form}, status=400)
+    cleaned = form.cleaned_data
+    organizations = list(cleaned["organizations"])
+    built = extract.build_extract(
+        extract.ExtractRequest(
+            organizations=organizations,
+            start=cleaned["start"],
+            end=cleaned["end"],
+            key=cleaned["key"],
+        )
+    )
+    record(
+        request,
+        "export",
+        object_type="evaluator_extract",
+        format="zip",
+        start=f"{cleaned['start']:%Y-%m}",
+        end=f"{cleaned['end']:%Y-%m}",
+        organizations=",".join(sorted(org.slug for org in organizations)),
+        people_rows=built.people_rows,
+        area_rows=built.area_rows,
+    )
+    response = HttpResponse(built.content, content_type="application/zip")
+    filename = f"evaluator-extract-{cleaned['start']:%Y-%m}-to-{cleaned['end']:%Y-%m}.zip"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
     return response
