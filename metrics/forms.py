@@ -196,3 +196,10 @@ class ExtractForm(forms.Form):
             elif (end.year - start.year) * 12 + end.month - start.month >= self.MAX_MONTHS:
                 self.add_error("end", "Choose a range of 10 years at most.")
         return data
+
+
+class ClaimsForm(forms.Form):
+    area = forms.ModelChoiceField(
+        queryset=Area.objects.all(), to_field_name="slug", empty_label=None
+    )
+    measure = forms.ChoiceField(choices=Measure.choices, initial=Measure.HOMICIDE)

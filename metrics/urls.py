@@ -10,4 +10,5 @@ urlpatterns = [
     path("evaluate.csv", views.evaluate_csv, name="evaluate_csv"),
     path("evaluate.json", views.evaluate_json, name="evaluate_json"),
     path("extract/", views.evaluator_extract, name="extract"),
+    path("claims/", views.claims, name="claims"),
 ]

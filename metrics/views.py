@@ -18,9 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from interventions.audit import record
 from interventions.models import Area
-from metrics import extract, selectors, services
+from metrics import city_claims, extract, selectors, services
 from metrics.dashboard import build_dashboard, csv_rows, evaluation_context
-from metrics.forms import DashboardForm, EvaluateForm, ExtractForm
+from metrics.forms import ClaimsForm, DashboardForm, EvaluateForm, ExtractForm
 from metrics.selectors import DashboardScope
 
 
@@ -292,3 +292,28 @@ def evaluator_extract(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+# --- City claims, checked -------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def claims(request: HttpRequest) -> HttpResponse:
+    """The claims a city makes (group share, rank among areas, lowest since, against 2019),
+    computed from the counts with the counts shown. Public figures: every dashboard viewer."""
+    _scope_or_403(request)
+    data = request.GET.copy()
+    if not data.get("area"):
+        area = selectors.default_area()
+        if area is not None:
+            data["area"] = area.slug
+    data.setdefault("measure", "homicide")
+    form = ClaimsForm(data)
+    context: dict[str, object] = {"form": form}
+    if not form.is_valid():
+        return render(request, "metrics/claims.html", context, status=400)
+    context["claims"] = city_claims.build_claims(
+        form.cleaned_data["area"], form.cleaned_data["measure"]
+    )
+    return render(request, "metrics/claims.html", context)
