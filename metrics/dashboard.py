@@ -27,6 +27,7 @@ from interventions.models import Area
 from interventions.response_selectors import INCIDENT_MEASURES, INCIDENT_SOURCE_LABEL
 from metrics import selectors
 from metrics.models import CrimeOutcome, Measure
+from metrics.months import months_between as months_between  # the dashboard's months
 from metrics.selectors import DashboardScope
 
 SUPPRESSED = "1\u201310"  # one, en dash, ten
@@ -76,14 +77,6 @@ def reach_cells(counts: dict[str, object], *, suppress_small: bool) -> dict[str,
         "share_24h": share("within_24h", "share_24h"),
         "share_72h": share("within_72h", "share_72h"),
     }
-
-
-def months_between(start: date, end: date) -> list[date]:
-    months, month = [], start
-    while month <= end:
-        months.append(month)
-        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    return months
 
 
 def percent_change(baseline: int, comparison: int) -> Decimal | None:

@@ -42,6 +42,8 @@ import statsmodels.formula.api as smf
 from scipy.optimize import minimize_scalar
 from scipy.special import gammaln
 
+from metrics.months import months_between as months_between  # part of this module's API
+
 DISPERSION_LIMIT = 1.5
 MIN_MONTHS_BEFORE = 24
 MIN_MONTHS_AFTER = 12
@@ -80,14 +82,6 @@ class AreaSeries:
 
 def month_label(month: date) -> str:
     return f"{month:%Y-%m}"
-
-
-def months_between(first: date, last: date) -> list[date]:
-    months, month = [], first
-    while month <= last:
-        months.append(month)
-        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    return months
 
 
 def _months_apart(first: date, later: date) -> int:

@@ -48,8 +48,9 @@ from interventions.models import (
     ResponseTask,
     SessionParticipant,
 )
-from metrics.dashboard import SUPPRESSED, months_between, suppress
+from metrics.dashboard import SUPPRESSED, suppress
 from metrics.models import ActivityRollup, CrimeOutcome, Measure
+from metrics.months import months_between, next_month_start
 
 MIN_KEY_LENGTH = 32
 AGE_BANDS = ("under 18", "18-24", "25-34", "35+", "unknown")
@@ -194,7 +195,7 @@ def age_band(date_of_birth: date | None, on: date) -> str:
 
 
 def _month_end(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1) - timedelta(days=1)
+    return next_month_start(month) - timedelta(days=1)
 
 
 def _local_month(moment: datetime | date) -> date:

@@ -31,6 +31,16 @@ def _parse_month(value: str) -> date:
         raise ValidationError("Enter a month as YYYY-MM, for example 2021-01.") from error
 
 
+def _check_month_range(form: forms.Form, data: dict[str, object], *, max_months: int) -> None:
+    """The "end" month not before "start", and the range no longer than max_months."""
+    start, end = data.get("start"), data.get("end")
+    if isinstance(start, date) and isinstance(end, date):
+        if end < start:
+            form.add_error("end", "The last month is before the first month.")
+        elif (end.year - start.year) * 12 + end.month - start.month >= max_months:
+            form.add_error("end", f"Choose a range of {max_months // 12} years at most.")
+
+
 class MonthField(forms.CharField):
     widget = forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"})
 
@@ -77,12 +87,7 @@ class DashboardForm(forms.Form):
 
     def clean(self) -> dict[str, object]:
         data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if isinstance(start, date) and isinstance(end, date):
-            if end < start:
-                self.add_error("end", "The last month is before the first month.")
-            elif (end.year - start.year) * 12 + end.month - start.month >= self.MAX_MONTHS:
-                self.add_error("end", "Choose a range of 20 years at most.")
+        _check_month_range(self, data, max_months=self.MAX_MONTHS)
         if not data.get("measures"):
             data["measures"] = list(self.DEFAULT_MEASURES)
         baseline, comparison = data.get("baseline_year"), data.get("comparison_year")
@@ -189,12 +194,7 @@ class ExtractForm(forms.Form):
 
     def clean(self) -> dict[str, object]:
         data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if isinstance(start, date) and isinstance(end, date):
-            if end < start:
-                self.add_error("end", "The last month is before the first month.")
-            elif (end.year - start.year) * 12 + end.month - start.month >= self.MAX_MONTHS:
-                self.add_error("end", "Choose a range of 10 years at most.")
+        _check_month_range(self, data, max_months=self.MAX_MONTHS)
         return data
 
 

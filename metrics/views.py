@@ -172,7 +172,11 @@ def evaluate(request: HttpRequest) -> HttpResponse:
     return render(request, "metrics/evaluate.html", context, status=status)
 
 
-def _evaluation_or_error(request: HttpRequest) -> tuple[dict[str, object], str] | HttpResponse:
+def _evaluation_or_error(
+    request: HttpRequest, *, export_format: str
+) -> dict[str, object] | HttpResponse:
+    """The result a download asks for, recorded in the audit trail as an export; or the
+    response that says why there is none."""
     scope = _scope_or_403(request)
     form = _evaluate_form(request, scope)
     if not form.is_bound or not form.is_valid():
@@ -188,7 +192,15 @@ def _evaluation_or_error(request: HttpRequest) -> tuple[dict[str, object], str] 
         result = services.evaluate_outcome(form.inputs())
     except services.ServiceError as refusal:
         return HttpResponse(str(refusal), status=400, content_type="text/plain; charset=utf-8")
-    return result, form.cleaned_data["measure"]
+    record(
+        request,
+        "export",
+        object_type="evaluation_export",
+        format=export_format,
+        measure=form.cleaned_data["measure"],
+        area=str(result["area"]),
+    )
+    return result
 
 
 def _download_name(result: dict[str, object], extension: str) -> str:
@@ -202,18 +214,10 @@ def _download_name(result: dict[str, object], extension: str) -> str:
 @require_GET
 def evaluate_csv(request: HttpRequest) -> HttpResponse:
     """The fitted series of the program's area: month, observed, fitted, counterfactual."""
-    answer = _evaluation_or_error(request)
+    answer = _evaluation_or_error(request, export_format="csv")
     if isinstance(answer, HttpResponse):
         return answer
-    result, measure = answer
-    record(
-        request,
-        "export",
-        object_type="evaluation_export",
-        format="csv",
-        measure=measure,
-        area=str(result["area"]),
-    )
+    result = answer
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_download_name(result, "csv")}"'
     writer = csv.writer(response)
@@ -227,18 +231,10 @@ def evaluate_csv(request: HttpRequest) -> HttpResponse:
 @require_GET
 def evaluate_json(request: HttpRequest) -> HttpResponse:
     """The whole result, the same object `manage.py evaluate --format json` prints."""
-    answer = _evaluation_or_error(request)
+    answer = _evaluation_or_error(request, export_format="json")
     if isinstance(answer, HttpResponse):
         return answer
-    result, measure = answer
-    record(
-        request,
-        "export",
-        object_type="evaluation_export",
-        format="json",
-        measure=measure,
-        area=str(result["area"]),
-    )
+    result = answer
     response = JsonResponse(result)
     response["Content-Disposition"] = f'attachment; filename="{_download_name(result, "json")}"'
     return response
