@@ -474,10 +474,13 @@ def evaluation_context(result: dict[str, object], measure: str) -> dict[str, obj
 
     label = MEASURE_LABELS[measure]
     series = result["series"]
+    p_value = float(result["p_value"])  # type: ignore[arg-type]
     return {
         "result": result,
         "measure_label": label,
         "sentence": sentence(result, label),
+        # Four decimals would print a tiny p-value as 0.0000, which reads as "impossible".
+        "p_value_text": "< 0.0001" if p_value < 0.0001 else f"{p_value:.4f}",
         "baseline": baseline_change(result),
         "result_areas": [result["program_area"], *result["comparisons"]],  # type: ignore[list-item]
         "chart": {

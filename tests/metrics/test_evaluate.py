@@ -264,6 +264,9 @@ def test_city_admin_sees_the_sentence_table_warnings_chart_data_and_baseline(
     assert "Homicides in Testville were " in html and "compared with Other 0 and Other 1" in html
     assert 'id="evaluation-table"' in html and "Pearson dispersion" in html
     assert "treated:post" in html
+    p_value = response.context["result"]["p_value"]
+    assert response.context["p_value_text"] == ("< 0.0001" if p_value < 1e-4 else f"{p_value:.4f}")
+    assert "0.0000" not in html
     data = response.context["chart"]
     assert len(data["labels"]) == len(data["observed"]) == len(data["counterfactual"]) == 96
     assert 'id="evaluation-data"' in html and "<script>" not in html  # no inline script
