@@ -51,6 +51,7 @@ SPIKE_YEARS = (2020, 2021)
 # "Too small to say anything": the interval holds both a halving and a 1.5-fold rise.
 UNINFORMATIVE_LOW, UNINFORMATIVE_HIGH = 0.5, 1.5
 Z_95 = 1.959963984540054
+MAX_LOG_SE = 10.0
 
 
 class EvaluationRefused(Exception):
@@ -322,6 +323,17 @@ def evaluate_series(
         last=last,
         options=options,
     )
+    # With no event on one side of the start the rate ratio is 0 or infinite and its interval
+    # undefined: say so instead of printing a number.
+    for series_ in [treated, *comparisons]:
+        before = sum(count for month, count in series_.counts.items() if month < start)
+        after = sum(count for month, count in series_.counts.items() if month >= start)
+        if before == 0 or after == 0:
+            side = "before" if before == 0 else "after"
+            raise EvaluationRefused(
+                f"{series_.name} has no event in the months {side} the intervention month: a "
+                "rate ratio cannot be estimated from zero counts."
+            )
     with_comparisons = bool(comparisons)
     model_formula = formula(
         with_comparisons=with_comparisons, options=options, treated_key=treated.key
@@ -329,7 +341,9 @@ def evaluate_series(
     fit = fit_glm(data, model_formula, options)
     result = fit.result
     level_term, trend_term = effect_terms(with_comparisons=with_comparisons)
-    if not np.isfinite(result.bse[level_term]):
+    # A standard error this large (a factor of e^20 either way) means the model did not
+    # identify the effect, whatever the optimiser reported.
+    if not np.isfinite(result.bse[level_term]) or result.bse[level_term] > MAX_LOG_SE:
         raise EvaluationRefused("The model could not be estimated on these counts.")
     effect = _ratio(result, level_term)
 

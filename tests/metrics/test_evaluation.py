@@ -405,6 +405,18 @@ def test_a_population_offset_without_every_year_s_population_is_refused() -> Non
         )
 
 
+def test_no_event_on_one_side_of_the_start_is_refused() -> None:
+    counts = {month: (3 if month < START else 0) for month in months_between(FIRST, LAST)}
+    with pytest.raises(EvaluationRefused, match="no event in the months after the intervention"):
+        run(counts)
+    other = dict.fromkeys(months_between(FIRST, LAST), 0)
+    with pytest.raises(EvaluationRefused, match="Otherton has no event in the months before"):
+        run(
+            simulate(seed=10, level=10, effect=1.0),
+            comparisons=[AreaSeries("o", "Otherton", other)],
+        )
+
+
 # --- Warnings --------------------------------------------------------------------------------
 
 
