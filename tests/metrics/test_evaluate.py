@@ -350,3 +350,15 @@ def test_a_long_fit_goes_to_a_worker_and_the_page_says_so(
         assert run_evaluation.run(inputs) is True
         shown = client.get(EVALUATE, {**query(), "comparisons": ["other-0"]})
     assert shown.status_code == 200 and "compared with Other 0" in shown.content.decode()
+
+
+def test_the_page_s_queries_do_not_grow_with_the_window_or_the_areas(
+    client, city_admin, city: Area, others: list[Area], django_assert_max_num_queries
+) -> None:
+    client.force_login(city_admin)
+    short = {**query(), "window_from": "2015-01", "window_to": "2016-12"}
+    long = {**query(), "comparisons": ["other-0", "other-1"]}
+    for asked in (short, long):
+        client.get(EVALUATE, asked)  # fitted and cached
+        with django_assert_max_num_queries(9):
+            assert client.get(EVALUATE, asked).status_code == 200
