@@ -151,7 +151,25 @@ def _complete_rates(measure: str) -> dict[int, dict[int, YearRate]]:
     return rates
 
 
-def build_claims(area: Area, measure: str) -> dict[str, object]:
+def model_estimate(area: Area, measure: str, program_start: date | None) -> dict[str, object]:
+    """The evaluation's default model (cached like the Evaluate page's) for the program's start,
+    to stand beside the single-year comparison; its refusal when it cannot be fitted."""
+    if program_start is None:
+        return {}
+    from metrics import services
+    from metrics.evaluation import sentence
+
+    inputs = services.EvaluationInputs(
+        area=area.slug, measure=measure, start=f"{program_start:%Y-%m}"
+    )
+    try:
+        result = services.evaluate_outcome(inputs)
+    except services.ServiceError as refusal:
+        return {"refusal": str(refusal)}
+    return {"sentence": sentence(result, MEASURE_LABELS[measure]), "warnings": result["warnings"]}
+
+
+def build_claims(area: Area, measure: str, program_start: date | None = None) -> dict[str, object]:
     rates = _complete_rates(measure)
     own = rates.get(area.pk, {})
     ranking = []
@@ -235,5 +253,6 @@ def build_claims(area: Area, measure: str) -> dict[str, object]:
         "before_pandemic": before_pandemic,
         "pre_pandemic_year": PRE_PANDEMIC_YEAR,
         "min_incidents": MIN_INCIDENTS_FOR_SHARE,
-        "evaluate_start": f"{date(PRE_PANDEMIC_YEAR + 1, 1, 1):%Y-%m}",
+        "evaluate_start": f"{program_start or date(PRE_PANDEMIC_YEAR + 1, 1, 1):%Y-%m}",
+        "model": model_estimate(area, measure, program_start),
     }

@@ -203,3 +203,8 @@ class ClaimsForm(forms.Form):
         queryset=Area.objects.all(), to_field_name="slug", empty_label=None
     )
     measure = forms.ChoiceField(choices=Measure.choices, initial=Measure.HOMICIDE)
+    program_start = MonthField(
+        label="Program start (optional)",
+        required=False,
+        help_text="Shows the model-based estimate beside the comparison with 2019.",
+    )

@@ -310,6 +310,8 @@ def claims(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "metrics/claims.html", context, status=400)
     context["claims"] = city_claims.build_claims(
-        form.cleaned_data["area"], form.cleaned_data["measure"]
+        form.cleaned_data["area"],
+        form.cleaned_data["measure"],
+        program_start=form.cleaned_data["program_start"],
     )
     return render(request, "metrics/claims.html", context)

@@ -164,3 +164,31 @@ def test_the_claims_page_shows_the_counts_and_links_the_model(
     )
     client.force_login(worker)
     assert client.get(CLAIMS).status_code == 403
+
+
+def test_the_model_estimate_stands_beside_the_comparison_with_2019(
+    client, city_admin, city: Area
+) -> None:  # type: ignore[no-untyped-def]
+    for month in range(1, 13):
+        for year, count in ((2019, 4), (2024, 2)):
+            CrimeOutcome.objects.create(
+                area=city, period_start=date(year, month, 1), granularity="month",
+                measure="homicide", count=count + month % 2, source="Monthly",
+            )  # fmt: skip
+    # Only 2019 and 2024 are there: the model refuses the missing months between, by name.
+    refused = build_claims(city, "homicide", program_start=date(2024, 1, 1))["model"]
+    assert "Testville has no monthly figure for 2020-01" in refused["refusal"]
+    for year in range(2020, 2024):
+        for month in range(1, 13):
+            CrimeOutcome.objects.create(
+                area=city, period_start=date(year, month, 1), granularity="month",
+                measure="homicide", count=4, source="Monthly",
+            )  # fmt: skip
+    client.force_login(city_admin)
+    response = client.get(
+        CLAIMS, {"area": "testville", "measure": "homicide", "program_start": "2024-01"}
+    )
+    html = response.content.decode()
+    assert "The model-based estimate:</strong> Homicides in Testville were" in html
+    assert "monthly data 2019-01 to 2024-12" in html
+    assert "start=2024-01" in html  # the Evaluate page's link asks the same question
