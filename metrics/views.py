@@ -286,7 +286,6 @@ def evaluator_extract(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(built.content, content_type="application/zip")
     filename = f"evaluator-extract-{cleaned['start']:%Y-%m}-to-{cleaned['end']:%Y-%m}.zip"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
     return response
 
 
