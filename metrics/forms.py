@@ -6,6 +6,7 @@ from datetime import date
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 
 from interventions.models import Area, PartnerOrganization
 from metrics.extract import MIN_KEY_LENGTH
@@ -104,9 +105,9 @@ class EvaluateForm(forms.Form):
     the city and analysts, the served areas for a manager); comparison areas may be any area,
     since outcome figures are public."""
 
-    area = forms.ModelChoiceField(
-        queryset=Area.objects.none(), to_field_name="slug", empty_label=None, label="Program area"
-    )
+    # Plain choices of slugs, read in one query each when the form is made: the page renders
+    # them on every view, and the question needs only the slugs.
+    area = forms.ChoiceField(choices=[], label="Program area")
     measure = forms.ChoiceField(choices=Measure.choices, initial=Measure.HOMICIDE)
     start = MonthField(
         label="Program start (intervention month)",
@@ -118,9 +119,8 @@ class EvaluateForm(forms.Form):
     window_to = MonthField(
         label="Window to", required=False, help_text="Empty: the last monthly figure."
     )
-    comparisons = forms.ModelMultipleChoiceField(
-        queryset=Area.objects.all(),
-        to_field_name="slug",
+    comparisons = forms.MultipleChoiceField(
+        choices=[],
         required=False,
         label="Comparison areas",
         help_text="Similar areas without the program (difference-in-differences). Optional.",
@@ -134,9 +134,24 @@ class EvaluateForm(forms.Form):
         required=False, label="Rates: offset by the area's population"
     )
 
-    def __init__(self, *args: object, areas: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, areas: QuerySet[Area], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["area"].queryset = areas  # type: ignore[attr-defined]
+        self.fields["area"].choices = list(areas.order_by("name").values_list("slug", "name"))  # type: ignore[attr-defined]
+        self.fields["comparisons"].choices = list(  # type: ignore[attr-defined]
+            Area.objects.order_by("name").values_list("slug", "name")
+        )
+        # Bootstrap classes on the widgets: the page renders them without crispy-forms (see
+        # templates/metrics/_plain_fields.html).
+        for field in self.fields.values():
+            widget = field.widget
+            css = (
+                "form-check-input"
+                if isinstance(widget, forms.CheckboxInput)
+                else "form-select"
+                if isinstance(widget, forms.Select)
+                else "form-control"
+            )
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
     def clean(self) -> dict[str, object]:
         data = super().clean()
@@ -152,12 +167,12 @@ class EvaluateForm(forms.Form):
         data = self.cleaned_data
         first, last = data.get("window_from"), data.get("window_to")
         return EvaluationInputs(
-            area=data["area"].slug,
+            area=data["area"],
             measure=data["measure"],
             start=f"{data['start']:%Y-%m}",
             window_from=f"{first:%Y-%m}" if first else None,
             window_to=f"{last:%Y-%m}" if last else None,
-            comparisons=tuple(sorted(area.slug for area in data["comparisons"])),
+            comparisons=tuple(sorted(data["comparisons"])),
             trend=data["trend"],
             slope_change=data["slope_change"],
             negbin=data["negbin"],

@@ -134,7 +134,8 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
 def _evaluate_form(request: HttpRequest, scope: DashboardScope) -> EvaluateForm:
     areas = selectors.evaluable_areas(scope)
     if not request.GET.get("area"):
-        return EvaluateForm(areas=areas, initial={"area": selectors.default_area_among(areas)})
+        default = selectors.default_area_among(areas)
+        return EvaluateForm(areas=areas, initial={"area": default.slug if default else None})
     return EvaluateForm(request.GET, areas=areas)
 
 
