@@ -137,6 +137,12 @@ def test_command_text_output_is_the_sentence_and_the_numbers(city: Area) -> None
         (["--area", "testville", "--from", "2011-01"], "no monthly figure for 2011-01, 2011-02"),
         (["--area", "testville", "--start", "2012-01"], "months before and after"),
         (["--area", "testville", "--population-offset"], "no population for 2012, 2013"),
+        (["--area", "testville", "--comparison", "testville"], "cannot also be a comparison"),
+        (["--area", "testville", "--start", "2016-13"], "“2016-13” is not a month like"),
+        (
+            ["--area", "testville", "--from", "2018-01", "--to", "2017-01"],
+            "The window's last month is before its first.",
+        ),
     ],
 )
 def test_command_refusals_exit_2_with_one_line(city: Area, arguments: list, message: str) -> None:
