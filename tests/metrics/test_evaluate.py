@@ -116,6 +116,11 @@ def test_command_options_reach_the_model(city: Area, others: list[Area]) -> None
     assert result["n_months"] == 78
     assert [c["area"] for c in result["comparisons"]] == ["other-0", "other-1"]
     assert result["trend_change"] is not None
+    repeated = run_json(
+        "--area", "testville", "--measure", "homicide", "--start", "2016-01",
+        "--comparison", "other-1", "--comparison", "other-0",
+    )  # fmt: skip
+    assert [c["area"] for c in repeated["comparisons"]] == ["other-1", "other-0"]
 
 
 def test_command_text_output_is_the_sentence_and_the_numbers(city: Area) -> None:

@@ -26,7 +26,12 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="window_from", help="The window's first month")
         parser.add_argument("--to", dest="window_to", help="The window's last month")
         parser.add_argument(
-            "--comparison", nargs="+", default=[], metavar="SLUG", help="Comparison areas"
+            "--comparison",
+            nargs="+",
+            action="extend",
+            default=[],
+            metavar="SLUG",
+            help="Comparison areas (several after one flag, or the flag repeated)",
         )
         parser.add_argument("--trend", action="store_true", help="Add a linear time trend")
         parser.add_argument(
