@@ -373,3 +373,34 @@ def test_the_page_s_queries_do_not_grow_with_the_window_or_the_areas(
         client.get(EVALUATE, asked)  # fitted and cached
         with django_assert_max_num_queries(9):
             assert client.get(EVALUATE, asked).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_s_exit_status_and_output_as_a_script_sees_them() -> None:
+    """Run as a process, the way an analyst's script calls it: JSON on stdout and status 0, or
+    status 2 and one line on stderr."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.metrics.test_celery_worker import _test_database_url
+
+    area = AreaFactory(name="Scriptville", slug="scriptville")
+    monthly(area, simulated(3, 20, 0.7))
+    env = {**os.environ, "DATABASE_URL": _test_database_url(), "CELERY_BROKER_URL": ""}
+    command = [sys.executable, "manage.py", "evaluate", "--measure", "homicide", "--start"]
+    base = Path(__file__).resolve().parents[2]
+    fitted = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+        [*command, "2016-01", "--area", "scriptville", "--format", "json"],
+        cwd=base, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert fitted.returncode == 0, fitted.stderr
+    assert set(json.loads(fitted.stdout)) >= FIELDS
+    refused = subprocess.run(  # noqa: S603
+        [*command, "2016-01", "--area", "nowhere", "--format", "json"],
+        cwd=base, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert refused.stdout == ""
+    assert refused.stderr.strip().splitlines() == ["CommandError: Unknown area: nowhere."]
