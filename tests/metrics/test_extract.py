@@ -34,7 +34,14 @@ from interventions.models import (
     ShootingReview,
 )
 from interventions.roles import ANALYST_GROUP
-from metrics.extract import AREAS_COLUMNS, PEOPLE_COLUMNS, ExtractRequest, build_extract
+from metrics.extract import (
+    AREAS_COLUMNS,
+    PEOPLE_COLUMNS,
+    ExtractRequest,
+    age_band,
+    build_extract,
+    status_at,
+)
 from metrics.models import ActivityRollup, AreaPopulation, CrimeOutcome, RollupFillState
 from tests.factories import (
     AreaFactory,
@@ -373,3 +380,31 @@ def test_managers_and_workers_may_not_download_the_extract(client, org_a, person
         assert client.get(EXTRACT).status_code == 403
         assert client.post(EXTRACT, form_data(org_a)).status_code == 403
     assert not AuditEvent.objects.filter(object_type="evaluator_extract").exists()
+
+
+@pytest.mark.parametrize(
+    ("born", "band"),
+    [
+        (date(2006, 3, 2), "under 18"),  # 17 the day before the 18th birthday
+        (date(2006, 3, 1), "18-24"),
+        (date(1999, 3, 2), "18-24"),
+        (date(1999, 3, 1), "25-34"),
+        (date(1989, 3, 2), "25-34"),
+        (date(1989, 3, 1), "35+"),
+        (None, "unknown"),
+    ],
+)
+def test_age_bands_at_the_first_of_the_month(born: date | None, band: str) -> None:
+    assert age_band(born, date(2024, 3, 1)) == band
+
+
+def test_status_at_the_month_end_follows_the_latest_dated_step() -> None:
+    steps = dict.fromkeys(Enrollment.STATUS_DATE_FIELDS.values())
+    steps.update(referred_on=date(2024, 1, 5), active_on=date(2024, 2, 1))
+    steps.update(inactive_on=date(2024, 3, 1))
+    assert status_at(steps, date(2024, 1, 31)) == "referred"
+    assert status_at(steps, date(2024, 2, 29)) == "active"
+    assert status_at(steps, date(2024, 3, 31)) == "inactive"
+    steps["active_on"] = date(2024, 4, 10)  # active again after a pause
+    assert status_at(steps, date(2024, 4, 30)) == "active"
+    assert status_at(steps, date(2023, 12, 31)) is None
