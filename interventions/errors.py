@@ -12,6 +12,11 @@ from django.utils import timezone
 class ServiceError(ValidationError):
     """A rule refused the write. The message is meant for the person who asked for it."""
 
+    def __str__(self) -> str:
+        # ValidationError prints a list's repr ("['…']"); a refusal is shown to a person or
+        # printed by a command as plain sentences.
+        return " ".join(self.messages)
+
 
 class RecordChanged(ServiceError):
     """The record was saved by someone else after the form was drawn. `current` is the record

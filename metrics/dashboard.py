@@ -27,6 +27,7 @@ from interventions.models import Area
 from interventions.selectors.response import INCIDENT_MEASURES, INCIDENT_SOURCE_LABEL
 from metrics import selectors
 from metrics.models import CrimeOutcome, Measure
+from metrics.months import months_between as months_between  # the dashboard's months
 from metrics.selectors import DashboardScope
 
 SUPPRESSED = "1\u201310"  # one, en dash, ten
@@ -76,14 +77,6 @@ def reach_cells(counts: dict[str, object], *, suppress_small: bool) -> dict[str,
         "share_24h": share("within_24h", "share_24h"),
         "share_72h": share("within_72h", "share_72h"),
     }
-
-
-def months_between(start: date, end: date) -> list[date]:
-    months, month = [], start
-    while month <= end:
-        months.append(month)
-        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    return months
 
 
 def percent_change(baseline: int, comparison: int) -> Decimal | None:
@@ -444,3 +437,58 @@ def csv_rows(data: dict[str, object]) -> list[list[object]]:
         rows.append([comparison["sentence"]])
     rows += [[], ["Sources", *data["sources"]]]
     return rows
+
+
+def baseline_change(result: dict[str, object]) -> dict[str, object] | None:
+    """The simple change the dashboard shows, beside an evaluation: the last complete calendar
+    year before the program's start against the last complete calendar year of the window,
+    from the same monthly counts. None when the window has no such pair of years."""
+    by_year: dict[int, list[int]] = {}
+    for row in result["series"]:  # type: ignore[attr-defined]
+        by_year.setdefault(int(row["month"][:4]), []).append(int(row["observed"]))
+    complete = sorted(year for year, counts in by_year.items() if len(counts) == 12)
+    start_year = int(str(result["start"])[:4])
+    before = [year for year in complete if year < start_year]
+    # The first calendar year wholly under the program.
+    first_full_year = start_year if str(result["start"]).endswith("-01") else start_year + 1
+    after = [year for year in complete if year >= first_full_year]
+    if not before or not after:
+        return None
+    baseline_year, comparison_year = before[-1], after[-1]
+    baseline, comparison = sum(by_year[baseline_year]), sum(by_year[comparison_year])
+    pct = percent_change(baseline, comparison)
+    return {
+        "baseline_year": baseline_year,
+        "comparison_year": comparison_year,
+        "baseline": baseline,
+        "comparison": comparison,
+        "percent": pct,
+        "percent_text": format_percent(pct),
+    }
+
+
+def evaluation_context(result: dict[str, object], measure: str) -> dict[str, object]:
+    """What the Evaluate page shows of a result: the sentence, the numbers, the chart's data
+    (read by static/js/evaluate.js from a JSON script element) and the baseline change."""
+    from metrics.evaluation import sentence  # statsmodels loads only for evaluation pages
+
+    label = MEASURE_LABELS[measure]
+    series = result["series"]
+    p_value = float(result["p_value"])  # type: ignore[arg-type]
+    return {
+        "result": result,
+        "measure_label": label,
+        "sentence": sentence(result, label),
+        # Four decimals would print a tiny p-value as 0.0000, which reads as "impossible".
+        "p_value_text": "< 0.0001" if p_value < 0.0001 else f"{p_value:.4f}",
+        "baseline": baseline_change(result),
+        "result_areas": [result["program_area"], *result["comparisons"]],  # type: ignore[list-item]
+        "chart": {
+            "labels": [row["month"] for row in series],  # type: ignore[attr-defined]
+            "start": result["start"],
+            "observed": [row["observed"] for row in series],  # type: ignore[attr-defined]
+            "fitted": [row["fitted"] for row in series],  # type: ignore[attr-defined]
+            "counterfactual": [row["counterfactual"] for row in series],  # type: ignore[attr-defined]
+            "measure": label,
+        },
+    }

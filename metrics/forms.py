@@ -6,9 +6,12 @@ from datetime import date
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 
-from interventions.models import Area
+from interventions.models import Area, PartnerOrganization
+from metrics.extract import MIN_KEY_LENGTH
 from metrics.models import Measure
+from metrics.services import EvaluationInputs
 
 
 class OutcomeUploadForm(forms.Form):
@@ -27,6 +30,16 @@ def _parse_month(value: str) -> date:
         return date(year, month, 1)
     except (ValueError, TypeError) as error:
         raise ValidationError("Enter a month as YYYY-MM, for example 2021-01.") from error
+
+
+def _check_month_range(form: forms.Form, data: dict[str, object], *, max_months: int) -> None:
+    """The "end" month not before "start", and the range no longer than max_months."""
+    start, end = data.get("start"), data.get("end")
+    if isinstance(start, date) and isinstance(end, date):
+        if end < start:
+            form.add_error("end", "The last month is before the first month.")
+        elif (end.year - start.year) * 12 + end.month - start.month >= max_months:
+            form.add_error("end", f"Choose a range of {max_months // 12} years at most.")
 
 
 class MonthField(forms.CharField):
@@ -75,12 +88,7 @@ class DashboardForm(forms.Form):
 
     def clean(self) -> dict[str, object]:
         data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if isinstance(start, date) and isinstance(end, date):
-            if end < start:
-                self.add_error("end", "The last month is before the first month.")
-            elif (end.year - start.year) * 12 + end.month - start.month >= self.MAX_MONTHS:
-                self.add_error("end", "Choose a range of 20 years at most.")
+        _check_month_range(self, data, max_months=self.MAX_MONTHS)
         if not data.get("measures"):
             data["measures"] = list(self.DEFAULT_MEASURES)
         baseline, comparison = data.get("baseline_year"), data.get("comparison_year")
@@ -90,3 +98,128 @@ class DashboardForm(forms.Form):
         if area is not None and compare_area is not None and area == compare_area:
             self.add_error("compare_area", "Choose a different area to compare with.")
         return data
+
+
+class EvaluateForm(forms.Form):
+    """The Evaluate page's question. `areas` is what the viewer may evaluate (every area for
+    the city and analysts, the served areas for a manager); comparison areas may be any area,
+    since outcome figures are public."""
+
+    # Plain choices of slugs, read in one query each when the form is made: the page renders
+    # them on every view, and the question needs only the slugs.
+    area = forms.ChoiceField(choices=[], label="Program area")
+    measure = forms.ChoiceField(choices=Measure.choices, initial=Measure.HOMICIDE)
+    start = MonthField(
+        label="Program start (intervention month)",
+        help_text="The first month the program ran: the model's “after” begins here.",
+    )
+    window_from = MonthField(
+        label="Window from", required=False, help_text="Empty: the first monthly figure."
+    )
+    window_to = MonthField(
+        label="Window to", required=False, help_text="Empty: the last monthly figure."
+    )
+    comparisons = forms.MultipleChoiceField(
+        choices=[],
+        required=False,
+        label="Comparison areas",
+        help_text="Similar areas without the program (difference-in-differences). Optional.",
+    )
+    trend = forms.BooleanField(required=False, label="Linear trend (months since the start)")
+    slope_change = forms.BooleanField(
+        required=False, label="Change in trend at the start (brings a trend with it)"
+    )
+    negbin = forms.BooleanField(required=False, label="Negative binomial instead of Poisson")
+    population_offset = forms.BooleanField(
+        required=False, label="Rates: offset by the area's population"
+    )
+
+    def __init__(self, *args: object, areas: QuerySet[Area], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["area"].choices = list(areas.order_by("name").values_list("slug", "name"))  # type: ignore[attr-defined]
+        self.fields["comparisons"].choices = list(  # type: ignore[attr-defined]
+            Area.objects.order_by("name").values_list("slug", "name")
+        )
+        # Bootstrap classes on the widgets: the page renders them without crispy-forms (see
+        # templates/metrics/_plain_fields.html).
+        for field in self.fields.values():
+            widget = field.widget
+            css = (
+                "form-check-input"
+                if isinstance(widget, forms.CheckboxInput)
+                else "form-select"
+                if isinstance(widget, forms.Select)
+                else "form-control"
+            )
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        first, last = data.get("window_from"), data.get("window_to")
+        if isinstance(first, date) and isinstance(last, date) and last < first:
+            self.add_error("window_to", "The last month is before the first month.")
+        area, comparisons = data.get("area"), data.get("comparisons")
+        if area is not None and comparisons and area in comparisons:
+            self.add_error("comparisons", "The program area cannot be its own comparison.")
+        return data
+
+    def inputs(self) -> EvaluationInputs:
+        data = self.cleaned_data
+        first, last = data.get("window_from"), data.get("window_to")
+        return EvaluationInputs(
+            area=data["area"],
+            measure=data["measure"],
+            start=f"{data['start']:%Y-%m}",
+            window_from=f"{first:%Y-%m}" if first else None,
+            window_to=f"{last:%Y-%m}" if last else None,
+            comparisons=tuple(sorted(data["comparisons"])),
+            trend=data["trend"],
+            slope_change=data["slope_change"],
+            negbin=data["negbin"],
+            population_offset=data["population_offset"],
+        )
+
+
+class ExtractForm(forms.Form):
+    """The evaluator extract's parameters. The key is made fresh for each new extract (shown
+    once, never stored); entering an earlier extract's key links the two."""
+
+    organizations = forms.ModelMultipleChoiceField(
+        queryset=PartnerOrganization.objects.order_by("name"),
+        to_field_name="slug",
+        widget=forms.CheckboxSelectMultiple,
+        label="Organisations",
+    )
+    start = MonthField(label="From month")
+    end = MonthField(label="To month")
+    key = forms.CharField(
+        label="Pseudonym key",
+        min_length=MIN_KEY_LENGTH,
+        max_length=200,
+        strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text=(
+            "Keep this key somewhere safe and give it to nobody with the file: it is not stored "
+            "anywhere. Enter the same key for a later extract to give every person the same "
+            "pseudonymous id in both."
+        ),
+    )
+
+    MAX_MONTHS = 10 * 12
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        _check_month_range(self, data, max_months=self.MAX_MONTHS)
+        return data
+
+
+class ClaimsForm(forms.Form):
+    area = forms.ModelChoiceField(
+        queryset=Area.objects.all(), to_field_name="slug", empty_label=None
+    )
+    measure = forms.ChoiceField(choices=Measure.choices, initial=Measure.HOMICIDE)
+    program_start = MonthField(
+        label="Program start (optional)",
+        required=False,
+        help_text="Shows the model-based estimate beside the comparison with 2019.",
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.db import connection
 from django.db.models import Count, Max, QuerySet, Sum
 from django.db.models.functions import ExtractYear
 
@@ -142,3 +143,105 @@ def default_area() -> Area | None:
     return (
         Area.objects.annotate(figures=Count("crime_outcomes")).order_by("-figures", "name").first()
     )
+
+
+@dataclass(frozen=True)
+class EvaluationFigures:
+    """One area's figures for one measure, as the evaluation reads them: monthly counts by the
+    first day of the month, the years published only as an annual total, and populations."""
+
+    area: Area
+    monthly: dict[date, int]
+    annual_only_years: frozenset[int]
+    populations: dict[int, int]
+
+
+def evaluation_figures(areas: list[Area], measure: str) -> dict[int, EvaluationFigures]:
+    """The figures of each area (by id) for one measure, in two queries whatever the window."""
+    monthly: dict[int, dict[date, int]] = {area.pk: {} for area in areas}
+    annual: dict[int, set[int]] = {area.pk: set() for area in areas}
+    for area_id, period_start, granularity, count in (
+        CrimeOutcome.objects.filter(area__in=areas, measure=measure)
+        .order_by("area_id", "period_start")
+        .values_list("area_id", "period_start", "granularity", "count")
+    ):
+        if granularity == CrimeOutcome.Granularity.YEAR:
+            annual[area_id].add(period_start.year)
+        else:
+            monthly[area_id][period_start] = count
+    populations = populations_for(areas)
+    return {
+        area.pk: EvaluationFigures(
+            area=area,
+            monthly=monthly[area.pk],
+            annual_only_years=frozenset(
+                year
+                for year in annual[area.pk]
+                if not any(month.year == year for month in monthly[area.pk])
+            ),
+            populations={
+                year: population
+                for (area_id, year), population in populations.items()
+                if area_id == area.pk
+            },
+        )
+        for area in areas
+    }
+
+
+def area_ancestor_ids(area: Area) -> list[int]:
+    """The areas that contain this one (its city, its county), nearest first."""
+    parents = dict(Area.objects.order_by().values_list("id", "parent_id"))
+    found: list[int] = []
+    current = parents.get(area.pk)
+    while current is not None and current not in found:
+        found.append(current)
+        current = parents.get(current)
+    return found
+
+
+def evaluable_areas(scope: DashboardScope) -> QuerySet[Area]:
+    """The areas a viewer may evaluate: every area for the city and analysts, the areas their
+    organisations serve (and the areas within them) for managers."""
+    if scope.organizations is None:
+        return Area.objects.all()
+    served = Area.objects.filter(organizations__in=scope.organizations).distinct()
+    ids: set[int] = set()
+    for area in served:
+        ids.update(area_and_descendant_ids(area))
+    return Area.objects.filter(pk__in=ids)
+
+
+def default_area_among(areas: QuerySet[Area]) -> Area | None:
+    """Of these areas, the one with the most outcome figures."""
+    return areas.annotate(figures=Count("crime_outcomes")).order_by("-figures", "name").first()
+
+
+def evaluation_data_version(area_ids: list[int], measure: str) -> tuple[str, int]:
+    """A digest of every figure an evaluation of these areas and measure reads (monthly and
+    annual counts, populations) and of the area tree (its warnings depend on it), computed by
+    PostgreSQL in one query, and the number of monthly figures. Any change to any of them
+    changes the digest, bulk updates included (no reliance on updated_at)."""
+    outcomes = CrimeOutcome._meta.db_table
+    populations = AreaPopulation._meta.db_table
+    areas = Area._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT
+              md5(coalesce((SELECT string_agg(
+                  concat_ws(':', area_id, period_start, granularity, count), ','
+                  ORDER BY area_id, period_start, granularity)
+                FROM {outcomes} WHERE area_id = ANY(%(areas)s) AND measure = %(measure)s), '')
+              || '|' || coalesce((SELECT string_agg(concat_ws(':', area_id, year, population), ','
+                  ORDER BY area_id, year)
+                FROM {populations} WHERE area_id = ANY(%(areas)s)), '')
+              || '|' || coalesce((SELECT string_agg(concat_ws(':', id, parent_id, name), ','
+                  ORDER BY id) FROM {areas}), '')),
+              (SELECT count(*) FROM {outcomes}
+                WHERE area_id = ANY(%(areas)s) AND measure = %(measure)s AND granularity = 'month')
+            """,  # noqa: S608 - table names from the models, values as parameters
+            {"areas": area_ids, "measure": measure},
+        )
+        digest, rows = cursor.fetchone()
+    return digest, int(rows)

@@ -7,16 +7,22 @@ half-way, leaves the same table."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
+from interventions.claims import ClaimStore
 from interventions.dates import local_midnight, local_month_of, month_start, next_month
 from interventions.errors import ServiceError
 from interventions.models import (
+    Area,
     Enrollment,
     Participant,
     Program,
@@ -225,3 +231,276 @@ def refresh_on_commit(moment: datetime) -> None:
         delay=timedelta(seconds=REFRESH_DELAY_SECONDS),
         coalesce_key=f"metrics.refresh_month:{month}",
     )
+
+
+# --- Evaluation (interrupted time series) -------------------------------------------------
+# A Poisson fit of 10 areas x 180 months (1,800 rows) takes about 0.1-0.3 s on a busy 2-core
+# machine (bench/evaluate.py), a negative binomial one about three times that. A fit whose rows
+# (weighted so) pass this may take over a second: the page hands it to a Celery worker and shows
+# a progress message instead of holding the request.
+LONG_FIT_ROWS = 4_000
+NEGBIN_COST = 3
+EVALUATION_CACHE_SECONDS = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class EvaluationInputs:
+    """What an evaluation asks for, in JSON-safe form (the Celery task's argument)."""
+
+    area: str
+    measure: str
+    start: str
+    window_from: str | None = None
+    window_to: str | None = None
+    comparisons: tuple[str, ...] = ()
+    trend: bool = False
+    slope_change: bool = False
+    negbin: bool = False
+    population_offset: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["comparisons"] = list(self.comparisons)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvaluationInputs:
+        return cls(**{**data, "comparisons": tuple(data.get("comparisons") or ())})
+
+
+@dataclass
+class PreparedEvaluation:
+    """A checked question and its cache key, before any figure is read: a cached result is
+    found with two small queries, and the figures are read only to fit (or to check a fit that
+    goes to a worker)."""
+
+    inputs: EvaluationInputs
+    cache_key: str
+    rows: int
+    area: Area
+    comparison_areas: list[Area]
+    start: date
+
+    @property
+    def long(self) -> bool:
+        cost = self.rows * (NEGBIN_COST if self.inputs.negbin else 1)
+        return cost > LONG_FIT_ROWS
+
+    def check(self) -> None:
+        """Raise ServiceError now for a question the fit would refuse (missing months, annual
+        figures, populations), so a worker is never sent one."""
+        _load(self, fit=False)
+
+    def fit(self) -> dict[str, Any]:
+        return _load(self, fit=True)  # type: ignore[return-value]
+
+
+def _parse_month(value: str, what: str) -> date:
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        return date(year, month, 1)
+    except (ValueError, TypeError) as error:
+        raise ServiceError(f"{what} “{value}” is not a month like 2024-03.") from error
+
+
+def prepare_evaluation(inputs: EvaluationInputs) -> PreparedEvaluation:
+    """Refuse an unknown area or measure, and key the question: its inputs and the version of
+    every figure it reads (a digest PostgreSQL computes over them, and over the area tree the
+    warnings depend on), so any new or corrected figure gives a new key."""
+    from metrics import selectors  # selectors import this module (next_month)
+    from metrics.models import Measure
+
+    if inputs.measure not in Measure.values:
+        raise ServiceError(
+            f"Unknown measure “{inputs.measure}”; use one of {', '.join(Measure.values)}."
+        )
+    slugs = [inputs.area, *inputs.comparisons]
+    areas = {area.slug: area for area in Area.objects.filter(slug__in=slugs)}
+    unknown = [slug for slug in slugs if slug not in areas]
+    if unknown:
+        raise ServiceError(f"Unknown area: {', '.join(unknown)}.")
+    if inputs.area in inputs.comparisons:
+        raise ServiceError("The program's area cannot also be a comparison area.")
+    start = _parse_month(inputs.start, "The intervention month")
+    for value, what in ((inputs.window_from, "--from"), (inputs.window_to, "--to")):
+        if value:
+            _parse_month(value, what)
+    area = areas[inputs.area]
+    comparison_areas = [areas[slug] for slug in dict.fromkeys(inputs.comparisons)]
+    version, rows = selectors.evaluation_data_version(
+        [area.pk, *(a.pk for a in comparison_areas)], inputs.measure
+    )
+    digest = hashlib.sha256(json.dumps(inputs.as_dict(), sort_keys=True).encode())
+    digest.update(version.encode())
+    return PreparedEvaluation(
+        inputs=inputs,
+        cache_key=f"gvr:metrics:evaluation:{digest.hexdigest()}",
+        rows=rows,
+        area=area,
+        comparison_areas=comparison_areas,
+        start=start,
+    )
+
+
+def _load(prepared: PreparedEvaluation, *, fit: bool) -> dict[str, Any] | None:
+    """Read the figures, refuse what cannot be evaluated, and fit when asked."""
+    from metrics import evaluation, selectors
+
+    inputs, area, start = prepared.inputs, prepared.area, prepared.start
+    comparison_areas = prepared.comparison_areas
+    figures = selectors.evaluation_figures([area, *comparison_areas], inputs.measure)
+    main = figures[area.pk]
+    known = sorted(main.monthly)
+    if not known and not (inputs.window_from and inputs.window_to):
+        annual = sorted(main.annual_only_years)
+        raise ServiceError(
+            f"{area.name} has no monthly {inputs.measure} figures"
+            + (f" (only annual ones: {', '.join(map(str, annual))})" if annual else "")
+            + "; the evaluation needs monthly figures."
+        )
+    first = _parse_month(inputs.window_from, "--from") if inputs.window_from else known[0]
+    last = _parse_month(inputs.window_to, "--to") if inputs.window_to else known[-1]
+    if last < first:
+        raise ServiceError("The window's last month is before its first.")
+    for figure in figures.values():
+        years = sorted(year for year in figure.annual_only_years if first.year <= year <= last.year)
+        if years:
+            raise ServiceError(
+                f"{figure.area.name} has only annual {inputs.measure} figures for "
+                f"{', '.join(map(str, years))}: the evaluation needs monthly figures, so choose "
+                "a window without those years."
+            )
+
+    # A comparison area inside the program's area (a neighbourhood of the city) shares its
+    # program; one that contains it (the county) has the program's own counts in it.
+    inside = set(selectors.area_and_descendant_ids(area)) - {area.pk}
+    around = set(selectors.area_ancestor_ids(area))
+    extra_warnings = []
+    for comparison in comparison_areas:
+        if comparison.pk in inside:
+            extra_warnings.append(
+                f"{comparison.name} is part of {area.name}: the program reaches it too, so it "
+                "is no comparison; choose areas outside the program's area."
+            )
+        elif comparison.pk in around:
+            extra_warnings.append(
+                f"{comparison.name} contains {area.name}: its counts include the program "
+                "area's own, so it is no independent comparison."
+            )
+
+    months = evaluation.months_between(first, last)
+
+    def series(figure: selectors.EvaluationFigures) -> evaluation.AreaSeries:
+        return evaluation.AreaSeries(
+            key=figure.area.slug,
+            name=figure.area.name,
+            counts={month: figure.monthly[month] for month in months if month in figure.monthly},
+            populations=figure.populations,
+        )
+
+    arguments: dict[str, Any] = {
+        "treated": series(main),
+        "comparisons": [series(figures[comparison.pk]) for comparison in comparison_areas],
+        "start": start,
+        "first": first,
+        "last": last,
+        "options": evaluation.Options(
+            trend=inputs.trend,
+            slope_change=inputs.slope_change,
+            negbin=inputs.negbin,
+            population_offset=inputs.population_offset,
+        ),
+    }
+    try:
+        if not fit:
+            evaluation.frame(**arguments)
+            return None
+        return evaluation.evaluate_series(**arguments, extra_warnings=extra_warnings)
+    except evaluation.EvaluationRefused as refusal:
+        raise ServiceError(str(refusal)) from refusal
+
+
+def _shared_get(key: str) -> Any:
+    """From the one claim store: Redis when the broker is Redis (so a worker's result reaches
+    every web process), else the Django cache (no broker: tasks run in this process)."""
+    try:
+        raw = ClaimStore().get(key)
+    except Exception:
+        logger.warning("Could not reach Redis for a cached evaluation")
+        return None
+    return json.loads(raw) if raw else None
+
+
+def _shared_set(key: str, value: Any, *, seconds: int, only_new: bool = False) -> bool:
+    store = ClaimStore()
+    try:
+        if only_new:
+            return store.add(key, json.dumps(value), seconds)
+        store.set(key, json.dumps(value), seconds)
+        return True
+    except Exception:
+        logger.warning("Could not store an evaluation in Redis")
+        return not only_new
+
+
+def _shared_delete(key: str) -> None:
+    try:
+        ClaimStore().delete(key)
+    except Exception:
+        logger.warning("Could not reach Redis to clear an evaluation key")
+
+
+def cached_evaluation(prepared: PreparedEvaluation) -> dict[str, Any] | None:
+    """The stored result for these inputs and this data, if a fit already ran."""
+    return _shared_get(prepared.cache_key)
+
+
+def evaluate_outcome(inputs: EvaluationInputs) -> dict[str, Any]:
+    """The evaluation's result, from the cache when this exact question was already fitted on
+    the same figures, else fitted now and stored. Raises ServiceError on a refusal."""
+    return evaluate_prepared(prepare_evaluation(inputs))
+
+
+def evaluate_prepared(prepared: PreparedEvaluation) -> dict[str, Any]:
+    result = cached_evaluation(prepared)
+    if result is None:
+        result = prepared.fit()
+        _shared_set(prepared.cache_key, result, seconds=EVALUATION_CACHE_SECONDS)
+    return result
+
+
+def _pending_key(prepared: PreparedEvaluation) -> str:
+    return prepared.cache_key + ":pending"
+
+
+def request_evaluation(prepared: PreparedEvaluation) -> bool:
+    """Queue the fit on a Celery worker (on commit) unless one is already queued for the same
+    key; True when this call queued it. The task is idempotent: a second run stores the same
+    result under the same key."""
+    if not _shared_set(_pending_key(prepared), "1", seconds=10 * 60, only_new=True):
+        return False
+    from metrics.tasks import run_evaluation
+
+    payload = prepared.inputs.as_dict()
+    transaction.on_commit(lambda: run_evaluation.delay(payload))
+    return True
+
+
+def evaluation_pending(prepared: PreparedEvaluation) -> bool:
+    return _shared_get(_pending_key(prepared)) is not None
+
+
+def run_queued_evaluation(inputs: EvaluationInputs) -> bool:
+    """The Celery task's work: fit and store, then clear the pending mark. False when the
+    inputs are refused now (figures changed since the page asked)."""
+    try:
+        prepared = prepare_evaluation(inputs)
+    except ServiceError:
+        return False
+    try:
+        evaluate_prepared(prepared)
+        return True
+    except ServiceError:
+        return False
+    finally:
+        _shared_delete(_pending_key(prepared))

@@ -42,3 +42,10 @@ def _month(value: str) -> date:
     if len(value) == 7:
         value = f"{value}-01"
     return date.fromisoformat(value).replace(day=1)
+
+
+@shared_task(name="metrics.run_evaluation", **RETRY)
+def run_evaluation(inputs: dict[str, object]) -> bool:
+    """Fit an evaluation too long for a page request and store it where the page finds it.
+    Idempotent: the result is keyed by its inputs and the figures it read."""
+    return services.run_queued_evaluation(services.EvaluationInputs.from_dict(inputs))

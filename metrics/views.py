@@ -8,18 +8,19 @@ from __future__ import annotations
 import csv
 from datetime import date
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from interventions.audit import record
 from interventions.models import Area
-from metrics import selectors
-from metrics.dashboard import build_dashboard, csv_rows
-from metrics.forms import DashboardForm
+from metrics import city_claims, extract, selectors, services
+from metrics.dashboard import build_dashboard, csv_rows, evaluation_context
+from metrics.forms import ClaimsForm, DashboardForm, EvaluateForm, ExtractForm
 from metrics.selectors import DashboardScope
 
 
@@ -125,3 +126,192 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerows(csv_rows(data))
     return response
+
+
+# --- Evaluate: did it work? -----------------------------------------------------------------
+
+
+def _evaluate_form(request: HttpRequest, scope: DashboardScope) -> EvaluateForm:
+    areas = selectors.evaluable_areas(scope)
+    if not request.GET.get("area"):
+        default = selectors.default_area_among(areas)
+        return EvaluateForm(areas=areas, initial={"area": default.slug if default else None})
+    return EvaluateForm(request.GET, areas=areas)
+
+
+@login_required
+@require_GET
+def evaluate(request: HttpRequest) -> HttpResponse:
+    """The evaluation page: the question on the left, the answer (sentence, table, warnings,
+    chart, the simple baseline change beside it) once asked. A long fit goes to a worker and
+    the page says so and looks again shortly."""
+    scope = _scope_or_403(request)
+    form = _evaluate_form(request, scope)
+    context: dict[str, object] = {"form": form, "scope": scope, "query": request.GET.urlencode()}
+    status = 200
+    if form.is_bound and form.is_valid():
+        try:
+            prepared = services.prepare_evaluation(form.inputs())
+        except services.ServiceError as refusal:
+            context["refusal"] = str(refusal)
+            return render(request, "metrics/evaluate.html", context, status=400)
+        result = services.cached_evaluation(prepared)
+        try:
+            if result is None and prepared.long and not settings.CELERY_TASK_ALWAYS_EAGER:
+                prepared.check()  # a refusal is shown now, never sent to a worker
+                services.request_evaluation(prepared)
+                context["pending"] = True
+                return render(request, "metrics/evaluate.html", context, status=202)
+            if result is None:
+                result = services.evaluate_prepared(prepared)
+        except services.ServiceError as refusal:
+            context["refusal"] = str(refusal)
+            return render(request, "metrics/evaluate.html", context, status=400)
+        context.update(evaluation_context(result, form.cleaned_data["measure"]))
+    elif form.is_bound:
+        status = 400
+    return render(request, "metrics/evaluate.html", context, status=status)
+
+
+def _evaluation_or_error(
+    request: HttpRequest, *, export_format: str
+) -> dict[str, object] | HttpResponse:
+    """The result a download asks for, recorded in the audit trail as an export; or the
+    response that says why there is none."""
+    scope = _scope_or_403(request)
+    form = _evaluate_form(request, scope)
+    if not form.is_bound or not form.is_valid():
+        errors = "; ".join(
+            f"{field}: {' '.join(messages)}" for field, messages in form.errors.items()
+        )
+        return HttpResponse(
+            f"The chosen evaluation is not valid: {errors or 'choose an area'}",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    try:
+        result = services.evaluate_outcome(form.inputs())
+    except services.ServiceError as refusal:
+        return HttpResponse(str(refusal), status=400, content_type="text/plain; charset=utf-8")
+    record(
+        request,
+        "export",
+        object_type="evaluation_export",
+        format=export_format,
+        measure=form.cleaned_data["measure"],
+        area=str(result["area"]),
+    )
+    return result
+
+
+def _download_name(result: dict[str, object], extension: str) -> str:
+    return (
+        f"evaluation-{result['area']}-start-{result['start']}-"
+        f"{result['window_from']}-to-{result['window_to']}.{extension}"
+    )
+
+
+@login_required
+@require_GET
+def evaluate_csv(request: HttpRequest) -> HttpResponse:
+    """The fitted series of the program's area: month, observed, fitted, counterfactual."""
+    answer = _evaluation_or_error(request, export_format="csv")
+    if isinstance(answer, HttpResponse):
+        return answer
+    result = answer
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_download_name(result, "csv")}"'
+    writer = csv.writer(response)
+    writer.writerow(["month", "observed", "fitted", "counterfactual"])
+    for row in result["series"]:  # type: ignore[attr-defined]
+        writer.writerow([row["month"], row["observed"], row["fitted"], row["counterfactual"]])
+    return response
+
+
+@login_required
+@require_GET
+def evaluate_json(request: HttpRequest) -> HttpResponse:
+    """The whole result, the same object `manage.py evaluate --format json` prints."""
+    answer = _evaluation_or_error(request, export_format="json")
+    if isinstance(answer, HttpResponse):
+        return answer
+    result = answer
+    response = JsonResponse(result)
+    response["Content-Disposition"] = f'attachment; filename="{_download_name(result, "json")}"'
+    return response
+
+
+# --- The de-identified extract for outside evaluators --------------------------------------
+
+
+def _city_scope_or_403(request: HttpRequest) -> DashboardScope:
+    scope = _scope_or_403(request)
+    if scope.organizations is not None:
+        raise PermissionDenied("The evaluator extract is for city admins and analysts.")
+    return scope
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def evaluator_extract(request: HttpRequest) -> HttpResponse:
+    """GET: the form, with a fresh key. POST: the zip, audited with its parameters (never the
+    key). A POST keeps the key out of the address bar, logs and history."""
+    _city_scope_or_403(request)
+    if request.method == "GET":
+        form = ExtractForm(initial={"key": extract.new_key()})
+        return render(request, "metrics/extract.html", {"form": form})
+    form = ExtractForm(request.POST)
+    if not form.is_valid():
+        return render(request, "metrics/extract.html", {"form": form}, status=400)
+    cleaned = form.cleaned_data
+    organizations = list(cleaned["organizations"])
+    built = extract.build_extract(
+        extract.ExtractRequest(
+            organizations=organizations,
+            start=cleaned["start"],
+            end=cleaned["end"],
+            key=cleaned["key"],
+        )
+    )
+    record(
+        request,
+        "export",
+        object_type="evaluator_extract",
+        format="zip",
+        start=f"{cleaned['start']:%Y-%m}",
+        end=f"{cleaned['end']:%Y-%m}",
+        organizations=",".join(sorted(org.slug for org in organizations)),
+        people_rows=built.people_rows,
+        area_rows=built.area_rows,
+    )
+    response = HttpResponse(built.content, content_type="application/zip")
+    filename = f"evaluator-extract-{cleaned['start']:%Y-%m}-to-{cleaned['end']:%Y-%m}.zip"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- City claims, checked -------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def claims(request: HttpRequest) -> HttpResponse:
+    """The claims a city makes (group share, rank among areas, lowest since, against 2019),
+    computed from the counts with the counts shown. Public figures: every dashboard viewer."""
+    _scope_or_403(request)
+    data = request.GET.copy()
+    if not data.get("area"):
+        area = selectors.default_area()
+        if area is not None:
+            data["area"] = area.slug
+    data.setdefault("measure", "homicide")
+    form = ClaimsForm(data)
+    context: dict[str, object] = {"form": form}
+    if not form.is_valid():
+        return render(request, "metrics/claims.html", context, status=400)
+    context["claims"] = city_claims.build_claims(
+        form.cleaned_data["area"],
+        form.cleaned_data["measure"],
+        program_start=form.cleaned_data["program_start"],
+    )
+    return render(request, "metrics/claims.html", context)

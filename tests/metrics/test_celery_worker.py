@@ -98,3 +98,47 @@ def test_refresh_runs_on_a_real_worker(real_worker: str, org_a) -> None:  # type
         org_a.program.kind,
     )
     assert (row.sessions, row.contact_minutes, row.participants_served) == (2, 80, 1)
+
+
+def test_a_long_evaluation_runs_on_a_real_worker_and_the_page_process_finds_it(
+    real_worker: str, broker: str
+) -> None:
+    from django.test import override_settings
+
+    from metrics import evaluation, services
+    from metrics.models import CrimeOutcome
+    from tests.factories import AreaFactory
+
+    city = AreaFactory(name="Workerville", slug="workerville")
+    months = evaluation.months_between(date(2015, 1, 1), date(2019, 12, 1))
+    CrimeOutcome.objects.bulk_create(
+        CrimeOutcome(
+            area=city,
+            period_start=month,
+            granularity="month",
+            measure="homicide",
+            count=10 + month.month % 4 - (4 if month.year >= 2018 else 0),
+            source="Test",
+        )
+        for month in months
+    )
+    inputs = services.EvaluationInputs(area="workerville", measure="homicide", start="2018-01")
+    # The page's process and the worker share results through Redis when the broker is Redis.
+    with override_settings(CELERY_BROKER_URL=broker):
+        prepared = services.prepare_evaluation(inputs)
+        assert services.cached_evaluation(prepared) is None
+        assert services.request_evaluation(prepared) is True
+        assert services.evaluation_pending(prepared)
+        assert services.request_evaluation(prepared) is False  # queued once
+        deadline = time.monotonic() + WAIT_SECONDS
+        while (result := services.cached_evaluation(prepared)) is None:
+            if time.monotonic() > deadline:
+                pytest.fail(f"The worker did not store the evaluation within {WAIT_SECONDS} s")
+            time.sleep(0.5)
+        assert not services.evaluation_pending(prepared)
+        import redis
+
+        redis.Redis.from_url(broker).delete(prepared.cache_key)
+    expected = prepared.fit()
+    assert result["rate_ratio"] == pytest.approx(expected["rate_ratio"], rel=1e-9)
+    assert result["series"] == expected["series"]
