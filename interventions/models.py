@@ -997,6 +997,11 @@ class Consent(TimeStamped):
         related_name="consents_revoked",
     )
     note = models.CharField(max_length=500, blank=True)
+    # Gender, race and ethnicity, and language stay with the owning organisation unless the
+    # person agreed to share them too.
+    shares_demographics = models.BooleanField(
+        default=False, help_text="The person agreed to share their demographics too."
+    )
 
     class Meta:
         ordering = ["-granted_on", "-id"]
@@ -1099,3 +1104,7 @@ class ConsentOverride(models.Model):
 
     def __str__(self) -> str:
         return f"Override by {self.user_id} for {self.participant_id} until {self.expires_at}"
+
+
+# Demographics, outcome events and assessments (outcome_models.py).
+from interventions.outcome_models import *  # noqa: E402, F403
