@@ -67,3 +67,6 @@ urlpatterns = [
 
 # The shooting response: incidents, response tasks, the weekly review, the funnel.
 urlpatterns += [path("response/", include("interventions.response_urls"))]
+
+# A participant's outcomes, demographics and assessments; the quarterly funder report.
+urlpatterns += [path("", include("interventions.outcome_urls"))]
