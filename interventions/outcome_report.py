@@ -204,32 +204,40 @@ def _sessions(scope: ReportScope, period: Period) -> QuerySet[Session]:
     )
 
 
-def served_people(scope: ReportScope, period: Period) -> QuerySet[Participant]:
-    """Unduplicated people served in the period: in a session the organisations logged, or
-    enrolled (the "enrolled" step reached on or before the period's end, not exited before its
-    start) in one of their programs. Annotated `continuing`: served by them before the period
-    too (an earlier session, or enrolled before it began); the others are new."""
+def _served_conditions(scope: ReportScope, period: Period) -> tuple[Q, Q]:
+    """(served in the period, served before it) as conditions on a participant: in a session
+    the organisations logged, or enrolled (the "enrolled" step reached, not exited before) in one
+    of their programs."""
     attended = SessionParticipant.objects.filter(participant=OuterRef("pk"))
     enrolled = Enrollment.objects.filter(participant=OuterRef("pk"), enrolled_on__isnull=False)
     if scope.organizations is not None:
         attended = attended.filter(session__organization__in=scope.organizations)
         enrolled = enrolled.filter(program__organization__in=scope.organizations)
-    in_period = Exists(
-        attended.filter(occurred_at__gte=period.start_at, occurred_at__lt=period.end_before)
-    ) | Exists(
-        enrolled.filter(enrolled_on__lte=period.end).filter(
-            Q(exited_on__isnull=True) | Q(exited_on__gte=period.start)
+    in_period = Q(
+        Exists(attended.filter(occurred_at__gte=period.start_at, occurred_at__lt=period.end_before))
+    ) | Q(
+        Exists(
+            enrolled.filter(enrolled_on__lte=period.end).filter(
+                Q(exited_on__isnull=True) | Q(exited_on__gte=period.start)
+            )
         )
     )
-    before = Exists(attended.filter(occurred_at__lt=period.start_at)) | Exists(
-        enrolled.filter(enrolled_on__lt=period.start)
+    before = Q(Exists(attended.filter(occurred_at__lt=period.start_at))) | Q(
+        Exists(enrolled.filter(enrolled_on__lt=period.start))
     )
-    return Participant.objects.filter(in_period).annotate(continuing=before).order_by()
+    return in_period, before
+
+
+def served_people(scope: ReportScope, period: Period) -> QuerySet[Participant]:
+    """Unduplicated people served in the period (see _served_conditions)."""
+    in_period, _ = _served_conditions(scope, period)
+    return Participant.objects.filter(in_period).order_by()
 
 
 def people_served_section(scope: ReportScope, period: Period) -> Section:
+    _, before = _served_conditions(scope, period)
     counts = served_people(scope, period).aggregate(
-        total=Count("pk"), continuing=Count("pk", filter=Q(continuing=True))
+        total=Count("pk"), continuing=Count("pk", filter=before)
     )
     table = one_column_table(
         "Unduplicated people served",
@@ -285,13 +293,13 @@ def demographics_section(scope: ReportScope, period: Period) -> Section:
         except ValueError:  # Feb 29
             return end.replace(year=end.year - years, day=28)
 
-    for label, low, high in AGE_BANDS:
+    for _label, low, high in AGE_BANDS:
         condition = Q(date_of_birth__isnull=False)
         if low is not None:
             condition &= Q(date_of_birth__lte=born_years_before(low))
         if high is not None:
             condition &= Q(date_of_birth__gt=born_years_before(high))
-        aggregates[f"age_{label}"] = Count("pk", filter=condition)
+        aggregates[f"age_{low}_{high}"] = Count("pk", filter=condition)
     aggregates["age_"] = Count("pk", filter=Q(date_of_birth__isnull=True))
     counts = served.aggregate(**aggregates)
     total = counts["total"]
@@ -327,7 +335,7 @@ def demographics_section(scope: ReportScope, period: Period) -> Section:
     age = one_column_table(
         "Age at the end of the period",
         "Age",
-        [(label, counts[f"age_{label}"]) for label, _, _ in AGE_BANDS]
+        [(label, counts[f"age_{low}_{high}"]) for label, low, high in AGE_BANDS]
         + [("Date of birth not recorded", counts["age_"])],
         total,
     )

@@ -241,38 +241,43 @@ def cohort_outcome_counts(
     enrollments = Enrollment.objects.filter(enrolled_on__isnull=False)
     if organizations is not None:
         enrollments = enrollments.filter(program__organization__in=organizations)
-    first_enrolled = (
-        enrollments.filter(participant=OuterRef("pk"))
+
+    # Flat conditions on the participant row (no annotation), so the aggregate stays one plain
+    # query: first enrolled in [start, end] means enrolled in it and never before it.
+    mine = enrollments.filter(participant=OuterRef("pk"))
+    cohort = Participant.objects.filter(
+        Exists(mine.filter(enrolled_on__gte=start, enrolled_on__lte=end)),
+        ~Exists(mine.filter(enrolled_on__lt=start)),
+    ).order_by()
+    # The first enrolment seen from an outcome event's row, for the window's test.
+    event_first_enrolled = Subquery(
+        enrollments.filter(participant=OuterRef("participant_id"))
         .order_by()
         .values("participant")
         .annotate(first=Min("enrolled_on"))
         .values("first")
     )
-    cohort = (
-        Participant.objects.annotate(first_enrolled=Subquery(first_enrolled))
-        .filter(first_enrolled__gte=start, first_enrolled__lte=end)
-        .order_by()
-    )
-    flags: dict[str, object] = {}
     aggregates: dict[str, Count] = {"enrolled": Count("pk")}
     for months in COHORT_WINDOWS:
-        window_end = _PlusMonths(OuterRef("first_enrolled"), months)
-        observed = f"observed_{months}"
-        flags[observed] = Case(
-            When(Q(first_enrolled__lte=add_months(today, -months)), then=Value(True)),
-            default=Value(False),
-            output_field=BooleanField(),
+        window_end = _PlusMonths(event_first_enrolled, months)
+        # The window has closed: first enrolled at least `months` months before today.
+        observed = Q(
+            Exists(
+                mine.filter(
+                    enrolled_on__gte=start,
+                    enrolled_on__lte=min(end, add_months(today, -months)),
+                )
+            )
         )
-        aggregates[observed] = Count("pk", filter=Q(**{observed: True}))
+        aggregates[f"observed_{months}"] = Count("pk", filter=observed)
         for measure, (_, kinds) in COHORT_MEASURES.items():
-            key = f"{measure}_{months}"
-            flags[key] = Exists(
+            had_it = Exists(
                 OutcomeEvent.objects.filter(
                     participant=OuterRef("pk"),
                     kind__in=kinds,
-                    occurred_on__gte=OuterRef("first_enrolled"),
+                    occurred_on__gte=event_first_enrolled,
                     occurred_on__lte=window_end,
                 )
             )
-            aggregates[key] = Count("pk", filter=Q(**{key: True, observed: True}))
-    return cohort.annotate(**flags).aggregate(**aggregates)
+            aggregates[f"{measure}_{months}"] = Count("pk", filter=observed & Q(had_it))
+    return cohort.aggregate(**aggregates)

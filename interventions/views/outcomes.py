@@ -345,7 +345,9 @@ def _report_for(request: HttpRequest) -> tuple[ReportForm, Report | None]:
         )
     if not form.is_valid():
         return form, None
-    chosen = form.cleaned_data["org"]
+    # Only a city-wide viewer may leave the organisation empty (every organisation); a manager
+    # always sees one of their own.
+    chosen = form.cleaned_data["org"] or ("" if city else organizations[0].slug)
     if chosen:
         organization = next(org for org in organizations if org.slug == chosen)
         queryset = PartnerOrganization.objects.filter(pk=organization.pk)
