@@ -61,19 +61,31 @@ def add_months(day: date, months: int) -> date:
 
 
 class _TextRedactedIterable(ModelIterable):
-    """Instances whose free-text fields (named by the queryset's `_gvr_text_fields`) are blanked
-    unless the row says they may be read."""
+    """Instances whose free-text fields (`fields`, set by each subclass) are blanked unless the
+    row says they may be read. The class itself carries the fields: a queryset's clones keep
+    their iterable class, not attributes set on the queryset object."""
+
+    fields: tuple[str, ...] = ()
 
     def __iter__(self):  # type: ignore[no-untyped-def]
-        fields = getattr(self.queryset, "_gvr_text_fields", ())
         for obj in super().__iter__():
             if not getattr(obj, "text_readable", False):
-                for name in fields:
+                for name in self.fields:
                     setattr(obj, name, "")
             yield obj
 
 
-def _with_text_for(queryset: QuerySet, user: AnyUser, *fields: str) -> QuerySet:
+class _NotesRedacted(_TextRedactedIterable):
+    fields = ("notes",)
+
+
+class _ReasonRedacted(_TextRedactedIterable):
+    fields = ("reason",)
+
+
+def _with_text_for(
+    queryset: QuerySet, user: AnyUser, iterable: type[_TextRedactedIterable]
+) -> QuerySet:
     queryset = queryset.annotate(
         text_readable=Case(
             When(organization__in=organizations_of(user), then=Value(True)),
@@ -81,8 +93,7 @@ def _with_text_for(queryset: QuerySet, user: AnyUser, *fields: str) -> QuerySet:
             output_field=BooleanField(),
         )
     )
-    queryset._iterable_class = _TextRedactedIterable
-    queryset._gvr_text_fields = fields  # type: ignore[attr-defined]
+    queryset._iterable_class = iterable
     return queryset
 
 
@@ -90,7 +101,7 @@ def outcome_events_visible_to(user: AnyUser) -> QuerySet[OutcomeEvent]:
     return _with_text_for(
         OutcomeEvent.objects.filter(participant__in=participants_visible_to(user)),
         user,
-        "notes",
+        _NotesRedacted,
     )
 
 
@@ -102,7 +113,7 @@ def tier_changes_visible_to(user: AnyUser) -> QuerySet[RiskTierChange]:
     return _with_text_for(
         RiskTierChange.objects.filter(participant__in=participants_visible_to(user)),
         user,
-        "reason",
+        _ReasonRedacted,
     )
 
 
