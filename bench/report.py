@@ -114,14 +114,14 @@ def add_outcomes() -> None:
         INSERT INTO {table(OutcomeEvent)} (participant_id, organization_id, kind, detail,
             occurred_on, source, notes, recorded_by_id, recorded_at)
         SELECT p.id, p.organization_id, k.kind, k.detail,
-               LEAST(current_date, e.first + (p.id % 300)), k.source, '', %s, now()
+               LEAST(current_date, e.first + (p.id %% 300)::integer), k.source, '', %s, now()
         FROM {table(Participant)} p
         JOIN (SELECT participant_id, min(enrolled_on) AS first FROM interventions_enrollment
               WHERE enrolled_on IS NOT NULL GROUP BY participant_id) e ON e.participant_id = p.id
         JOIN (VALUES (0, 'arrest', '', 'probation'), (1, 'employment_started', '', 'employer'),
                      (2, 'credential_earned', 'ged', 'school'),
                      (3, 'violent_victimization', 'shot', 'hospital')) AS k(n, kind, detail, source)
-             ON k.n = p.id % 8
+             ON k.n = p.id %% 8
         WHERE p.organization_id IN ({ids})
         """,
         [recorder.pk],

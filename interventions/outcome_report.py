@@ -20,11 +20,26 @@ from __future__ import annotations
 
 import io
 import re
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db import connection, transaction
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from interventions import response_selectors
@@ -234,25 +249,6 @@ def served_people(scope: ReportScope, period: Period) -> QuerySet[Participant]:
     return Participant.objects.filter(in_period).order_by()
 
 
-def people_served_section(scope: ReportScope, period: Period) -> Section:
-    _, before = _served_conditions(scope, period)
-    counts = served_people(scope, period).aggregate(
-        total=Count("pk"), continuing=Count("pk", filter=before)
-    )
-    table = one_column_table(
-        "Unduplicated people served",
-        "",
-        [
-            ("New in the period", counts["total"] - counts["continuing"]),
-            ("Continuing from before", counts["continuing"]),
-        ],
-        counts["total"],
-        note="Each person counted once: in a session logged in the period, or enrolled in a "
-        "program during it. Continuing: served before the period began.",
-    )
-    return Section("People served", [table])
-
-
 AGE_BANDS = (
     ("Under 18", None, 18),
     ("18 to 24", 18, 25),
@@ -261,30 +257,9 @@ AGE_BANDS = (
 )
 
 
-def demographics_section(scope: ReportScope, period: Period) -> Section:
-    """Gender, race and ethnicity, language and age at the period's end of the people served,
-    counted in one query."""
-    served = served_people(scope, period)
-    aggregates: dict[str, Count] = {"total": Count("pk")}
-    for value in Gender.values:
-        aggregates[f"gender_{value}"] = Count("pk", filter=Q(demographics__gender=value))
-    aggregates["gender_"] = Count(
-        "pk", filter=Q(demographics__isnull=True) | Q(demographics__gender="")
-    )
-    for value in RaceEthnicity.values:
-        aggregates[f"race_{value}"] = Count(
-            "pk", filter=Q(demographics__race_ethnicity__contains=[value])
-        )
-    aggregates["race_"] = Count(
-        "pk", filter=Q(demographics__isnull=True) | Q(demographics__race_ethnicity=[])
-    )
-    for value in Language.values:
-        aggregates[f"language_{value}"] = Count(
-            "pk", filter=Q(demographics__preferred_language=value)
-        )
-    aggregates["language_"] = Count(
-        "pk", filter=Q(demographics__isnull=True) | Q(demographics__preferred_language="")
-    )
+def people_served_section(scope: ReportScope, period: Period) -> Section:
+    """The people served, new and continuing, and who they are (gender, race and ethnicity,
+    language, age at the period's end): one query."""
     end = period.end
 
     def born_years_before(years: int) -> date:
@@ -293,16 +268,60 @@ def demographics_section(scope: ReportScope, period: Period) -> Section:
         except ValueError:  # Feb 29
             return end.replace(year=end.year - years, day=28)
 
-    for _label, low, high in AGE_BANDS:
-        condition = Q(date_of_birth__isnull=False)
-        if low is not None:
-            condition &= Q(date_of_birth__lte=born_years_before(low))
-        if high is not None:
-            condition &= Q(date_of_birth__gt=born_years_before(high))
-        aggregates[f"age_{low}_{high}"] = Count("pk", filter=condition)
-    aggregates["age_"] = Count("pk", filter=Q(date_of_birth__isnull=True))
-    counts = served.aggregate(**aggregates)
+    age_band = Case(
+        *[
+            When(
+                Q(date_of_birth__isnull=False)
+                & (Q() if low is None else Q(date_of_birth__lte=born_years_before(low)))
+                & (Q() if high is None else Q(date_of_birth__gt=born_years_before(high))),
+                then=Value(f"{low}_{high}"),
+            )
+            for _label, low, high in AGE_BANDS
+        ],
+        default=Value(""),
+        output_field=CharField(),
+    )
+    _, before = _served_conditions(scope, period)
+    # One GROUP BY over the people served: a row per combination of answers (a few hundred at
+    # most, however many people), which the loop below adds into each table's categories.
+    groups = (
+        served_people(scope, period)
+        .annotate(
+            continuing=ExpressionWrapper(before, output_field=BooleanField()),
+            age_band=age_band,
+        )
+        .values(
+            "continuing",
+            "age_band",
+            "demographics__gender",
+            "demographics__race_ethnicity",
+            "demographics__preferred_language",
+        )
+        .annotate(people=Count("pk"))
+        .order_by()
+    )
+    counts: dict[str, int] = defaultdict(int)
+    for group in groups:
+        n = group["people"]
+        counts["total"] += n
+        counts["continuing"] += n if group["continuing"] else 0
+        counts[f"gender_{group['demographics__gender'] or ''}"] += n
+        counts[f"language_{group['demographics__preferred_language'] or ''}"] += n
+        counts[f"age_{group['age_band']}"] += n
+        for race in group["demographics__race_ethnicity"] or [""]:
+            counts[f"race_{race}"] += n
     total = counts["total"]
+    people = one_column_table(
+        "Unduplicated people served",
+        "",
+        [
+            ("New in the period", total - counts["continuing"]),
+            ("Continuing from before", counts["continuing"]),
+        ],
+        total,
+        note="Each person counted once: in a session logged in the period, or enrolled in a "
+        "program during it. Continuing: served before the period began.",
+    )
     not_recorded = "Not recorded"
     gender = one_column_table(
         "Gender",
@@ -339,7 +358,7 @@ def demographics_section(scope: ReportScope, period: Period) -> Section:
         + [("Date of birth not recorded", counts["age_"])],
         total,
     )
-    return Section("Who they are", [gender, race, language, age])
+    return Section("People served and who they are", [people, gender, race, language, age])
 
 
 def enrollments_section(scope: ReportScope, period: Period) -> Section:
@@ -385,20 +404,6 @@ def sessions_section(scope: ReportScope, period: Period) -> Section:
         .annotate(sessions=Count("pk"), minutes=Sum("duration_minutes"))
         .order_by()
     }
-    attendance = _in_scope(
-        SessionParticipant.objects.filter(
-            occurred_at__gte=period.start_at, occurred_at__lt=period.end_before
-        ),
-        scope,
-        "session__organization",
-    )
-    people = {
-        row["session__kind"]: row["people"]
-        for row in attendance.values("session__kind")
-        .annotate(people=Count("participant", distinct=True))
-        .order_by()
-    }
-    everyone = attendance.aggregate(people=Count("participant", distinct=True))["people"]
     rows: list[list[object]] = []
     for value, label in Session.Kind.choices:
         row = by_kind.get(value, {})
@@ -407,7 +412,6 @@ def sessions_section(scope: ReportScope, period: Period) -> Section:
                 label,
                 row.get("sessions", 0),
                 round((row.get("minutes") or 0) / 60, 1),
-                people.get(value, 0),
             ]
         )
     total_minutes = sum((row.get("minutes") or 0) for row in by_kind.values())
@@ -416,15 +420,14 @@ def sessions_section(scope: ReportScope, period: Period) -> Section:
             "Total",
             sum(row.get("sessions", 0) for row in by_kind.values()),
             round(total_minutes / 60, 1),
-            everyone,
         ]
     )
     table = Table(
         "Sessions and contact hours by kind",
-        ["Kind", "Sessions", "Contact hours", "People"],
+        ["Kind", "Sessions", "Contact hours"],
         rows,
-        frozenset({3}),
-        note="People: each person once per kind; the total counts each person once.",
+        note="Sessions the organisations logged in the period, group sessions once each; "
+        "contact hours are the sessions' durations. The people served are counted above.",
     )
     return Section("Services and dosage", [table])
 
@@ -521,7 +524,6 @@ SectionBuilder = Callable[[ReportScope, Period], Section]
 # page, in the CSV and as sheets of the workbook.
 SECTIONS: list[SectionBuilder] = [
     people_served_section,
-    demographics_section,
     enrollments_section,
     sessions_section,
     referrals_section,
@@ -547,7 +549,12 @@ def _with_shares(table: Table) -> Table:
 
 
 def build_report(scope: ReportScope, period: Period) -> Report:
-    sections = [builder(scope, period) for builder in SECTIONS]
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The sections' queries are many small index lookups whose summed cost estimate is high
+        # enough to make PostgreSQL compile them to machine code (JIT) first, which takes
+        # seconds, far longer than running them: this report does without it.
+        cursor.execute("SET LOCAL jit = off")
+        sections = [builder(scope, period) for builder in SECTIONS]
     for section in sections:
         if scope.suppress_small_counts:
             section.tables = [suppress_table(table) for table in section.tables]

@@ -835,5 +835,13 @@ class Migration(migrations.Migration):
                 fields=("assessment", "scale"), name="scalescore_once_per_scale"
             ),
         ),
+        migrations.AddIndex(
+            model_name="session",
+            index=models.Index(
+                fields=["occurred_at"],
+                include=("kind", "duration_minutes", "organization"),
+                name="session_time_kind_idx",
+            ),
+        ),
         migrations.RunSQL(_triggers(), DROP_TRIGGERS),
     ]
