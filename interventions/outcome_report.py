@@ -22,7 +22,7 @@ import io
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection, transaction
@@ -105,6 +105,14 @@ class Table:
     people_columns: frozenset[int] = frozenset()
     sums: list[tuple[list[tuple[int, int]], tuple[int, int]]] = field(default_factory=list)
     note: str = ""
+    # How the last column is filled after suppression: "" (it is not a share), SHARE_OF_ROW
+    # (the row's count before it, of the count before that) or SHARE_OF_FIRST_ROW (the row's
+    # first count, of the first row's), so a share never gives a hidden count away.
+    share: str = ""
+
+
+SHARE_OF_ROW = "row"
+SHARE_OF_FIRST_ROW = "first_row"
 
 
 @dataclass
@@ -166,7 +174,7 @@ def suppress_table(table: Table) -> Table:
                 changed = True
     for r, c in hidden:
         rows[r][c] = SUPPRESSED
-    return Table(table.title, table.columns, rows, table.people_columns, table.sums, table.note)
+    return replace(table, rows=rows)
 
 
 def _column_sums(n_rows: int, columns: Iterable[int], total_row: int) -> list:
@@ -484,6 +492,7 @@ def outcomes_section(scope: ReportScope, period: Period) -> Section:
             f"{counts['enrolled']} people were first enrolled in the period. A window counts "
             "only people enrolled long enough ago for it to have closed. " + CAVEAT
         ),
+        share=SHARE_OF_ROW,
     )
     if scope.suppress_small_counts and _is_small(counts["enrolled"]):
         table.note = "Between 1 and 10 people were first enrolled in the period. " + CAVEAT
@@ -512,6 +521,7 @@ def response_section(scope: ReportScope, period: Period) -> Section:
         rows,
         frozenset({1}),
         note="People connected to shootings in the period, and how soon a worker met them.",
+        share=SHARE_OF_FIRST_ROW,
     )
     return Section("Shooting response", [table])
 
@@ -531,20 +541,15 @@ SECTIONS: list[SectionBuilder] = [
     response_section,
 ]
 
-# Tables whose last column is a share of the two counts before it (outcomes) or of the first
-# row's count (reach); computed after suppression, so a share never gives a hidden count away.
-_SHARE_OF_PREVIOUS = "Share (%)"
-_SHARE_OF_CONNECTED = "Share of the connected (%)"
-
 
 def _with_shares(table: Table) -> Table:
-    if table.columns[-1] == _SHARE_OF_PREVIOUS:
+    if table.share == SHARE_OF_ROW:
         for row in table.rows:
             row[-1] = share_cell(row[-2], row[-3])
-    elif table.columns[-1] == _SHARE_OF_CONNECTED:
-        connected = table.rows[0][1]
+    elif table.share == SHARE_OF_FIRST_ROW:
+        first = table.rows[0][1]
         for row in table.rows[1:]:
-            row[-1] = share_cell(row[1], connected)
+            row[-1] = share_cell(row[1], first)
     return table
 
 
