@@ -32,6 +32,49 @@ AUDITED_TABLES = [
 ]
 
 
+# An answered version keeps its questions: its items, scales and choices cannot change or go,
+# and of the version itself only whether it is offered (is_published) may change.
+FREEZE_ANSWERED_VERSIONS = """
+CREATE FUNCTION interventions_refuse_change_to_answered_version() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    version bigint;
+BEGIN
+    IF TG_TABLE_NAME = 'interventions_instrumentversion' THEN
+        version := OLD.id;
+        IF TG_OP = 'UPDATE' AND (to_jsonb(NEW) - 'is_published') = (to_jsonb(OLD) - 'is_published')
+        THEN
+            RETURN NEW;
+        END IF;
+    ELSIF TG_TABLE_NAME = 'interventions_itemchoice' THEN
+        SELECT i.version_id INTO version FROM interventions_item i WHERE i.id = OLD.item_id;
+    ELSE
+        version := OLD.version_id;
+    END IF;
+    IF EXISTS (SELECT 1 FROM interventions_assessment a WHERE a.version_id = version) THEN
+        RAISE EXCEPTION 'This version of the instrument has been answered and cannot change.'
+            USING ERRCODE = 'integrity_constraint_violation',
+                  HINT = 'Make a new version from it.';
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    RETURN NEW;
+END;
+$$;
+""" + "\n".join(  # noqa: S608 - fixed table names, no input
+    f"CREATE TRIGGER freeze_answered_version BEFORE UPDATE OR DELETE ON {table}"
+    " FOR EACH ROW EXECUTE FUNCTION interventions_refuse_change_to_answered_version();"
+    for table in (
+        "interventions_instrumentversion",
+        "interventions_scale",
+        "interventions_item",
+        "interventions_itemchoice",
+    )
+)
+UNFREEZE = "DROP FUNCTION IF EXISTS interventions_refuse_change_to_answered_version() CASCADE;"
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -844,4 +887,5 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunSQL(_triggers(), DROP_TRIGGERS),
+        migrations.RunSQL(FREEZE_ANSWERED_VERSIONS, UNFREEZE),
     ]

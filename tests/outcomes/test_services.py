@@ -340,3 +340,28 @@ def test_an_answered_version_is_frozen_and_copied_into_a_new_one(org_a, person):
     assert copy.items.count() == version.items.count() == 6
     assert set(copy.scales.values_list("code", flat=True)) == {"s1", "s2", "s3"}
     assert not copy.items.filter(scale__version=version).exists()
+
+
+def test_the_database_refuses_to_change_an_answered_version_written_around_the_service(
+    org_a, person
+):
+    from interventions.outcome_models import ItemChoice, Scale
+
+    version = make_version()
+    item = version.items.first()
+    ItemChoice.objects.create(item=item, label="Maybe", points=1)
+    Scale.objects.filter(version=version).update(name="Renamed before anyone answered")
+    services.record_assessment(
+        participant=person, version=version, by=org_a.worker, answers=answers_for(version, 1)
+    )
+    for write in (
+        lambda: type(item).objects.filter(pk=item.pk).update(text="Changed after the fact"),
+        lambda: Scale.objects.filter(version=version).update(cutoff=1),
+        lambda: ItemChoice.objects.filter(item=item).update(points=2),
+        lambda: ItemChoice.objects.filter(item=item).delete(),
+        lambda: type(version).objects.filter(pk=version.pk).update(eligible_min_scales=1),
+    ):
+        with pytest.raises(IntegrityError, match="has been answered"), transaction.atomic():
+            write()
+    # Withdrawing it from use is allowed.
+    type(version).objects.filter(pk=version.pk).update(is_published=False)
