@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -66,12 +64,11 @@ django.setup()
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench._sessions import client_for  # noqa: E402
+from bench.pages import measure  # noqa: E402
 from interventions.models import Participant, Session  # noqa: E402
 from interventions.outcome_models import Demographics, OutcomeEvent  # noqa: E402
 from interventions.outcome_report import previous_quarter  # noqa: E402
@@ -127,30 +124,6 @@ def add_outcomes() -> None:
         [recorder.pk],
     )
     cursor.execute(f"ANALYZE {table(Demographics)}; ANALYZE {table(OutcomeEvent)};")
-
-
-def measure(client: Client, url: str, requests: int) -> dict[str, float]:
-    response = client.get(url)  # warm-up
-    if response.status_code != 200:
-        raise SystemExit(f"{url} answered {response.status_code}")
-    timings, cpu = [], []
-    for _ in range(requests):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        client.get(url)
-        timings.append((time.perf_counter() - started) * 1000)
-        cpu.append((time.process_time() - started_cpu) * 1000)
-    with CaptureQueriesContext(connection) as queries:
-        client.get(url)
-    timings.sort()
-    return {
-        "median": statistics.median(timings),
-        "p95": timings[min(len(timings) - 1, int(len(timings) * 0.95))],
-        # This process's CPU time (Django, the sections' Python, the template): a busy machine
-        # inflates it far less than the wall clock.
-        "cpu": statistics.median(cpu),
-        "queries": len(queries),
-        "db": sum(float(query["time"]) for query in queries.captured_queries) * 1000,
-    }
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from interventions.consent_services import _require_owner_member
 from interventions.models import Incident, IncidentParticipant, Participant
 from interventions.outcome_models import (
     DECLINED,
@@ -44,18 +45,11 @@ from interventions.outcome_models import (
     Scale,
     ScaleScore,
 )
-from interventions.services import ServiceError, _member_of, _not_after_today
+from interventions.services import ServiceError, _not_after_today
 
 # A reason has to say something: "x" is not a reason.
 TIER_REASON_MIN_LENGTH = 10
 INJURY_KINDS = (OutcomeEvent.Kind.VIOLENT_VICTIMIZATION, OutcomeEvent.Kind.REINJURY)
-
-
-def _require_owner_member(user: AbstractBaseUser, participant: Participant, what: str) -> None:
-    if not _member_of(user, participant.organization):
-        raise ServiceError(
-            f"Only members of {participant.organization} can {what} for this participant."
-        )
 
 
 # Demographics ----------------------------------------------------------------------------------
