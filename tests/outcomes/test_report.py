@@ -342,6 +342,12 @@ def test_an_export_is_audited(manager_client, quarter_data):
 # Queries ---------------------------------------------------------------------------------------
 
 
+# The page's queries: the session, the user, the viewer's roles, the organisations to choose
+# from, the report's savepoint, SET LOCAL and release, and one per section. A new section adds
+# its own here; a query per row would make the two sizes differ.
+REPORT_QUERIES = 13
+
+
 def _report_queries(client) -> int:  # type: ignore[no-untyped-def]
     with CaptureQueriesContext(connection) as queries:
         assert client.get(reverse("funder_report"), QUARTER).status_code == 200
@@ -369,5 +375,4 @@ def test_the_report_query_count_does_not_grow_with_the_rows(admin_client_city, o
     small = _report_queries(admin_client_city)
     add(20)
     large = _report_queries(admin_client_city)
-    assert small == large
-    assert large <= 20
+    assert (small, large) == (REPORT_QUERIES, REPORT_QUERIES)
