@@ -24,6 +24,7 @@ from django.db.models import (
     Count,
     DateField,
     Exists,
+    F,
     Func,
     Min,
     OuterRef,
@@ -292,3 +293,27 @@ def cohort_outcome_counts(
             )
             aggregates[f"{measure}_{months}"] = Count("pk", filter=observed & Q(had_it))
     return cohort.aggregate(**aggregates)
+
+
+# Assessments due -------------------------------------------------------------------------------
+
+
+def assessments_due(user: AnyUser, today: date) -> QuerySet[Participant]:
+    """The user's caseload people of their own organisations who have no assessment yet (an
+    intake is due) or whose last one is GVR_REASSESSMENT_MONTHS old or more, annotated
+    `last_assessed_on` (None: never), never assessed first, then the longest ago."""
+    from interventions.selectors import caseload_for
+
+    last = (
+        Assessment.objects.filter(participant=OuterRef("pk"))
+        .order_by("-assessed_on")
+        .values("assessed_on")[:1]
+    )
+    due_before = add_months(today, -settings.GVR_REASSESSMENT_MONTHS)
+    return (
+        caseload_for(user)
+        .filter(organization__in=organizations_of(user))
+        .annotate(last_assessed_on=Subquery(last))
+        .filter(Q(last_assessed_on__isnull=True) | Q(last_assessed_on__lte=due_before))
+        .order_by(F("last_assessed_on").asc(nulls_first=True), "last_name", "first_name", "pk")
+    )

@@ -35,6 +35,7 @@ urlpatterns = [
         outcomes.assessment_create,
         name="assessment_create",
     ),
+    path("assessments/due/", outcomes.assessments_due, name="assessments_due"),
     path("manage/report/", outcomes.funder_report, name="funder_report"),
     path("manage/report/report.csv", outcomes.funder_report_csv, name="funder_report_csv"),
     path("manage/report/report.xlsx", outcomes.funder_report_xlsx, name="funder_report_xlsx"),

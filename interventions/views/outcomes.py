@@ -314,6 +314,18 @@ def assessment_create(request: HttpRequest, participant_id: int) -> HttpResponse
     )
 
 
+@member_required
+@require_GET
+def assessments_due(request: HttpRequest) -> HttpResponse:
+    """The worker's caseload people due an intake assessment or a reassessment."""
+    people = outcome_selectors.assessments_due(request.user, timezone.localdate())
+    return render(
+        request,
+        "interventions/outcomes/assessments_due.html",
+        {"people": people[:200]},
+    )
+
+
 # The funder report -----------------------------------------------------------------------------
 
 

@@ -186,3 +186,34 @@ def test_an_unknown_instrument_is_not_found(worker_client, person):
 def test_the_participant_page_links_to_outcomes(worker_client, person):
     html = worker_client.get(reverse("participant_detail", args=[person.pk])).content.decode()
     assert reverse("participant_outcomes", args=[person.pk]) in html
+
+
+def test_assessments_due_lists_intakes_and_old_assessments(
+    org_a, worker_client, django_assert_max_num_queries
+):
+    from interventions import outcome_services
+    from tests.factories import EnrollmentFactory
+    from tests.outcomes.factories import answers_for
+
+    version = make_version()
+    today = timezone.localdate()
+    people = {}
+    for name, days_ago in (("Never", None), ("Longago", 200), ("Recent", 30)):
+        person = ParticipantFactory(
+            organization=org_a.organization, last_name=name, identified_on=today - timedelta(400)
+        )
+        EnrollmentFactory(participant=person, program=org_a.program, assigned_worker=org_a.worker)
+        if days_ago is not None:
+            outcome_services.record_assessment(
+                participant=person,
+                version=version,
+                by=org_a.worker,
+                answers=answers_for(version, 1),
+                assessed_on=today - timedelta(days=days_ago),
+            )
+        people[name] = person
+    with django_assert_max_num_queries(8):
+        html = worker_client.get(reverse("assessments_due")).content.decode()
+    assert "Never" in html and "Longago" in html and "Recent" not in html
+    assert html.index("Never") < html.index("Longago")
+    assert "intake due" in html
