@@ -746,9 +746,8 @@ class ReferralAdmin(EditConflictAdminMixin, ServiceRoutedAdmin):
 
 
 # The shooting-response models and the access-control admins register themselves.
+from interventions import admin_access, admin_response  # noqa: E402, F401
+
+# isort: split
 # The assessment instruments register themselves.
-from interventions import (  # noqa: E402, F401
-    admin_access,
-    admin_response,
-    outcome_admin,
-)
+from interventions import outcome_admin  # noqa: E402, F401
