@@ -141,8 +141,13 @@ def participant_outcomes(request: HttpRequest, participant_id: int) -> HttpRespo
     }
     if is_owner:
         context["event_form"] = OutcomeEventForm(auto_id="id_event_%s")
-        context["victim_incidents"] = outcome_services.victim_incidents_without_event(participant)
-        context["victimization_form"] = VictimizationForm(auto_id="id_victim_%s")
+        incidents = outcome_services.victim_incidents_without_event(participant)
+        for incident in incidents:
+            # One form per incident, each with its own field ids.
+            incident.victimization_form = VictimizationForm(  # type: ignore[attr-defined]
+                auto_id=f"id_victim_{incident.pk}_%s"
+            )
+        context["victim_incidents"] = incidents
     return render(request, "interventions/outcomes/participant.html", context)
 
 
