@@ -271,6 +271,8 @@ GVR_OUTBOX_KEEP_SENT_DAYS = int(os.environ.get("GVR_OUTBOX_KEEP_SENT_DAYS", "7")
 
 # A participant with no contact for this many days has "gone cold".
 GVR_COLD_AFTER_DAYS = int(os.environ.get("GVR_COLD_AFTER_DAYS", "14"))
+# Months between an assessment and the reassessment that falls due after it.
+GVR_REASSESSMENT_MONTHS = int(os.environ.get("GVR_REASSESSMENT_MONTHS", "6"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

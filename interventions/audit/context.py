@@ -42,6 +42,18 @@ AUDITED_TABLES = (
     "interventions_incidentparticipant",
     "interventions_incidentgroup",
     "interventions_responsetask",
+    # Demographics, outcomes and assessments (interventions/migrations/0005_...).
+    "interventions_demographics",
+    "interventions_outcomeevent",
+    "interventions_assessment",
+    "interventions_answer",
+    "interventions_scalescore",
+    "interventions_risktierchange",
+    "interventions_instrument",
+    "interventions_instrumentversion",
+    "interventions_scale",
+    "interventions_item",
+    "interventions_itemchoice",
 )
 _WRITE_TO_AUDITED_TABLE = re.compile(
     r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(?:' + "|".join(AUDITED_TABLES) + r')"?\b',

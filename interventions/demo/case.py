@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from interventions.audit.context import Actor, acting_as
+from interventions.demo.outcomes import seed_outcomes
 from interventions.demo.response import grant_street_intelligence, seed_response
 from interventions.models import (
     Area,
@@ -406,6 +407,7 @@ def seed_demo(stdout: TextIO | None = None) -> DemoSummary:
             _CaseData(random.Random(2024), areas, organizations, programs, staff).write()  # noqa: S311
         grant_street_intelligence(_demo_managers(demo_orgs))
         seed_response(areas, demo_orgs)
+        seed_outcomes(demo_orgs)
         load_demo_outcomes()
         today = timezone.localdate()
         refresh_rollups(start_month=today - timedelta(days=DEMO_HISTORY_DAYS), end_month=today)

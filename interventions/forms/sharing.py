@@ -32,6 +32,11 @@ class ConsentForm(forms.Form):
         required=False,
         help_text="How consent was given (signed form, verbal with witness…). No case details.",
     )
+    shares_demographics = forms.BooleanField(
+        label="Also share gender, race and ethnicity, and language",
+        required=False,
+        help_text="Only if the person agreed to this too.",
+    )
 
     def __init__(self, *args: Any, participant: Participant, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("granted_on", timezone.localdate())
@@ -64,6 +69,7 @@ class ConsentForm(forms.Form):
             "granted_on": data["granted_on"],
             "expires_on": data["expires_on"],
             "note": data["note"],
+            "shares_demographics": data["shares_demographics"],
         }
 
 

@@ -417,6 +417,12 @@ class Session(TimeStamped):
         indexes = [
             # Month rollups and date-range reports scan sessions by time across organisations.
             models.Index(fields=["occurred_at"], name="session_occurred_at_idx"),
+            # The funder report's sessions and hours by kind, read from the index alone.
+            models.Index(
+                fields=["occurred_at"],
+                include=["kind", "duration_minutes", "organization"],
+                name="session_time_kind_idx",
+            ),
             models.Index(fields=["organization", "-occurred_at"]),
             models.Index(fields=["worker", "-occurred_at"]),
         ]

@@ -49,6 +49,11 @@ class Consent(TimeStamped):
         related_name="consents_revoked",
     )
     note = models.CharField(max_length=500, blank=True)
+    # Gender, race and ethnicity, and language stay with the owning organisation unless the
+    # person agreed to share them too.
+    shares_demographics = models.BooleanField(
+        default=False, help_text="The person agreed to share their demographics too."
+    )
 
     class Meta:
         ordering = ["-granted_on", "-id"]

@@ -42,9 +42,10 @@ def record_consent(
     granted_on: date | None = None,
     expires_on: date | None = None,
     note: str = "",
+    shares_demographics: bool = False,
 ) -> Consent:
     """Record the participant's consent to share their record with one partner organisation,
-    or (city=True) with the city."""
+    or (city=True) with the city; their demographics too only with shares_demographics."""
     _require_owner_member(recorded_by, participant, "record consent")
     if city == (organization is not None):
         raise ServiceError("Share with one partner organisation or with the city (one of the two).")
@@ -65,6 +66,7 @@ def record_consent(
         expires_on=expires_on,
         recorded_by=recorded_by,
         note=note.strip()[:500],
+        shares_demographics=shares_demographics,
     )
 
 

@@ -1,0 +1,640 @@
+"""The quarterly funder report: who was served in a period, who they are, what they received and
+what changed in their lives, for one organisation or all of them.
+
+The report is a list of sections (SECTIONS). Each section is one function that takes the scope
+and the period and returns a Section of tables whose cells are counted in the database (a few
+queries per section, none per row). The page, the CSV and the .xlsx workbook are drawn from the
+same built report, so a download is exactly what the page shows.
+
+Honesty and privacy rules kept here:
+- counts of people (and of enrolments and referrals, which are people too) of 1 to 10 are
+  shown as SUPPRESSED when the viewer is outside the organisation (a city admin, an analyst,
+  or every organisation at once), and so is a second cell of any row or column whose shown
+  total would otherwise give the hidden one away by subtraction (complementary suppression);
+- a share is withheld where its numerator or denominator is suppressed, and every share has
+  its counts beside it;
+- an outcome window counts only people for whom it has closed (see cohort_outcome_counts);
+- nothing here is free text or a person: the report is counts only."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+
+from django.db import connection, transaction
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from interventions.csv_export import csv_cell
+from interventions.models import (
+    Enrollment,
+    Participant,
+    PartnerOrganization,
+    Referral,
+    ResponseTask,
+    Session,
+    SessionParticipant,
+)
+from interventions.models.outcomes import Gender, Language, RaceEthnicity
+from interventions.selectors import response as response_selectors
+from interventions.selectors.outcomes import COHORT_MEASURES, COHORT_WINDOWS, cohort_outcome_counts
+
+SUPPRESSED = "1\u201310"  # one, en dash, ten
+WITHHELD = "withheld"
+CAVEAT = (
+    "Outcomes after enrolment are not proof that the program caused them: people who enrol "
+    "differ from people who do not, and many other things change in a year."
+)
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """Whose figures, and whether small counts are hidden. `organizations` None: every one."""
+
+    organizations: QuerySet[PartnerOrganization] | None
+    label: str
+    suppress_small_counts: bool
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # included
+    today: date
+
+    @property
+    def start_at(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.start, time.min))
+
+    @property
+    def end_before(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%b %-d, %Y} to {self.end:%b %-d, %Y}"
+
+
+@dataclass
+class Table:
+    """A table of figures. `rows` are [label, value, ...]. `people_columns` are the indexes (in
+    a row, label at 0) of the columns that count people; only they are suppressed. `sums` are
+    the groups of cells (row, column) that add up to a total cell, for complementary
+    suppression."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[object]]
+    people_columns: frozenset[int] = frozenset()
+    sums: list[tuple[list[tuple[int, int]], tuple[int, int]]] = field(default_factory=list)
+    note: str = ""
+    # How the last column is filled after suppression: "" (it is not a share), SHARE_OF_ROW
+    # (the row's count before it, of the count before that) or SHARE_OF_FIRST_ROW (the row's
+    # first count, of the first row's), so a share never gives a hidden count away.
+    share: str = ""
+
+
+SHARE_OF_ROW = "row"
+SHARE_OF_FIRST_ROW = "first_row"
+
+
+@dataclass
+class Section:
+    title: str
+    tables: list[Table]
+    note: str = ""
+
+
+@dataclass
+class Report:
+    scope: ReportScope
+    period: Period
+    sections: list[Section]
+
+    def tables(self) -> Iterator[tuple[Section, Table]]:
+        for section in self.sections:
+            for table in section.tables:
+                yield section, table
+
+
+# Suppression -----------------------------------------------------------------------------------
+
+
+def _is_small(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 10
+
+
+def suppress_table(table: Table) -> Table:
+    """The table as someone outside the organisation may see it: people counts of 1-10 hidden,
+    and in every group of cells that adds up to a shown total, a second cell hidden (the
+    smallest positive one) wherever only one is, repeated until no group has a single hidden
+    cell. Shares whose counts are hidden are withheld by the section that made them."""
+    rows = [list(row) for row in table.rows]
+    hidden: set[tuple[int, int]] = {
+        (r, c)
+        for r, row in enumerate(rows)
+        for c in table.people_columns
+        if c < len(row) and _is_small(row[c])
+    }
+    changed = True
+    while changed:
+        changed = False
+        for members, total in table.sums:
+            if total in hidden:
+                continue
+            hidden_members = [cell for cell in members if cell in hidden]
+            if len(hidden_members) != 1:
+                continue
+            candidates = [
+                cell
+                for cell in members
+                if cell not in hidden
+                and isinstance(rows[cell[0]][cell[1]], int)
+                and rows[cell[0]][cell[1]] > 0  # type: ignore[operator]
+            ]
+            if candidates:
+                hidden.add(min(candidates, key=lambda cell: rows[cell[0]][cell[1]]))  # type: ignore[arg-type,return-value]
+                changed = True
+    for r, c in hidden:
+        rows[r][c] = SUPPRESSED
+    return replace(table, rows=rows)
+
+
+def _column_sums(n_rows: int, columns: Iterable[int], total_row: int) -> list:
+    return [([(r, c) for r in range(n_rows)], (total_row, c)) for c in columns]
+
+
+def _row_sums(n_rows: int, columns: list[int], total_column: int) -> list:
+    return [([(r, c) for c in columns], (r, total_column)) for r in range(n_rows)]
+
+
+def share_cell(numerator: object, denominator: object) -> object:
+    """A percentage of two shown counts; withheld when either is hidden, none without people."""
+    if not isinstance(numerator, int) or not isinstance(denominator, int):
+        return WITHHELD
+    if denominator == 0:
+        return None
+    return round(100 * numerator / denominator, 1)
+
+
+def one_column_table(
+    title: str, label: str, items: list[tuple[str, int]], total: int, note: str = ""
+) -> Table:
+    """Categories that add up to the total (each person in one category)."""
+    rows: list[list[object]] = [[name, count] for name, count in items]
+    rows.append(["Total", total])
+    return Table(
+        title,
+        [label, "People"],
+        rows,
+        frozenset({1}),
+        _column_sums(len(items), [1], len(items)),
+        note,
+    )
+
+
+# Sections --------------------------------------------------------------------------------------
+
+
+def _in_scope(queryset: QuerySet, scope: ReportScope, path: str) -> QuerySet:
+    if scope.organizations is None:
+        return queryset
+    return queryset.filter(**{f"{path}__in": scope.organizations})
+
+
+def _sessions(scope: ReportScope, period: Period) -> QuerySet[Session]:
+    return _in_scope(
+        Session.objects.filter(occurred_at__gte=period.start_at, occurred_at__lt=period.end_before),
+        scope,
+        "organization",
+    )
+
+
+def _served_conditions(scope: ReportScope, period: Period) -> tuple[Q, Q]:
+    """(served in the period, served before it) as conditions on a participant: in a session
+    the organisations logged, or enrolled (the "enrolled" step reached, not exited before) in one
+    of their programs."""
+    attended = SessionParticipant.objects.filter(participant=OuterRef("pk"))
+    enrolled = Enrollment.objects.filter(participant=OuterRef("pk"), enrolled_on__isnull=False)
+    if scope.organizations is not None:
+        attended = attended.filter(session__organization__in=scope.organizations)
+        enrolled = enrolled.filter(program__organization__in=scope.organizations)
+    in_period = Q(
+        Exists(attended.filter(occurred_at__gte=period.start_at, occurred_at__lt=period.end_before))
+    ) | Q(
+        Exists(
+            enrolled.filter(enrolled_on__lte=period.end).filter(
+                Q(exited_on__isnull=True) | Q(exited_on__gte=period.start)
+            )
+        )
+    )
+    before = Q(Exists(attended.filter(occurred_at__lt=period.start_at))) | Q(
+        Exists(enrolled.filter(enrolled_on__lt=period.start))
+    )
+    return in_period, before
+
+
+def served_people(scope: ReportScope, period: Period) -> QuerySet[Participant]:
+    """Unduplicated people served in the period (see _served_conditions)."""
+    in_period, _ = _served_conditions(scope, period)
+    return Participant.objects.filter(in_period).order_by()
+
+
+AGE_BANDS = (
+    ("Under 18", None, 18),
+    ("18 to 24", 18, 25),
+    ("25 to 34", 25, 35),
+    ("35 and over", 35, None),
+)
+
+
+def people_served_section(scope: ReportScope, period: Period) -> Section:
+    """The people served, new and continuing, and who they are (gender, race and ethnicity,
+    language, age at the period's end): one query."""
+    end = period.end
+
+    def born_years_before(years: int) -> date:
+        try:
+            return end.replace(year=end.year - years)
+        except ValueError:  # Feb 29
+            return end.replace(year=end.year - years, day=28)
+
+    age_band = Case(
+        *[
+            When(
+                Q(date_of_birth__isnull=False)
+                & (Q() if low is None else Q(date_of_birth__lte=born_years_before(low)))
+                & (Q() if high is None else Q(date_of_birth__gt=born_years_before(high))),
+                then=Value(f"{low}_{high}"),
+            )
+            for _label, low, high in AGE_BANDS
+        ],
+        default=Value(""),
+        output_field=CharField(),
+    )
+    _, before = _served_conditions(scope, period)
+    # One GROUP BY over the people served: a row per combination of answers (a few hundred at
+    # most, however many people), which the loop below adds into each table's categories.
+    groups = (
+        served_people(scope, period)
+        .annotate(
+            continuing=ExpressionWrapper(before, output_field=BooleanField()),
+            age_band=age_band,
+        )
+        .values(
+            "continuing",
+            "age_band",
+            "demographics__gender",
+            "demographics__race_ethnicity",
+            "demographics__preferred_language",
+        )
+        .annotate(people=Count("pk"))
+        .order_by()
+    )
+    counts: dict[str, int] = defaultdict(int)
+    for group in groups:
+        n = group["people"]
+        counts["total"] += n
+        counts["continuing"] += n if group["continuing"] else 0
+        counts[f"gender_{group['demographics__gender'] or ''}"] += n
+        counts[f"language_{group['demographics__preferred_language'] or ''}"] += n
+        counts[f"age_{group['age_band']}"] += n
+        for race in group["demographics__race_ethnicity"] or [""]:
+            counts[f"race_{race}"] += n
+    total = counts["total"]
+    people = one_column_table(
+        "Unduplicated people served",
+        "",
+        [
+            ("New in the period", total - counts["continuing"]),
+            ("Continuing from before", counts["continuing"]),
+        ],
+        total,
+        note="Each person counted once: in a session logged in the period, or enrolled in a "
+        "program during it. Continuing: served before the period began.",
+    )
+    not_recorded = "Not recorded"
+    gender = one_column_table(
+        "Gender",
+        "Gender",
+        [(label, counts[f"gender_{value}"]) for value, label in Gender.choices]
+        + [(not_recorded, counts["gender_"])],
+        total,
+    )
+    race_items = [(label, counts[f"race_{value}"]) for value, label in RaceEthnicity.choices]
+    race_items.append((not_recorded, counts["race_"]))
+    race_rows: list[list[object]] = [[name, count] for name, count in race_items]
+    race_rows.append(["People served", total])
+    race = Table(
+        "Race and ethnicity",
+        ["Race or ethnicity", "People"],
+        race_rows,
+        frozenset({1}),
+        # Several may be chosen, so the rows add up to more than the people served; hiding a
+        # second cell still keeps a lone hidden count from being guessed from the others.
+        _column_sums(len(race_items), [1], len(race_items)),
+        note="Several may be chosen: the rows add up to more than the people served.",
+    )
+    language = one_column_table(
+        "Preferred language",
+        "Language",
+        [(label, counts[f"language_{value}"]) for value, label in Language.choices]
+        + [(not_recorded, counts["language_"])],
+        total,
+    )
+    age = one_column_table(
+        "Age at the end of the period",
+        "Age",
+        [(label, counts[f"age_{low}_{high}"]) for label, low, high in AGE_BANDS]
+        + [("Date of birth not recorded", counts["age_"])],
+        total,
+    )
+    return Section("People served and who they are", [people, gender, race, language, age])
+
+
+def enrollments_section(scope: ReportScope, period: Period) -> Section:
+    """Enrolments in the organisations' programs open at some time in the period, by their
+    status now, and those begun (referred) in it."""
+    open_in_period = _in_scope(
+        Enrollment.objects.filter(referred_on__lte=period.end).filter(
+            Q(exited_on__isnull=True) | Q(exited_on__gte=period.start)
+        ),
+        scope,
+        "program__organization",
+    )
+    counts = {
+        row["status"]: row
+        for row in open_in_period.values("status")
+        .annotate(
+            enrolments=Count("pk"),
+            new=Count("pk", filter=Q(referred_on__gte=period.start)),
+        )
+        .order_by()
+    }
+    statuses = Enrollment.Status.choices
+    rows: list[list[object]] = [
+        [label, counts.get(value, {}).get("enrolments", 0), counts.get(value, {}).get("new", 0)]
+        for value, label in statuses
+    ]
+    rows.append(["Total", sum(r[1] for r in rows), sum(r[2] for r in rows)])  # type: ignore[misc]
+    table = Table(
+        "Enrolments by status",
+        ["Status now", "Open during the period", "Begun in the period"],
+        rows,
+        frozenset({1, 2}),
+        _column_sums(len(statuses), [1, 2], len(statuses)),
+    )
+    return Section("Enrolments", [table])
+
+
+def sessions_section(scope: ReportScope, period: Period) -> Section:
+    sessions = _sessions(scope, period)
+    by_kind = {
+        row["kind"]: row
+        for row in sessions.values("kind")
+        .annotate(sessions=Count("pk"), minutes=Sum("duration_minutes"))
+        .order_by()
+    }
+    rows: list[list[object]] = []
+    for value, label in Session.Kind.choices:
+        row = by_kind.get(value, {})
+        rows.append(
+            [
+                label,
+                row.get("sessions", 0),
+                round((row.get("minutes") or 0) / 60, 1),
+            ]
+        )
+    total_minutes = sum((row.get("minutes") or 0) for row in by_kind.values())
+    rows.append(
+        [
+            "Total",
+            sum(row.get("sessions", 0) for row in by_kind.values()),
+            round(total_minutes / 60, 1),
+        ]
+    )
+    table = Table(
+        "Sessions and contact hours by kind",
+        ["Kind", "Sessions", "Contact hours"],
+        rows,
+        note="Sessions the organisations logged in the period, group sessions once each; "
+        "contact hours are the sessions' durations. The people served are counted above.",
+    )
+    return Section("Services and dosage", [table])
+
+
+def referrals_section(scope: ReportScope, period: Period) -> Section:
+    referrals = _in_scope(
+        Referral.objects.filter(made_on__gte=period.start, made_on__lte=period.end),
+        scope,
+        "organization",
+    )
+    counts = {
+        (row["service_category"], row["status"]): row["n"]
+        for row in referrals.values("service_category", "status").annotate(n=Count("pk")).order_by()
+    }
+    statuses = Referral.Status.choices
+    categories = Referral.ServiceCategory.choices
+    rows: list[list[object]] = []
+    for category, label in categories:
+        values = [counts.get((category, status), 0) for status, _ in statuses]
+        rows.append([label, *values, sum(values)])
+    width = len(statuses) + 1
+    totals = [sum(row[c] for row in rows) for c in range(1, width + 1)]  # type: ignore[misc]
+    rows.append(["Total", *totals])
+    value_columns = list(range(1, width))
+    table = Table(
+        "Referrals made in the period, by category and status now",
+        ["Category", *[label for _, label in statuses], "Total"],
+        rows,
+        frozenset(range(1, width + 1)),
+        _row_sums(len(categories) + 1, value_columns, width)
+        + _column_sums(len(categories), range(1, width + 1), len(categories)),
+    )
+    return Section("Referrals", [table])
+
+
+def outcomes_section(scope: ReportScope, period: Period) -> Section:
+    counts = cohort_outcome_counts(scope.organizations, period.start, period.end, period.today)
+    rows: list[list[object]] = []
+    for months in COHORT_WINDOWS:
+        for measure, (label, _) in COHORT_MEASURES.items():
+            rows.append(
+                [
+                    f"{label} within {months} months",
+                    counts[f"observed_{months}"],
+                    counts[f"{measure}_{months}"],
+                ]
+            )
+    table = Table(
+        "Outcomes of the people first enrolled in the period",
+        ["Outcome", "People whose window has closed", "With the outcome", "Share (%)"],
+        [[*row, None] for row in rows],
+        frozenset({1, 2}),
+        note=(
+            f"{counts['enrolled']} people were first enrolled in the period. A window counts "
+            "only people enrolled long enough ago for it to have closed. " + CAVEAT
+        ),
+        share=SHARE_OF_ROW,
+    )
+    if scope.suppress_small_counts and _is_small(counts["enrolled"]):
+        table.note = "Between 1 and 10 people were first enrolled in the period. " + CAVEAT
+    return Section("Outcomes in people's lives", [table])
+
+
+def response_section(scope: ReportScope, period: Period) -> Section:
+    tasks = _in_scope(
+        ResponseTask.objects.filter(
+            incident__occurred_at__gte=period.start_at,
+            incident__occurred_at__lt=period.end_before,
+        ),
+        scope,
+        "organization",
+    )
+    reach = response_selectors.incident_reach(tasks)
+    rows: list[list[object]] = [
+        ["Connected to a shooting", reach.connected, None],
+        ["Reached at all", reach.reached, None],
+        ["Reached within 24 hours", reach.within_24h, None],
+        ["Reached within 72 hours", reach.within_72h, None],
+    ]
+    table = Table(
+        "Response reach after shootings",
+        ["People", "Count", "Share of the connected (%)"],
+        rows,
+        frozenset({1}),
+        note="People connected to shootings in the period, and how soon a worker met them.",
+        share=SHARE_OF_FIRST_ROW,
+    )
+    return Section("Shooting response", [table])
+
+
+SectionBuilder = Callable[[ReportScope, Period], Section]
+
+# The report, in order. The life-plans and incentives branch appends its two sections here, one
+# function each with the same signature ("Plans with goals set and achieved by domain" and
+# "Incentives paid by funding source"); nothing else needs to change for them to appear on the
+# page, in the CSV and as sheets of the workbook.
+SECTIONS: list[SectionBuilder] = [
+    people_served_section,
+    enrollments_section,
+    sessions_section,
+    referrals_section,
+    outcomes_section,
+    response_section,
+]
+
+
+def _with_shares(table: Table) -> Table:
+    if table.share == SHARE_OF_ROW:
+        for row in table.rows:
+            row[-1] = share_cell(row[-2], row[-3])
+    elif table.share == SHARE_OF_FIRST_ROW:
+        first = table.rows[0][1]
+        for row in table.rows[1:]:
+            row[-1] = share_cell(row[1], first)
+    return table
+
+
+def build_report(scope: ReportScope, period: Period) -> Report:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The sections' queries are many small index lookups whose summed cost estimate is high
+        # enough to make PostgreSQL compile them to machine code (JIT) first, which takes
+        # seconds, far longer than running them: this report does without it.
+        cursor.execute("SET LOCAL jit = off")
+        sections = [builder(scope, period) for builder in SECTIONS]
+    for section in sections:
+        if scope.suppress_small_counts:
+            section.tables = [suppress_table(table) for table in section.tables]
+        section.tables = [_with_shares(table) for table in section.tables]
+    return Report(scope, period, sections)
+
+
+# Downloads -------------------------------------------------------------------------------------
+
+
+def report_lines(report: Report) -> Iterator[list[object]]:
+    """The report as CSV rows: a title block, then each table under its section and title."""
+    yield ["Scope", report.scope.label]
+    yield ["Period", report.period.start, report.period.end]
+    if report.scope.suppress_small_counts:
+        yield ["Counts of 1 to 10 people are shown as 1\u201310."]
+    for section, table in report.tables():
+        yield []
+        yield [section.title, table.title]
+        yield list(table.columns)
+        yield from (list(row) for row in table.rows)
+        if table.note:
+            yield ["Note", table.note]
+
+
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def _sheet_title(title: str, taken: set[str]) -> str:
+    base = _SHEET_FORBIDDEN.sub(" ", title)[:31].strip() or "Table"
+    name, n = base, 2
+    while name.lower() in taken:
+        suffix = f" {n}"
+        name = base[: 31 - len(suffix)] + suffix
+        n += 1
+    taken.add(name.lower())
+    return name
+
+
+def report_workbook(report: Report) -> bytes:
+    """The report as an .xlsx workbook, one sheet per table. Every cell goes through the CSV
+    writer's defusing, so a label that starts with = + - @ is text, never a formula."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    taken: set[str] = set()
+    for section, table in report.tables():
+        sheet = workbook.create_sheet(_sheet_title(table.title, taken))
+        head = [
+            [section.title, table.title],
+            ["Scope", report.scope.label],
+            ["Period", report.period.start, report.period.end],
+        ]
+        if report.scope.suppress_small_counts:
+            head.append(["Counts of 1 to 10 people are shown as 1\u201310."])
+        for row in [*head, [], list(table.columns), *table.rows]:
+            sheet.append([csv_cell(value) for value in row])
+        if table.note:
+            sheet.append([])
+            sheet.append([csv_cell("Note"), csv_cell(table.note)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# Periods ---------------------------------------------------------------------------------------
+
+
+def quarter_of(day: date) -> tuple[date, date]:
+    first_month = 3 * ((day.month - 1) // 3) + 1
+    start = date(day.year, first_month, 1)
+    next_start = date(day.year + (first_month + 3 > 12), (first_month + 2) % 12 + 1, 1)
+    return start, next_start - timedelta(days=1)
+
+
+def previous_quarter(today: date) -> tuple[date, date]:
+    start, _ = quarter_of(today)
+    return quarter_of(start - timedelta(days=1))
