@@ -80,6 +80,8 @@ class Membership(TimeStamped):
     class Role(models.TextChoices):
         OUTREACH_WORKER = "outreach_worker", "Outreach worker"
         MANAGER = "manager", "Manager"
+        # Marks approved incentives paid and reads the ledger; sees no case record.
+        FINANCE = "finance", "Finance"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -1099,3 +1101,7 @@ class ConsentOverride(models.Model):
 
     def __str__(self) -> str:
         return f"Override by {self.user_id} for {self.participant_id} until {self.expires_at}"
+
+
+# Life plans and the incentive ledger (issue 11).
+from interventions import plan_models  # noqa: E402, F401

@@ -1,4 +1,4 @@
-"""The four roles as Django permission groups (created by migration 0004_consent_and_roles).
+"""The roles as Django permission groups (created by migration 0004_consent_and_roles).
 
 An organisation role (outreach worker, manager) is held per organisation by a Membership; the
 group of the same name follows the memberships (sync_role_groups), so the admin's user list
@@ -17,10 +17,12 @@ OUTREACH_WORKER_GROUP = "Outreach worker"
 MANAGER_GROUP = "Manager"
 CITY_ADMIN_GROUP = "City admin"
 ANALYST_GROUP = "Analyst"
+FINANCE_GROUP = "Finance"
 
 MEMBERSHIP_GROUPS = {
     Membership.Role.OUTREACH_WORKER.value: OUTREACH_WORKER_GROUP,
     Membership.Role.MANAGER.value: MANAGER_GROUP,
+    Membership.Role.FINANCE.value: FINANCE_GROUP,
 }
 
 VIEW_AGGREGATES_PERMISSION = "interventions.view_aggregate_metrics"

@@ -58,6 +58,7 @@ CITY_ADMIN = "city_admin"
 ANALYST = "analyst"
 MANAGER = Membership.Role.MANAGER.value
 OUTREACH_WORKER = Membership.Role.OUTREACH_WORKER.value
+FINANCE = Membership.Role.FINANCE.value
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
