@@ -191,4 +191,3 @@ def test_the_finance_role_has_its_group_and_no_model_permission(org_a):
     assert not Group.objects.get(name=FINANCE_GROUP).permissions.exists()
     fresh = type(user).objects.get(pk=user.pk)
     assert selectors.user_roles(fresh) == {selectors.FINANCE}
-
