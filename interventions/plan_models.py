@@ -181,6 +181,11 @@ class Milestone(TimeStamped):
         Session, null=True, blank=True, on_delete=models.PROTECT, related_name="milestones_met"
     )
     order = models.PositiveSmallIntegerField(default=0)
+    # The same milestone in the first plan version it appeared in: a milestone paid for in one
+    # version is not paid again in the next.
+    origin = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["goal", "due_on", "order", "pk"]

@@ -13,22 +13,27 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db.models import (
+    BooleanField,
+    Case,
     Count,
     Exists,
     F,
     IntegerField,
+    Min,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from interventions import selectors
-from interventions.models import Enrollment, Participant, PartnerOrganization
+from interventions.models import Enrollment, Membership, PartnerOrganization
 from interventions.plan_models import (
     FundingSource,
     Goal,
@@ -71,6 +76,16 @@ def ledger_organizations(user: AnyUser) -> QuerySet[PartnerOrganization]:
         memberships__is_active=True,
         memberships__role__in=[MANAGER, FINANCE],
     )
+
+
+def holds_role(user: AnyUser, organization_id: int, role: str) -> bool:
+    return Membership.objects.filter(
+        user=user,
+        organization_id=organization_id,
+        role=role,
+        is_active=True,
+        organization__is_active=True,
+    ).exists()
 
 
 def plans_visible_to(user: AnyUser) -> QuerySet[LifePlan]:
@@ -180,12 +195,22 @@ def glance(plan: LifePlan, today: date | None = None) -> PlanGlance:
     return result
 
 
-def current_plans_for(user: AnyUser, participant: Participant) -> list[PlanGlance]:
-    plans = plan_with_contents(
+def with_current_plan_id(user: AnyUser, enrollments: QuerySet[Enrollment]) -> QuerySet[Enrollment]:
+    """Enrolments with `current_plan_id`: their current plan if the user may read it."""
+    current = (
         plans_visible_to(user)
-        .filter(enrollment__participant=participant)
+        .filter(enrollment=OuterRef("pk"))
         .exclude(status=LifePlan.Status.SUPERSEDED)
-        .order_by("enrollment__program__name")
+        .values("pk")[:1]
+    )
+    return enrollments.annotate(current_plan_id=Subquery(current))
+
+
+def current_plans_for(user: AnyUser, plan_ids: list[int]) -> list[PlanGlance]:
+    if not plan_ids:
+        return []
+    plans = plan_with_contents(
+        plans_visible_to(user).filter(pk__in=plan_ids).order_by("enrollment__program__name")
     )
     return [glance(plan) for plan in plans]
 
@@ -196,6 +221,21 @@ def plan_changes(plan: LifePlan) -> QuerySet[PlanChange]:
 
 def plan_versions(plan: LifePlan) -> QuerySet[LifePlan]:
     return LifePlan.objects.filter(enrollment_id=plan.enrollment_id).order_by("-version")
+
+
+def participant_plan_panel(user: AnyUser, open_enrollments: list[Enrollment]) -> dict[str, object]:
+    """The participant page's plan panel: current plans at a glance, and the user's own open
+    enrolments without a plan. The enrolments come with_current_plan_id and `can_edit` (set by
+    the page), so a person without a plan costs no query, and one with plans a fixed four."""
+    plan_ids = [e.current_plan_id for e in open_enrollments if e.current_plan_id]
+    startable = [
+        enrollment
+        for enrollment in open_enrollments
+        if getattr(enrollment, "can_edit", False)
+        and enrollment.status in PLAN_ENROLLMENT_STATUSES
+        and not enrollment.current_plan_id
+    ]
+    return {"plan_glances": current_plans_for(user, plan_ids), "plan_enrollments": startable}
 
 
 # The worker's home --------------------------------------------------------------------------------
@@ -231,6 +271,41 @@ def goals_past_target(user: AnyUser) -> QuerySet[Goal]:
     )
 
 
+def plans_to_look_at(user: AnyUser) -> QuerySet[LifePlan]:
+    """The worker's home, in one query: current plans of their caseload that are due for review
+    or have goals past their target date, with `review_due`, `goals_overdue` (how many) and
+    `first_overdue_on`."""
+    today = timezone.localdate()
+    cutoff = today - timedelta(days=review_days())
+    overdue = Q(
+        goals__status__in=Goal.OPEN_STATUSES,
+        goals__target_on__lt=today,
+    )
+    return (
+        plans_visible_to(user)
+        .filter(
+            enrollment__assigned_worker=user,
+            enrollment__status__in=PLAN_ENROLLMENT_STATUSES,
+        )
+        .exclude(status=LifePlan.Status.SUPERSEDED)
+        .annotate(
+            goals_overdue=Count("goals", filter=overdue),
+            first_overdue_on=Min("goals__target_on", filter=overdue),
+            review_due=Case(
+                When(reviewed_on__lte=cutoff, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+        )
+        .filter(Q(review_due=True) | Q(goals_overdue__gt=0))
+        .order_by("reviewed_on", "pk")
+    )
+
+
+def worker_home_plans(user: AnyUser) -> dict[str, object]:
+    return {"plans_to_look_at": list(plans_to_look_at(user)[:20])}
+
+
 # The session form's optional step ---------------------------------------------------------------
 
 
@@ -262,6 +337,18 @@ def live_payments(entries: QuerySet[IncentiveEntry]) -> QuerySet[IncentiveEntry]
     return entries.filter(kind=IncentiveEntry.Kind.PAYMENT, status__in=LIVE_STATUSES).exclude(
         Exists(reversed_)
     )
+
+
+def paid_or_pending_milestone_ids(plan: LifePlan) -> QuerySet:
+    """Milestones of the plan already in a live payment, in this version or an earlier one:
+    they are not requested again."""
+    paid = live_payments(IncentiveEntry.objects.filter(enrollment_id=plan.enrollment_id))
+    roots = (
+        Milestone.objects.filter(pk__in=paid.values("milestones"))
+        .annotate(root=Coalesce("origin_id", "pk"))
+        .values("root")
+    )
+    return Milestone.objects.filter(Q(pk__in=roots) | Q(origin_id__in=roots)).values("pk")
 
 
 def _cents(**filters: object) -> Coalesce:

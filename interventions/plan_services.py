@@ -30,7 +30,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from interventions import services
@@ -249,6 +249,7 @@ def start_new_version(*, plan: LifePlan, by: AbstractBaseUser) -> LifePlan:
                 met_on=m.met_on,
                 met_in_session=m.met_in_session,
                 order=m.order,
+                origin_id=m.origin_id or m.pk,
             )
             for m in goal.milestones.all()
         )
@@ -579,7 +580,9 @@ def request_incentive(
     fresh = list(Milestone.objects.filter(pk__in=[m.pk for m in milestones]))
     if any(m.met_on is None for m in fresh):
         raise ServiceError("An incentive is paid for milestones that are met.")
-    already = live_payments(IncentiveEntry.objects.filter(milestones__in=fresh))
+    origins = {m.origin_id or m.pk for m in fresh}
+    same = Milestone.objects.filter(Q(pk__in=origins) | Q(origin_id__in=origins))
+    already = live_payments(IncentiveEntry.objects.filter(milestones__in=same))
     if already.exists():
         raise ServiceError("One of these milestones already has an incentive requested or paid.")
     month = month_of(month)

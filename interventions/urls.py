@@ -67,3 +67,6 @@ urlpatterns = [
 
 # The shooting response: incidents, response tasks, the weekly review, the funnel.
 urlpatterns += [path("response/", include("interventions.response_urls"))]
+
+# Life plans and the incentive ledger.
+urlpatterns += [path("", include("interventions.plan_urls"))]

@@ -534,6 +534,16 @@ class Migration(migrations.Migration):
                         to="interventions.session",
                     ),
                 ),
+                (
+                    "origin",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="interventions.milestone",
+                    ),
+                ),
             ],
             options={
                 "ordering": ["goal", "due_on", "order", "pk"],
