@@ -203,6 +203,7 @@ def plan_new_version(request: HttpRequest, plan_id: int) -> HttpResponse:
 @member_required
 @require_POST
 def plan_review(request: HttpRequest, plan_id: int) -> HttpResponse:
+    _plan_for(request, plan_id)  # an outsider's 404 before anything about the form
     form = DayForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give the date of the review.")
