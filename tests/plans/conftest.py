@@ -13,6 +13,9 @@ from django.utils import timezone
 from interventions import plan_services
 from interventions.models import Enrollment, Membership
 from interventions.plan_models import IncentiveRules, LifePlan, Milestone
+
+# The browser fixtures (Chromium, a 360 px page) of tests/browser, for test_browser.py.
+from tests.browser.conftest import chromium, phone  # noqa: F401
 from tests.conftest import OrgSetup
 from tests.factories import EnrollmentFactory, MembershipFactory, ParticipantFactory, UserFactory
 from tests.plans.factories import GoalFactory, IncentiveRulesFactory, MilestoneFactory
