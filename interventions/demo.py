@@ -40,6 +40,7 @@ from interventions.models import (
     Session,
     SessionParticipant,
 )
+from interventions.plan_demo import seed_plans
 from interventions.services import FORWARD_ORDER
 from metrics.demo import load_demo_outcomes
 from metrics.services import refresh_rollups
@@ -406,6 +407,10 @@ def seed_demo(stdout: TextIO | None = None) -> DemoSummary:
             _CaseData(random.Random(2024), areas, organizations, programs, staff).write()  # noqa: S311
         grant_street_intelligence(_demo_managers(demo_orgs))
         seed_response(areas, demo_orgs)
+        logins += [
+            DemoLogin(role, username, DEMO_PASSWORD, organization)
+            for role, username, organization in seed_plans(demo_orgs, password=DEMO_PASSWORD)
+        ]
         load_demo_outcomes()
         today = timezone.localdate()
         refresh_rollups(start_month=today - timedelta(days=DEMO_HISTORY_DAYS), end_month=today)
