@@ -250,6 +250,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # A participant with no contact for this many days has "gone cold".
 GVR_COLD_AFTER_DAYS = int(os.environ.get("GVR_COLD_AFTER_DAYS", "14"))
+# A life plan not reviewed for this many days is listed as due for review.
+GVR_PLAN_REVIEW_DAYS = int(os.environ.get("GVR_PLAN_REVIEW_DAYS", "30"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -79,3 +79,30 @@ class PlanTemplateGoalFactory(factory.django.DjangoModelFactory):
     description = "Get a California ID"
     target_weeks = 8
     milestones = "Birth certificate requested\nDMV appointment booked"
+
+
+def plan_objects(org, enrollment) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """The URL kwargs of the plan and ledger pages, for the route walks of tests/security:
+    an approved plan of the enrolment with a met milestone and a requested incentive."""
+    from interventions import plan_services
+    from interventions.plan_models import FundingSource
+
+    IncentiveRulesFactory(program=enrollment.program, months_before_eligible=0)
+    plan = plan_services.draft_plan(enrollment=enrollment, by=org.worker)
+    goal = GoalFactory(plan=plan)
+    milestone = MilestoneFactory(goal=goal)
+    plan_services.approve_plan(plan=plan, by=org.manager)
+    plan_services.mark_milestone_met(milestone=milestone, by=org.worker)
+    entry = plan_services.request_incentive(
+        milestones=[milestone],
+        by=org.worker,
+        month=timezone.localdate(),
+        amount_cents=10_000,
+        funding_source=FundingSource.PUBLIC_GRANT,
+    )
+    return {
+        "plan_id": plan.pk,
+        "goal_id": goal.pk,
+        "milestone_id": milestone.pk,
+        "entry_id": entry.pk,
+    }
