@@ -62,19 +62,25 @@ def review_days() -> int:
 
 def plan_organizations(user: AnyUser) -> QuerySet[PartnerOrganization]:
     """Organisations in which the user works on plans: outreach workers and managers."""
-    return selectors.organizations_of(user).filter(
-        memberships__user=user,
-        memberships__is_active=True,
-        memberships__role__in=[OUTREACH_WORKER, MANAGER],
+    if not user.is_authenticated or not user.is_active:
+        return PartnerOrganization.objects.none()
+    return PartnerOrganization.objects.filter(
+        is_active=True,
+        id__in=Membership.objects.filter(
+            user=user, is_active=True, role__in=[OUTREACH_WORKER, MANAGER]
+        ).values("organization_id"),
     )
 
 
 def ledger_organizations(user: AnyUser) -> QuerySet[PartnerOrganization]:
     """Organisations whose ledger the user reads: managers and finance staff."""
-    return selectors.organizations_of(user).filter(
-        memberships__user=user,
-        memberships__is_active=True,
-        memberships__role__in=[MANAGER, FINANCE],
+    if not user.is_authenticated or not user.is_active:
+        return PartnerOrganization.objects.none()
+    return PartnerOrganization.objects.filter(
+        is_active=True,
+        id__in=Membership.objects.filter(
+            user=user, is_active=True, role__in=[MANAGER, FINANCE]
+        ).values("organization_id"),
     )
 
 

@@ -136,12 +136,16 @@ def user_roles(user: AnyUser) -> frozenset[str]:
 
 
 def organizations_of(user: AnyUser, *, role: str | None = None) -> QuerySet[PartnerOrganization]:
-    """Active organisations in which the user has an active membership (optionally in a role)."""
+    """Active organisations in which the user has an active membership (optionally in a role).
+    Without a role, finance memberships do not count: finance staff reach the incentive ledger
+    (plan_selectors.ledger_organizations) and no case record."""
     if not user.is_authenticated or not user.is_active:
         return PartnerOrganization.objects.none()
     memberships = Membership.objects.filter(user=user, is_active=True)
     if role is not None:
         memberships = memberships.filter(role=role)
+    else:
+        memberships = memberships.exclude(role=FINANCE)
     return PartnerOrganization.objects.filter(
         is_active=True, id__in=memberships.values("organization_id")
     )

@@ -488,12 +488,11 @@ def ledger_participant(request: HttpRequest, participant_id: int) -> HttpRespons
     entries = plan_selectors.ledger_visible_to(request.user).filter(
         enrollment__participant_id=participant_id
     )
+    # Finance reads a person's payments without any other access to their record.
     participant = get_object_or_404(
-        selectors.participants_visible_to(request.user)
-        .filter(
+        Participant.objects.filter(
             enrollments__program__organization__in=plan_selectors.ledger_organizations(request.user)
-        )
-        .distinct(),
+        ).distinct(),
         pk=participant_id,
     )
     record(request, "view", participant, object_type="participant_ledger")

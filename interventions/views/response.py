@@ -39,7 +39,7 @@ from interventions.response_forms import (
     QuickContactForm,
     ReviewForm,
 )
-from interventions.selectors import ANALYST, participants_visible_to, user_roles
+from interventions.selectors import ANALYST, FINANCE, participants_visible_to, user_roles
 from interventions.services import ServiceError
 
 View = Callable[..., HttpResponse]
@@ -53,8 +53,9 @@ def member_required(view: View) -> View:
     @never_cache
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        # Analysts see aggregates only: no page here is for them.
-        if not user_roles(request.user) - {ANALYST}:
+        # Analysts see aggregates only, finance staff the incentive ledger: no page here is
+        # for them.
+        if not user_roles(request.user) - {ANALYST, FINANCE}:
             raise PermissionDenied("Only members of a partner organisation can use this page.")
         return view(request, *args, **kwargs)
 

@@ -118,3 +118,29 @@ def test_the_admin_never_lists_or_searches_plan_text(pw, admin_client_city):
         assert PLAN_NOTE not in body(response), model
     for model in ("goal", "milestone", "planchange", "milestoneprogress"):
         assert admin_client_city.get(f"/admin/interventions/{model}/").status_code == 404
+
+
+def test_every_page_but_the_ledger_refuses_finance(pw, entry):
+    """Every GET route outside the ledger, the account pages and the health check: 403 or 404
+    for a finance member of the record's own organisation (the admin: its login page)."""
+    from tests.test_scoping import ROUTES
+
+    ids = {
+        "participant_id": pw.enrollment.participant_id,
+        "enrollment_id": pw.enrollment.pk,
+        "plan_id": pw.plan.pk,
+        "goal_id": pw.plan.goals.get().pk,
+        "milestone_id": pw.met[0].pk,
+        "entry_id": entry.pk,
+    }
+    client = logged_in(pw.finance)
+    theirs = ("accounts/", "healthz", "ledger/")
+    checked = 0
+    for route in ROUTES:
+        if route.route == "" or route.route.startswith(theirs):
+            continue
+        kwargs = {name: ids.get(name, 1) for name in route.kwargs}
+        response = client.get(reverse(route.name, kwargs=kwargs))
+        assert response.status_code in {403, 404, 405}, (route.route, response.status_code)
+        checked += 1
+    assert checked > 30
