@@ -232,3 +232,17 @@ def test_a_draft_plan_gets_no_incentive(org_a):
     start_new_version(plan=pw.plan, by=pw.org.worker)
     with pytest.raises(ServiceError, match="approved, current plan"):
         request(pw)
+
+
+def test_a_milestone_paid_in_one_version_is_not_paid_again_in_the_next(pw):
+    from interventions import plan_services
+    from interventions.plan_models import Milestone
+
+    request(pw, milestones=[pw.met[0]], amount=10_000)
+    new = plan_services.start_new_version(plan=pw.plan, by=pw.org.worker)
+    plan_services.approve_plan(plan=new, by=pw.org.manager)
+    copy = Milestone.objects.get(goal__plan=new, origin=pw.met[0])
+    with pytest.raises(ServiceError, match="already has an incentive"):
+        request(pw, milestones=[copy], amount=10_000)
+    other = Milestone.objects.get(goal__plan=new, origin=pw.met[1])
+    assert request(pw, milestones=[other], amount=10_000).plan == new
