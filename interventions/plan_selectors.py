@@ -60,35 +60,33 @@ def review_days() -> int:
     return int(getattr(settings, "GVR_PLAN_REVIEW_DAYS", DEFAULT_REVIEW_DAYS))
 
 
-def plan_organizations(user: AnyUser) -> QuerySet[PartnerOrganization]:
-    """Organisations in which the user works on plans: outreach workers and managers."""
+def _organizations_where(user: AnyUser, roles: list[str]) -> QuerySet[PartnerOrganization]:
     if not user.is_authenticated or not user.is_active:
         return PartnerOrganization.objects.none()
     return PartnerOrganization.objects.filter(
         is_active=True,
-        id__in=Membership.objects.filter(
-            user=user, is_active=True, role__in=[OUTREACH_WORKER, MANAGER]
-        ).values("organization_id"),
+        id__in=Membership.objects.filter(user=user, is_active=True, role__in=roles).values(
+            "organization_id"
+        ),
     )
+
+
+def plan_organizations(user: AnyUser) -> QuerySet[PartnerOrganization]:
+    """Organisations in which the user works on plans: outreach workers and managers."""
+    return _organizations_where(user, [OUTREACH_WORKER, MANAGER])
 
 
 def ledger_organizations(user: AnyUser) -> QuerySet[PartnerOrganization]:
     """Organisations whose ledger the user reads: managers and finance staff."""
-    if not user.is_authenticated or not user.is_active:
-        return PartnerOrganization.objects.none()
-    return PartnerOrganization.objects.filter(
-        is_active=True,
-        id__in=Membership.objects.filter(
-            user=user, is_active=True, role__in=[MANAGER, FINANCE]
-        ).values("organization_id"),
-    )
+    return _organizations_where(user, [MANAGER, FINANCE])
 
 
-def holds_role(user: AnyUser, organization_id: int, role: str) -> bool:
+def holds_role(user: AnyUser, organization_id: int, *roles: str) -> bool:
+    """An active membership of the active organisation in one of these roles."""
     return Membership.objects.filter(
         user=user,
         organization_id=organization_id,
-        role=role,
+        role__in=roles,
         is_active=True,
         organization__is_active=True,
     ).exists()

@@ -47,27 +47,17 @@ from interventions.plan_models import (
     PlanChange,
     PlanTemplate,
 )
-from interventions.plan_selectors import PLAN_ENROLLMENT_STATUSES, live_payments
+from interventions.plan_selectors import PLAN_ENROLLMENT_STATUSES, holds_role, live_payments
 from interventions.services import ServiceError
 
 Role = Membership.Role
 DESCRIPTION_MAX_LENGTH = 2000
 
 
-def _has_role(user: AbstractBaseUser, organization: PartnerOrganization, *roles: str) -> bool:
-    return Membership.objects.filter(
-        user=user,
-        organization=organization,
-        role__in=roles,
-        is_active=True,
-        organization__is_active=True,
-    ).exists()
-
-
 def _require_role(
     user: AbstractBaseUser, organization: PartnerOrganization, what: str, *roles: str
 ) -> None:
-    if not _has_role(user, organization, *roles):
+    if not holds_role(user, organization.pk, *roles):
         raise ServiceError(f"Only {what} of {organization} can do this.")
 
 
@@ -105,6 +95,27 @@ def _log(plan: LifePlan, by: AbstractBaseUser, action: str, **details: Any) -> N
     """Keep a change to an approved plan (drafts change freely until they are approved)."""
     if plan.status == LifePlan.Status.APPROVED:
         PlanChange.objects.create(plan=plan, action=action, changed_by=by, **details)
+
+
+def _apply_changes(
+    obj: Goal | Milestone,
+    plan: LifePlan,
+    by: AbstractBaseUser,
+    action: str,
+    changes: dict[str, Any],
+    **about: Any,
+) -> None:
+    """Set the fields that really change, keeping each change of an approved plan."""
+    changed = []
+    for name, value in changes.items():
+        old = getattr(obj, name)
+        if old == value:
+            continue
+        _log(plan, by, action, field=name, old_value=str(old), new_value=str(value), **about)
+        setattr(obj, name, value)
+        changed.append(name)
+    if changed:
+        obj.save(update_fields=[*changed, "updated_at"])
 
 
 # Plans ------------------------------------------------------------------------------------------
@@ -299,24 +310,7 @@ def update_goal(*, goal: Goal, by: AbstractBaseUser, **changes: Any) -> Goal:
         raise ServiceError("Choose the goal's status.")
     if "domain" in changes and changes["domain"] not in Domain.values:
         raise ServiceError("Choose the goal's domain.")
-    changed = []
-    for name, value in changes.items():
-        old = getattr(goal, name)
-        if old == value:
-            continue
-        _log(
-            goal.plan,
-            by,
-            PlanChange.Action.GOAL_CHANGED,
-            goal=goal,
-            field=name,
-            old_value=str(old),
-            new_value=str(value),
-        )
-        setattr(goal, name, value)
-        changed.append(name)
-    if changed:
-        goal.save(update_fields=[*changed, "updated_at"])
+    _apply_changes(goal, goal.plan, by, PlanChange.Action.GOAL_CHANGED, changes, goal=goal)
     return goal
 
 
@@ -355,24 +349,15 @@ def update_milestone(
     _require_current(plan)
     _require_plan_worker(by, plan)
     description = _clean_text(description, "milestone")
-    changed = []
-    for name, value in (("description", description), ("due_on", due_on)):
-        old = getattr(milestone, name)
-        if old != value:
-            _log(
-                plan,
-                by,
-                PlanChange.Action.MILESTONE_CHANGED,
-                goal=milestone.goal,
-                milestone=milestone,
-                field=name,
-                old_value=str(old),
-                new_value=str(value),
-            )
-            setattr(milestone, name, value)
-            changed.append(name)
-    if changed:
-        milestone.save(update_fields=[*changed, "updated_at"])
+    _apply_changes(
+        milestone,
+        plan,
+        by,
+        PlanChange.Action.MILESTONE_CHANGED,
+        {"description": description, "due_on": due_on},
+        goal=milestone.goal,
+        milestone=milestone,
+    )
     return milestone
 
 
