@@ -746,8 +746,8 @@ class ReferralAdmin(EditConflictAdminMixin, ServiceRoutedAdmin):
 
 
 # The shooting-response models and the access-control admins register themselves.
-from interventions import (  # noqa: E402, F401
-    admin_access,
-    admin_response,
-    plan_admin,
-)
+from interventions import admin_access, admin_response  # noqa: E402, F401
+
+# isort: split
+# Plan templates, incentive rules and the read-only ledger.
+from interventions import plan_admin  # noqa: E402, F401
