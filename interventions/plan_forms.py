@@ -23,6 +23,7 @@ from interventions.plan_models import (
     PlanTemplate,
 )
 from interventions.plan_services import DESCRIPTION_MAX_LENGTH, month_of
+from interventions.submissions import SingleSubmitFormMixin
 
 
 class MilestoneChoiceField(forms.ModelMultipleChoiceField):
@@ -59,7 +60,7 @@ class PlanStartForm(forms.Form):
         )
 
 
-class GoalForm(forms.Form):
+class GoalForm(SingleSubmitFormMixin, forms.Form):
     domain = forms.ChoiceField(choices=Domain.choices)
     description = forms.CharField(
         label="The goal, in the participant's words",
@@ -69,11 +70,14 @@ class GoalForm(forms.Form):
     target_on = forms.DateField(label="Target date", widget=DateInput)
 
 
-class GoalEditForm(GoalForm):
+class GoalEditForm(forms.Form):
+    domain = GoalForm.base_fields["domain"]
+    description = GoalForm.base_fields["description"]
+    target_on = GoalForm.base_fields["target_on"]
     status = forms.ChoiceField(choices=Goal.Status.choices)
 
 
-class MilestoneForm(forms.Form):
+class MilestoneForm(SingleSubmitFormMixin, forms.Form):
     description = forms.CharField(
         label="Milestone", max_length=DESCRIPTION_MAX_LENGTH, widget=forms.TextInput()
     )

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from interventions import plan_selectors, plan_services, selectors
+from interventions import plan_selectors, plan_services, selectors, submissions
 from interventions.audit import audited_view, record
 from interventions.csv_export import stream_csv
 from interventions.models import Participant
@@ -224,13 +224,21 @@ def goal_add(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = _plan_for(request, plan_id)
     form = GoalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        fields = {k: v for k, v in form.cleaned_data.items() if k != "form_token"}
+
+        def write() -> tuple[str, str]:
+            plan_services.add_goal(plan=plan, by=request.user, **fields)
+            return reverse("plan_detail", args=[plan.pk]), "Goal added."
+
         try:
-            plan_services.add_goal(plan=plan, by=request.user, **form.cleaned_data)
+            return submissions.save_once(
+                request,
+                form.cleaned_data["form_token"],
+                fallback=reverse("plan_detail", args=[plan.pk]),
+                write=write,
+            )
         except ServiceError as error:
             form.add_error(None, error)
-        else:
-            messages.success(request, "Goal added.")
-            return _back_to_plan(plan.pk)
     return _form_page(
         request,
         participant=plan.enrollment.participant,
@@ -281,13 +289,19 @@ def milestone_add(request: HttpRequest, goal_id: int) -> HttpResponse:
     )
     form = MilestoneForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        fields = {k: v for k, v in form.cleaned_data.items() if k != "form_token"}
+        plan_url = reverse("plan_detail", args=[goal.plan_id])
+
+        def write() -> tuple[str, str]:
+            plan_services.add_milestone(goal=goal, by=request.user, **fields)
+            return plan_url, "Milestone added."
+
         try:
-            plan_services.add_milestone(goal=goal, by=request.user, **form.cleaned_data)
+            return submissions.save_once(
+                request, form.cleaned_data["form_token"], fallback=plan_url, write=write
+            )
         except ServiceError as error:
             form.add_error(None, error)
-        else:
-            messages.success(request, "Milestone added.")
-            return _back_to_plan(goal.plan_id)
     return _form_page(
         request,
         participant=goal.plan.enrollment.participant,

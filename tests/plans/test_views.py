@@ -303,3 +303,25 @@ def test_participant_and_plan_page_query_counts_do_not_grow_with_the_plan(pw):
     for url in urls:
         assert count(url) == small[url], url
     assert Milestone.objects.filter(goal__plan=pw.plan).count() == 59
+
+
+def test_a_double_submitted_goal_or_milestone_is_saved_once(pw):
+    worker = logged_in(pw.org.worker)
+    token = str(uuid.uuid4())
+    goal = {
+        "domain": "housing",
+        "description": "A room of my own",
+        "target_on": (timezone.localdate() + timedelta(days=60)).isoformat(),
+        "form_token": token,
+    }
+    for _ in range(2):
+        assert worker.post(reverse("goal_add", args=[pw.plan.pk]), goal).status_code == 302
+    [added] = Goal.objects.filter(plan=pw.plan, description="A room of my own")
+    milestone = {
+        "description": "Visit the housing office",
+        "due_on": timezone.localdate().isoformat(),
+        "form_token": str(uuid.uuid4()),
+    }
+    for _ in range(2):
+        worker.post(reverse("milestone_add", args=[added.pk]), milestone)
+    assert added.milestones.count() == 1
