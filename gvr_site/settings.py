@@ -273,6 +273,8 @@ GVR_OUTBOX_KEEP_SENT_DAYS = int(os.environ.get("GVR_OUTBOX_KEEP_SENT_DAYS", "7")
 GVR_COLD_AFTER_DAYS = int(os.environ.get("GVR_COLD_AFTER_DAYS", "14"))
 # Months between an assessment and the reassessment that falls due after it.
 GVR_REASSESSMENT_MONTHS = int(os.environ.get("GVR_REASSESSMENT_MONTHS", "6"))
+# A life plan not reviewed for this many days is listed as due for review.
+GVR_PLAN_REVIEW_DAYS = int(os.environ.get("GVR_PLAN_REVIEW_DAYS", "30"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

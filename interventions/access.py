@@ -74,16 +74,19 @@ CITY_ADMIN = "city_admin"
 ANALYST = "analyst"
 MANAGER = Membership.Role.MANAGER.value
 OUTREACH_WORKER = Membership.Role.OUTREACH_WORKER.value
+FINANCE = Membership.Role.FINANCE.value
 AnyUser = AbstractBaseUser | AnonymousUser
 
 OUTREACH_WORKER_GROUP = "Outreach worker"
 MANAGER_GROUP = "Manager"
 CITY_ADMIN_GROUP = "City admin"
 ANALYST_GROUP = "Analyst"
+FINANCE_GROUP = "Finance"
 
 MEMBERSHIP_GROUPS = {
     Membership.Role.OUTREACH_WORKER.value: OUTREACH_WORKER_GROUP,
     Membership.Role.MANAGER.value: MANAGER_GROUP,
+    Membership.Role.FINANCE.value: FINANCE_GROUP,
 }
 
 VIEW_AGGREGATES_PERMISSION = "interventions.view_aggregate_metrics"
@@ -202,12 +205,16 @@ def _membership_changed(sender: type, instance: Membership, **kwargs: object) ->
 
 
 def organizations_of(user: AnyUser, *, role: str | None = None) -> QuerySet[PartnerOrganization]:
-    """Active organisations in which the user has an active membership (optionally in a role)."""
+    """Active organisations in which the user has an active membership (optionally in a role).
+    Without a role, finance memberships do not count: finance staff reach the incentive ledger
+    (selectors.plans.ledger_organizations) and no case record."""
     if not user.is_authenticated or not user.is_active:
         return PartnerOrganization.objects.none()
     memberships = Membership.objects.filter(user=user, is_active=True)
     if role is not None:
         memberships = memberships.filter(role=role)
+    else:
+        memberships = memberships.exclude(role=FINANCE)
     return PartnerOrganization.objects.filter(
         is_active=True, id__in=memberships.values("organization_id")
     )

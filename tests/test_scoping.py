@@ -133,6 +133,10 @@ RECORD_BUILDERS: dict[str, Callable[[World], int]] = {
     "responsetask_id": lambda world: world.records["responsetask"],
     "streetgroup_id": lambda world: world.records["streetgroup"],
     "consent_id": lambda world: world.records["consent"],
+    "plan_id": lambda world: world.records["plan"],
+    "goal_id": lambda world: world.records["goal"],
+    "milestone_id": lambda world: world.records["milestone"],
+    "entry_id": lambda world: world.records["entry"],
 }
 
 # City-wide reference data rather than an organisation's record: a user of B allowed to see it
@@ -188,6 +192,7 @@ def world(org_a: OrgSetup, org_b: OrgSetup) -> World:
     )
     analyst = UserFactory(username="analyst")
     analyst.groups.add(Group.objects.get(name=ANALYST_GROUP))
+    plan, goal, milestone, entry = _plan_and_incentive(org_a, enrollment)
     return World(
         a=org_a,
         b=org_b,
@@ -199,10 +204,44 @@ def world(org_a: OrgSetup, org_b: OrgSetup) -> World:
             "responsetask": task.pk,
             "streetgroup": group.pk,
             "consent": consent.pk,
+            "plan": plan.pk,
+            "goal": goal.pk,
+            "milestone": milestone.pk,
+            "entry": entry.pk,
         },
         analyst=analyst,
         plain_staff=UserFactory(username="plain-staff", is_staff=True),
     )
+
+
+def _plan_and_incentive(org_a: OrgSetup, enrollment: Enrollment) -> tuple:
+    """A's plan, whose goal text is a note, with a met milestone and a requested incentive."""
+    from interventions.models.plans import FundingSource
+    from interventions.services import plans as plan_services
+    from tests.plans.factories import IncentiveRulesFactory
+
+    IncentiveRulesFactory(program=org_a.program, months_before_eligible=0)
+    plan = plan_services.draft_plan(enrollment=enrollment, by=org_a.worker)
+    goal = plan_services.add_goal(
+        plan=plan,
+        by=org_a.worker,
+        domain="employment",
+        description=SECRET_NOTE,
+        target_on=enrollment.referred_on,
+    )
+    milestone = plan_services.add_milestone(
+        goal=goal, by=org_a.worker, description=SECRET_NOTE, due_on=enrollment.referred_on
+    )
+    plan_services.approve_plan(plan=plan, by=org_a.manager)
+    plan_services.mark_milestone_met(milestone=milestone, by=org_a.worker)
+    entry = plan_services.request_incentive(
+        milestones=[milestone],
+        by=org_a.worker,
+        month=plan_services.month_of(enrollment.referred_on.today()),
+        amount_cents=10_000,
+        funding_source=FundingSource.PUBLIC_GRANT,
+    )
+    return plan, goal, milestone, entry
 
 
 def content(response) -> str:

@@ -4,4 +4,4 @@ through the services via the forms in admin/forms.py. Narrative case notes are n
 looked up here: the admin is a city-wide view, and notes stay with the organisation that wrote
 them."""
 
-from interventions.admin import case, outcomes, response, sharing, users  # noqa: F401
+from interventions.admin import case, outcomes, plans, response, sharing, users  # noqa: F401

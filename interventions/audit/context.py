@@ -54,6 +54,15 @@ AUDITED_TABLES = (
     "interventions_scale",
     "interventions_item",
     "interventions_itemchoice",
+    # Life plans and the incentive ledger (interventions/migrations/0006_plans_and_incentives.py).
+    "interventions_lifeplan",
+    "interventions_goal",
+    "interventions_milestone",
+    "interventions_milestoneprogress",
+    "interventions_planchange",
+    "interventions_incentiveentry",
+    "interventions_incentiveentrymilestone",
+    "interventions_incentiverules",
 )
 _WRITE_TO_AUDITED_TABLE = re.compile(
     r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(?:' + "|".join(AUDITED_TABLES) + r')"?\b',

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from interventions.audit.context import Actor, acting_as
 from interventions.demo.outcomes import seed_outcomes
+from interventions.demo.plans import seed_plans
 from interventions.demo.response import grant_street_intelligence, seed_response
 from interventions.models import (
     Area,
@@ -408,6 +409,10 @@ def seed_demo(stdout: TextIO | None = None) -> DemoSummary:
         grant_street_intelligence(_demo_managers(demo_orgs))
         seed_response(areas, demo_orgs)
         seed_outcomes(demo_orgs)
+        logins += [
+            DemoLogin(role, username, DEMO_PASSWORD, organization)
+            for role, username, organization in seed_plans(demo_orgs, password=DEMO_PASSWORD)
+        ]
         load_demo_outcomes()
         today = timezone.localdate()
         refresh_rollups(start_month=today - timedelta(days=DEMO_HISTORY_DAYS), end_month=today)

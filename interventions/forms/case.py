@@ -73,6 +73,10 @@ class SessionLogForm(forms.Form):
     def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["participants"].queryset = access.participants_visible_to(user)
+        # Imported here: forms.plans builds on this module's widgets.
+        from interventions.forms.plans import add_progress_fields
+
+        add_progress_fields(self, user)
         if not self.is_bound:
             defaults = worker_selectors.last_session_defaults(user)
             self.initial.setdefault("kind", defaults.get("kind", Session.Kind.STREET_OUTREACH))

@@ -82,6 +82,8 @@ class Membership(TimeStamped):
     class Role(models.TextChoices):
         OUTREACH_WORKER = "outreach_worker", "Outreach worker"
         MANAGER = "manager", "Manager"
+        # Marks approved incentives paid and reads the ledger; sees no case record.
+        FINANCE = "finance", "Finance"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"

@@ -34,6 +34,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect(dashboard)
     if roles & {access.OUTREACH_WORKER, access.MANAGER}:
         return worker_home(request)
+    if access.FINANCE in roles:
+        return redirect("ledger")
     metrics_url = _first_url("metrics:dashboard", "metrics:index", "metrics_dashboard")
     return render(request, "interventions/home.html", {"metrics_url": metrics_url})
 

@@ -29,9 +29,11 @@ from interventions.forms.case import (
     SessionLogForm,
 )
 from interventions.models import Enrollment, Participant, Referral
+from interventions.selectors import plans as plan_selectors
 from interventions.selectors import worker as worker_selectors
 from interventions.services import case as services
 from interventions.services import locking
+from interventions.services import plans as plan_services
 from interventions.views.guards import member_required
 from interventions.views.sharing import sharing_context
 
@@ -109,8 +111,9 @@ def _caseload_context(request: HttpRequest) -> dict[str, Any]:
 
 
 def worker_home(request: HttpRequest) -> HttpResponse:
-    """The start page of a worker: the log-session button, then the caseload."""
-    return render(request, "interventions/worker_home.html", _caseload_context(request))
+    """The start page of a worker: the log-session button, plans to look at, the caseload."""
+    context = {**_caseload_context(request), **plan_selectors.worker_home_plans(request.user)}
+    return render(request, "interventions/worker_home.html", context)
 
 
 @member_required
@@ -151,7 +154,9 @@ def session_log(request: HttpRequest) -> HttpResponse:
             participants = list(data["participants"])
             try:
                 acting_for = access.sharing_organization_for(request.user, participants)
-                session = services.log_session(
+                session = plan_services.log_session_with_progress(
+                    worked_on=data["milestones_worked"],
+                    met=data["milestones_met"],
                     worker=request.user,
                     organization=acting_for or participants[0].organization,
                     participants=participants,
@@ -186,6 +191,12 @@ def session_log(request: HttpRequest) -> HttpResponse:
         "choices": _picker_choices(request, selected_ids=selected_ids),
         "selected_ids": selected_ids,
         "quick_durations": QUICK_DURATIONS,
+        # The optional plan step: open milestones of the people picked, and what was ticked.
+        "milestones": (
+            plan_selectors.open_milestones_for(request.user, selected_ids) if selected_ids else []
+        ),
+        "ticked_worked": form.data.getlist("milestones_worked") if form.is_bound else [],
+        "ticked_met": form.data.getlist("milestones_met") if form.is_bound else [],
     }
     return render(request, "interventions/session_log.html", context)
 
@@ -214,7 +225,7 @@ def participant_detail(request: HttpRequest, participant_id: int) -> HttpRespons
     participant = _participant_for(request, participant_id)
     user = request.user
     enrollments = list(
-        access.enrollments_visible_to(user)
+        plan_selectors.with_current_plan_id(user, access.enrollments_visible_to(user))
         .filter(participant=participant)
         .select_related("program", "assigned_worker")
         .order_by("status", "-referred_on")
@@ -248,6 +259,7 @@ def participant_detail(request: HttpRequest, participant_id: int) -> HttpRespons
         "timeline_has_next": has_next,
         **sharing_context(request, participant, enrollments, waiting_referrals),
     }
+    context.update(plan_selectors.participant_plan_panel(user, open_enrollments))
     return render(request, "interventions/participant_detail.html", context)
 
 

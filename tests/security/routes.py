@@ -88,6 +88,9 @@ def case_objects(org: Any) -> dict[str, Any]:
         "organization_id": org.organization.pk,
         "program_id": org.program.pk,
     }
+    from tests.plans.factories import plan_objects
+
+    objects.update(plan_objects(org, enrollment))
     # Any other `<model>_id` kwarg: build one with its factory when there is one.
     for model in apps.get_app_config("interventions").get_models():
         keys = [f"{_snake(model.__name__)}_id", f"{model.__name__.lower()}_id"]
