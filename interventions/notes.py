@@ -2,7 +2,8 @@
 (session and referral notes, a referral's outcome, status-change and exit notes, consent and
 override reasons, call-in and notification notes, the review's decisions, plan and goal text)
 is a note, and one rule holds for all of them (applied by `access.with_notes_for` in pages,
-partials and exports, and by `admin/base.py`'s NotesNeverLookedUp in the Django admin):
+partials and exports, and by NotesNeverLookedUp (accounts/admin_notes_guard.py, re-exported
+by admin/base.py), which the admin site puts in front of every model admin and inline):
 
     a note is read only by the organisation that wrote it (`written_by`); a record with no
     writing organisation (a city-wide review) is read by city admins; nobody else, and never in

@@ -23,7 +23,6 @@ from interventions.admin.base import (
     BaseAdmin,
     EditableInline,
     EditConflictAdminMixin,
-    NotesNeverLookedUp,
     ReadOnlyInline,
     _admin_link,
 )
@@ -152,7 +151,7 @@ class AttendeeInline(ReadOnlyInline):
 
 class StatusHistoryInline(ReadOnlyInline):
     model = EnrollmentStatusChange
-    fields = readonly_fields = ("changed_on", "from_status", "to_status", "changed_by", "note")
+    fields = readonly_fields = ("changed_on", "from_status", "to_status", "changed_by")
     select_related = ("enrollment__participant", "enrollment__program", "changed_by")
     show_change_link = False
     verbose_name_plural = "Status history"
@@ -415,7 +414,7 @@ class EnrollmentAdmin(EditConflictAdminMixin, ServiceRoutedAdmin):
 class EnrollmentStatusChangeAdmin(BaseAdmin):
     """The history is written by the services only."""
 
-    list_display = ("enrollment", "from_status", "to_status", "changed_on", "changed_by", "note")
+    list_display = ("enrollment", "from_status", "to_status", "changed_on", "changed_by")
     list_filter = ("to_status", "changed_on")
     list_select_related = ("enrollment__participant", "enrollment__program", "changed_by")
     search_fields = (
@@ -430,7 +429,6 @@ class EnrollmentStatusChangeAdmin(BaseAdmin):
         "changed_on",
         "changed_at",
         "changed_by",
-        "note",
     )
     date_hierarchy = "changed_on"
     ordering = ("-changed_on", "-changed_at")
@@ -454,7 +452,7 @@ class EnrollmentStatusChangeAdmin(BaseAdmin):
 
 
 @admin.register(Session)
-class SessionAdmin(NotesNeverLookedUp, ServiceRoutedAdmin):
+class SessionAdmin(ServiceRoutedAdmin):
     add_form = SessionAddForm
     change_form = SessionChangeForm
     list_display = (
@@ -534,7 +532,7 @@ class SessionAdmin(NotesNeverLookedUp, ServiceRoutedAdmin):
 
 
 @admin.register(Referral)
-class ReferralAdmin(NotesNeverLookedUp, EditConflictAdminMixin, ServiceRoutedAdmin):
+class ReferralAdmin(EditConflictAdminMixin, ServiceRoutedAdmin):
     add_form = ReferralAddForm
     change_form = ReferralChangeForm
     list_display = (
