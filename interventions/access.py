@@ -202,6 +202,45 @@ def _membership_changed(sender: type, instance: Membership, **kwargs: object) ->
     sync_role_groups(user=instance.user)
 
 
+# Users ----------------------------------------------------------------------------------------
+
+
+def can_change_user(actor: AnyUser, target: AbstractBaseUser) -> bool:
+    """Whether the actor may change, deactivate, delete or set the password of `target`: a
+    superuser anybody; nobody else a superuser, nor a user holding a right the actor does not
+    hold (a city admin could otherwise take over a stronger account by its password)."""
+    if not actor.is_authenticated or not actor.is_active:
+        return False
+    if actor.is_superuser:
+        return True
+    if target.is_superuser:  # type: ignore[attr-defined]
+        return False
+    if target.pk == actor.pk:
+        return True
+    fresh = type(target)._default_manager.get(pk=target.pk)  # rights as stored, not as typed
+    return fresh.get_all_permissions() <= actor.get_all_permissions()  # type: ignore[attr-defined]
+
+
+def groups_grantable_by(actor: AnyUser) -> QuerySet[Group]:
+    """The groups (roles) the actor may give someone else: those holding no right the actor
+    lacks. Nobody gives themself one (the admin keeps a user's own groups read-only)."""
+    if actor.is_superuser:
+        return Group.objects.all()
+    held = actor.get_all_permissions()  # type: ignore[union-attr]
+    grantable = [
+        group.pk
+        for group in Group.objects.prefetch_related("permissions__content_type")
+        if {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()} <= held
+    ]
+    return Group.objects.filter(pk__in=grantable)
+
+
+def can_grant_membership(actor: AnyUser, member: AbstractBaseUser | None) -> bool:
+    """Nobody gives themself a membership (a role in a partner organisation, and with it that
+    organisation's case data): someone else must, and the trail shows who."""
+    return member is None or member.pk != actor.pk
+
+
 # Consent and case data ------------------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ from interventions.admin.base import (
 from interventions.admin.forms import (
     EnrollmentAddForm,
     EnrollmentChangeForm,
+    MembershipAdminForm,
     ParticipantAdminForm,
     ReferralAddForm,
     ReferralChangeForm,
@@ -58,10 +59,16 @@ from interventions.services import case as services
 
 class MembershipInline(EditableInline):
     model = Membership
+    form = MembershipAdminForm
     fields = ("user", "role", "is_active")
     autocomplete_fields = ("user",)
     select_related = ("user", "organization")
     ordering = ("user__username",)
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form.acting_user = request.user
+        return formset
 
 
 class ProgramInline(EditableInline):
@@ -214,6 +221,7 @@ class PartnerOrganizationAdmin(BaseAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(BaseAdmin):
+    form = MembershipAdminForm
     list_display = ("user", "organization", "role", "is_active", "created_at")
     list_filter = ("role", "is_active", "organization")
     list_select_related = ("user", "organization")
@@ -226,6 +234,11 @@ class MembershipAdmin(BaseAdmin):
     )
     autocomplete_fields = ("user", "organization")
     ordering = ("organization__name", "user__username")
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, **kwargs)
+        form.acting_user = request.user
+        return form
 
 
 @admin.register(Program)
