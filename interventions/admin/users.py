@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db import models
@@ -16,11 +16,39 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from interventions import access
+from interventions.accounts import two_factor
 
 User = get_user_model()
 
 
 class GroupBasedUserAdmin(UserAdmin):
+    actions = ["reset_two_factor"]
+
+    @admin.action(description="Reset two-step login (lost phone)", permissions=["change"])
+    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet) -> None:
+        """Every device of each selected user goes, their sessions end, and their next
+        sign-in sets up a new authenticator. Not for users the admin may not change."""
+        done, refused = [], []
+        for user in queryset.order_by("username"):
+            if access.can_change_user(request.user, user):
+                two_factor.reset_two_factor(user=user, request=request)
+                done.append(user.get_username())
+            else:
+                refused.append(user.get_username())
+        if done:
+            self.message_user(
+                request,
+                f"Two-step login reset for {', '.join(done)}: they set up a new authenticator "
+                "at their next sign-in.",
+                messages.SUCCESS,
+            )
+        if refused:
+            self.message_user(
+                request,
+                f"Not reset (only a superuser may): {', '.join(refused)}.",
+                messages.ERROR,
+            )
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
         readonly = tuple(super().get_readonly_fields(request, obj))
         if request.user.is_superuser:
