@@ -84,15 +84,27 @@ def test_a_city_admin_cannot_change_a_staff_member_with_more_rights(
     assert stronger.is_active
 
 
-def test_bulk_actions_cannot_touch_a_superuser(group_admin_client, superuser):
+def test_bulk_actions_cannot_touch_a_superuser(group_admin_client, city_admin_by_group, superuser):
+    # Even with the right to delete users, the bulk delete leaves a superuser alone.
+    city_admin_by_group.user_permissions.add(Permission.objects.get(codename="delete_user"))
+    victim = UserFactory(username="plain-user")
     changelist = admin_url(_user_model(), "changelist")
-    for action in ("delete_selected",):
-        group_admin_client.post(
+
+    def bulk_delete(*users):  # type: ignore[no-untyped-def]
+        return group_admin_client.post(
             changelist,
-            {"action": action, helpers.ACTION_CHECKBOX_NAME: [superuser.pk], "post": "yes"},
+            {
+                "action": "delete_selected",
+                helpers.ACTION_CHECKBOX_NAME: [user.pk for user in users],
+                "post": "yes",
+            },
         )
-    superuser.refresh_from_db()
-    assert superuser.is_active
+
+    assert bulk_delete(superuser, victim).status_code == 403
+    assert _user_model().objects.filter(pk__in=[superuser.pk, victim.pk]).count() == 2
+    # The control: the same action on the plain user alone deletes them.
+    assert bulk_delete(victim).status_code == 302
+    assert not _user_model().objects.filter(pk=victim.pk).exists()
 
 
 def test_a_city_admin_still_manages_an_outreach_worker(group_admin_client, org_a):
