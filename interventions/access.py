@@ -12,9 +12,9 @@ group alone (groups created by migration 0004_consent_and_roles). The staff flag
 
 Sharing: another organisation's participant is visible while a valid consent covers one of the
 user's organisations (granted on or before today, not expired, not revoked), or while the user
-holds an emergency override for that person. Narrative notes stay with the organisation that
-wrote them: sessions and referrals fetched through these functions come with `notes` blanked
-for everyone else (see `_with_notes_for`).
+holds an emergency override for that person. Free text stays with the organisation that wrote
+it: every free-text field listed in `interventions/notes.py` comes blank for everyone else from
+the functions here (see `with_notes_for`), whatever the page, partial or export.
 
 Shooting response: an incident is city-wide information; city admins see every one, anybody
 else only the incidents that concern their organisations (entered by them, involving one of
@@ -55,6 +55,7 @@ from interventions.models import (
     ConsentOverride,
     CustomNotification,
     Enrollment,
+    EnrollmentStatusChange,
     GroupConflict,
     GroupTie,
     Incident,
@@ -64,11 +65,14 @@ from interventions.models import (
     PartnerOrganization,
     Referral,
     ResponseTask,
+    ReviewDecision,
     Session,
     SessionParticipant,
     ShootingReview,
     StreetGroup,
 )
+from interventions.notes import free_text_fields
+from interventions.notes import written_by as notes_written_by
 
 CITY_ADMIN = "city_admin"
 ANALYST = "analyst"
@@ -201,6 +205,45 @@ def _membership_changed(sender: type, instance: Membership, **kwargs: object) ->
     sync_role_groups(user=instance.user)
 
 
+# Users ----------------------------------------------------------------------------------------
+
+
+def can_change_user(actor: AnyUser, target: AbstractBaseUser) -> bool:
+    """Whether the actor may change, deactivate, delete or set the password of `target`: a
+    superuser anybody; nobody else a superuser, nor a user holding a right the actor does not
+    hold (a city admin could otherwise take over a stronger account by its password)."""
+    if not actor.is_authenticated or not actor.is_active:
+        return False
+    if actor.is_superuser:
+        return True
+    if target.is_superuser:  # type: ignore[attr-defined]
+        return False
+    if target.pk == actor.pk:
+        return True
+    fresh = type(target)._default_manager.get(pk=target.pk)  # rights as stored, not as typed
+    return fresh.get_all_permissions() <= actor.get_all_permissions()  # type: ignore[attr-defined]
+
+
+def groups_grantable_by(actor: AnyUser) -> QuerySet[Group]:
+    """The groups (roles) the actor may give someone else: those holding no right the actor
+    lacks. Nobody gives themself one (the admin keeps a user's own groups read-only)."""
+    if actor.is_superuser:
+        return Group.objects.all()
+    held = actor.get_all_permissions()  # type: ignore[union-attr]
+    grantable = [
+        group.pk
+        for group in Group.objects.prefetch_related("permissions__content_type")
+        if {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()} <= held
+    ]
+    return Group.objects.filter(pk__in=grantable)
+
+
+def can_grant_membership(actor: AnyUser, member: AbstractBaseUser | None) -> bool:
+    """Nobody gives themself a membership (a role in a partner organisation, and with it that
+    organisation's case data): someone else must, and the trail shows who."""
+    return member is None or member.pk != actor.pk
+
+
 # Consent and case data ------------------------------------------------------------------------
 
 
@@ -263,21 +306,40 @@ def active_overrides(user: AnyUser) -> QuerySet[ConsentOverride]:
 
 
 class _NotesRedactedIterable(ModelIterable):
-    """Model instances whose narrative notes are blanked unless the row says they may be read."""
+    """Model instances whose free text (interventions/notes.py) is blanked unless the row says
+    it may be read."""
 
     def __iter__(self):  # type: ignore[no-untyped-def]
+        fields = free_text_fields(self.queryset.model)
         for obj in super().__iter__():
             if not getattr(obj, "notes_readable", False):
-                obj.notes = ""
+                for name in fields:
+                    setattr(obj, name, "")
             yield obj
 
 
-def _with_notes_for(queryset: QuerySet, user: AnyUser) -> QuerySet:
-    """Sessions or referrals whose `notes` are kept only for the organisation that wrote them:
-    every row carries `notes_readable`, and rows of other organisations come with no notes."""
+def _notes_readable(model: type, user: AnyUser) -> Q:
+    """THE notes rule, as a condition on the model's rows: the free text is the writing
+    organisation's; a record written by no organisation (a city-wide review) is the city
+    admins'; a model whose notes no organisation writes (override reasons) is nobody's."""
+    path = notes_written_by(model)
+    if path is None:
+        return Q(pk__in=[])
+    readable = Q(**{f"{path}__in": organizations_of(user)})
+    if is_city_admin(user):
+        readable |= Q(**{f"{path}__isnull": True})
+    return readable
+
+
+def with_notes_for(queryset: QuerySet, user: AnyUser) -> QuerySet:
+    """The rows with every free-text field of the model (interventions/notes.py) kept only
+    for whoever may read it: every row carries `notes_readable`, and the others come with
+    those fields blank, however the queryset is later filtered, sliced or iterated."""
+    if not free_text_fields(queryset.model):
+        return queryset
     queryset = queryset.annotate(
         notes_readable=Case(
-            When(organization__in=organizations_of(user), then=Value(True)),
+            When(_notes_readable(queryset.model, user), then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
         )
@@ -286,12 +348,16 @@ def _with_notes_for(queryset: QuerySet, user: AnyUser) -> QuerySet:
     return queryset
 
 
-def can_read_notes(user: AnyUser, obj: Session | Referral) -> bool:
-    """Narrative notes are for the organisation that wrote them, and nobody else."""
+def can_read_notes(user: AnyUser, obj: object) -> bool:
+    """Free text is for the organisation that wrote it, and nobody else."""
     readable = getattr(obj, "notes_readable", None)
     if readable is not None:
         return bool(readable)
-    return organizations_of(user).filter(pk=obj.organization_id).exists()
+    model = type(obj)
+    return model._default_manager.filter(  # type: ignore[attr-defined]
+        _notes_readable(model, user),
+        pk=obj.pk,  # type: ignore[attr-defined]
+    ).exists()
 
 
 def participants_visible_to(user: AnyUser) -> QuerySet[Participant]:
@@ -311,6 +377,14 @@ def participants_visible_to(user: AnyUser) -> QuerySet[Participant]:
 def enrollments_visible_to(user: AnyUser) -> QuerySet[Enrollment]:
     """Every enrolment of a visible participant, whichever organisation runs the program."""
     return Enrollment.objects.filter(participant__in=participants_visible_to(user))
+
+
+def status_changes_visible_to(user: AnyUser) -> QuerySet[EnrollmentStatusChange]:
+    """The status history of visible enrolments; status-change and exit notes are kept for
+    the organisation running the program."""
+    return with_notes_for(
+        EnrollmentStatusChange.objects.filter(enrollment__in=enrollments_visible_to(user)), user
+    )
 
 
 def enrollments_editable_by(user: AnyUser) -> QuerySet[Enrollment]:
@@ -340,12 +414,12 @@ def sessions_visible_to(user: AnyUser) -> QuerySet[Session]:
                 session=OuterRef("pk"), participant__organization__in=organizations
             )
         )
-    return _with_notes_for(Session.objects.filter(visible), user)
+    return with_notes_for(Session.objects.filter(visible), user)
 
 
 def referrals_visible_to(user: AnyUser) -> QuerySet[Referral]:
     """Referrals of visible participants, notes kept for the organisation that made them."""
-    return _with_notes_for(
+    return with_notes_for(
         Referral.objects.filter(participant__in=participants_visible_to(user)), user
     )
 
@@ -463,19 +537,29 @@ def group_conflicts_visible_to(user: AnyUser) -> QuerySet[GroupConflict]:
 
 def shooting_reviews_visible_to(user: AnyUser) -> QuerySet[ShootingReview]:
     if is_city_admin(user):
-        return ShootingReview.objects.all()
-    return ShootingReview.objects.filter(
-        organization__in=managed_organizations(user, city_wide=True)
+        return with_notes_for(ShootingReview.objects.all(), user)
+    return with_notes_for(
+        ShootingReview.objects.filter(organization__in=managed_organizations(user, city_wide=True)),
+        user,
+    )
+
+
+def review_follow_ups_visible_to(user: AnyUser) -> QuerySet[ReviewDecision]:
+    """The follow-ups of the reviews the user may see, their text kept as the review's."""
+    return with_notes_for(
+        ReviewDecision.objects.filter(review__in=shooting_reviews_visible_to(user)), user
     )
 
 
 def call_ins_visible_to(user: AnyUser) -> QuerySet[CallIn]:
     if is_city_admin(user):
-        return CallIn.objects.all()
-    return CallIn.objects.filter(organization__in=organizations_of(user))
+        return with_notes_for(CallIn.objects.all(), user)
+    return with_notes_for(CallIn.objects.filter(organization__in=organizations_of(user)), user)
 
 
 def custom_notifications_visible_to(user: AnyUser) -> QuerySet[CustomNotification]:
     if is_city_admin(user):
-        return CustomNotification.objects.all()
-    return CustomNotification.objects.filter(organization__in=organizations_of(user))
+        return with_notes_for(CustomNotification.objects.all(), user)
+    return with_notes_for(
+        CustomNotification.objects.filter(organization__in=organizations_of(user)), user
+    )

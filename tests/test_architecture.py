@@ -59,9 +59,6 @@ VIEW_MANAGER_ALLOWED = {
         "the consents of a participant the user's organisation owns (fetched through access), "
         "and the revoke page filters by access.participants_visible_to and organizations_of"
     ),
-    ("interventions/views/response.py", "ReviewDecision"): (
-        "a Prefetch of the follow-ups of reviews fetched through access.shooting_reviews_visible_to"
-    ),
 }
 
 

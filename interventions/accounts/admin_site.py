@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.admin import AdminSite
+from django.contrib.admin import AdminSite, ModelAdmin
 from django.contrib.admin.apps import AdminConfig
 from django.db import models
 from django.http import HttpRequest
+
+from interventions.accounts.admin_notes_guard import guarded
 
 # Free text typed in the admin (descriptions, notes, decisions): a long text fits, a pasted
 # document or a flood is refused with a message. The same limit as the case-note forms.
@@ -25,9 +27,11 @@ class VerifiedAdminSite(AdminSite):
         return super().has_permission(request) and is_verified(request)
 
     def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
-        """Register as usual, then give every unbounded text field of the model's forms a
-        maximum length (character fields already have theirs from the database column)."""
-        super().register(model_or_iterable, admin_class, **options)
+        """Register with the notes guard in front of the admin class (no free-text field of
+        case data is shown or looked up in the admin, whoever writes the admin), then give
+        every unbounded text field of the model's forms a maximum length (character fields
+        already have theirs from the database column)."""
+        super().register(model_or_iterable, guarded(admin_class or ModelAdmin), **options)
         models_ = [model_or_iterable] if isinstance(model_or_iterable, type) else model_or_iterable
         for model in models_:
             overrides = self._registry[model].formfield_overrides

@@ -236,14 +236,40 @@ def backup_codes_left(user: AbstractBaseUser) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
+@transaction.atomic
+def reset_two_factor(*, user: AbstractBaseUser, request: HttpRequest | None = None) -> int:
+    """Reset a lost authenticator: remove every device of the user (authenticators, half
+    set-up ones and backup codes: whoever holds the lost phone may hold the codes too), end
+    every session of theirs, and record it. Their next sign-in goes to set-up, as a new user's.
+    Returns how many devices were removed."""
+    from interventions.audit import record
+    from interventions.audit.signals import end_all_sessions
+
+    devices = list(devices_for_user(user, confirmed=None))
+    for device in devices:
+        device.delete()
+    ended = end_all_sessions(user)
+    record(
+        request,
+        "update",
+        object_type="two_factor",
+        object_id=user.pk,
+        devices_removed=len(devices),
+        sessions_ended=ended,
+    )
+    return len(devices)
+
+
 @receiver(post_delete, sender=TOTPDevice, dispatch_uid="gvr_2fa_device_removed")
 def end_sessions_when_authenticator_removed(
     sender: type, instance: TOTPDevice, **kwargs: object
 ) -> None:
-    """An admin resets someone's two-step login by deleting their authenticator (Django admin >
-    TOTP devices): every session it verified ends with it, and the next login asks them to set
-    up a new one."""
+    """Deleting a user's last authenticator (Django admin > TOTP devices) is a reset too: the
+    backup codes issued with it go with it, so the next login asks for set-up and not for a
+    code the lost phone's holder may have, and every session it verified ends."""
     if instance.confirmed:
         from interventions.audit.signals import end_all_sessions
 
+        if not TOTPDevice.objects.filter(user_id=instance.user_id, confirmed=True).exists():
+            StaticDevice.objects.filter(user_id=instance.user_id).delete()
         end_all_sessions(instance.user)

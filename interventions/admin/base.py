@@ -21,6 +21,7 @@ from django.utils.html import format_html, strip_tags
 from django.utils.safestring import SafeString
 from django.utils.text import capfirst
 
+from interventions.accounts import admin_notes_guard as notes_guard
 from interventions.audit import record
 from interventions.csv_export import stream_csv
 
@@ -173,11 +174,7 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class NotesNeverLookedUp:
-    """The admin is a city-wide view: narrative notes are neither shown nor searchable there.
-    Refusing `?notes__icontains=…` keeps the changelist from answering questions about them."""
-
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
-        if "notes" in lookup.split("__"):
-            return False
-        return super().lookup_allowed(lookup, value, request)  # type: ignore[misc]
+# The notes guard lives with the admin site, which puts it in front of every model admin it
+# registers (django.contrib.auth's included, registered before this package is importable).
+NotesNeverLookedUp = notes_guard.NotesNeverLookedUp
+guarded = notes_guard.guarded

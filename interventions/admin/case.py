@@ -23,13 +23,13 @@ from interventions.admin.base import (
     BaseAdmin,
     EditableInline,
     EditConflictAdminMixin,
-    NotesNeverLookedUp,
     ReadOnlyInline,
     _admin_link,
 )
 from interventions.admin.forms import (
     EnrollmentAddForm,
     EnrollmentChangeForm,
+    MembershipAdminForm,
     ParticipantAdminForm,
     ReferralAddForm,
     ReferralChangeForm,
@@ -59,10 +59,16 @@ from interventions.services import case as services
 
 class MembershipInline(EditableInline):
     model = Membership
+    form = MembershipAdminForm
     fields = ("user", "role", "is_active")
     autocomplete_fields = ("user",)
     select_related = ("user", "organization")
     ordering = ("user__username",)
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form.acting_user = request.user
+        return formset
 
 
 class ProgramInline(EditableInline):
@@ -152,7 +158,7 @@ class AttendeeInline(ReadOnlyInline):
 
 class StatusHistoryInline(ReadOnlyInline):
     model = EnrollmentStatusChange
-    fields = readonly_fields = ("changed_on", "from_status", "to_status", "changed_by", "note")
+    fields = readonly_fields = ("changed_on", "from_status", "to_status", "changed_by")
     select_related = ("enrollment__participant", "enrollment__program", "changed_by")
     show_change_link = False
     verbose_name_plural = "Status history"
@@ -215,6 +221,7 @@ class PartnerOrganizationAdmin(BaseAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(BaseAdmin):
+    form = MembershipAdminForm
     list_display = ("user", "organization", "role", "is_active", "created_at")
     list_filter = ("role", "is_active", "organization")
     list_select_related = ("user", "organization")
@@ -227,6 +234,11 @@ class MembershipAdmin(BaseAdmin):
     )
     autocomplete_fields = ("user", "organization")
     ordering = ("organization__name", "user__username")
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, **kwargs)
+        form.acting_user = request.user
+        return form
 
 
 @admin.register(Program)
@@ -415,7 +427,7 @@ class EnrollmentAdmin(EditConflictAdminMixin, ServiceRoutedAdmin):
 class EnrollmentStatusChangeAdmin(BaseAdmin):
     """The history is written by the services only."""
 
-    list_display = ("enrollment", "from_status", "to_status", "changed_on", "changed_by", "note")
+    list_display = ("enrollment", "from_status", "to_status", "changed_on", "changed_by")
     list_filter = ("to_status", "changed_on")
     list_select_related = ("enrollment__participant", "enrollment__program", "changed_by")
     search_fields = (
@@ -430,7 +442,6 @@ class EnrollmentStatusChangeAdmin(BaseAdmin):
         "changed_on",
         "changed_at",
         "changed_by",
-        "note",
     )
     date_hierarchy = "changed_on"
     ordering = ("-changed_on", "-changed_at")
@@ -454,7 +465,7 @@ class EnrollmentStatusChangeAdmin(BaseAdmin):
 
 
 @admin.register(Session)
-class SessionAdmin(NotesNeverLookedUp, ServiceRoutedAdmin):
+class SessionAdmin(ServiceRoutedAdmin):
     add_form = SessionAddForm
     change_form = SessionChangeForm
     list_display = (
@@ -534,7 +545,7 @@ class SessionAdmin(NotesNeverLookedUp, ServiceRoutedAdmin):
 
 
 @admin.register(Referral)
-class ReferralAdmin(NotesNeverLookedUp, EditConflictAdminMixin, ServiceRoutedAdmin):
+class ReferralAdmin(EditConflictAdminMixin, ServiceRoutedAdmin):
     add_form = ReferralAddForm
     change_form = ReferralChangeForm
     list_display = (

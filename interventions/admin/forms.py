@@ -17,8 +17,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import models, transaction
 from django.utils import timezone
 
+from interventions import access
 from interventions.errors import ServiceError
-from interventions.models import Enrollment, Participant, Referral, Session
+from interventions.models import Enrollment, Membership, Participant, Referral, Session
 from interventions.services import case as services
 from interventions.services.locking import EditConflictFormMixin
 
@@ -323,3 +324,30 @@ class ParticipantAdminForm(EditConflictFormMixin, forms.ModelForm):
             code.required = False
             code.help_text = "Leave blank to give the organisation's next code (e.g. GP-00042)."
         _today_initial(self, "identified_on")
+
+
+# Memberships ----------------------------------------------------------------------------------
+
+
+class MembershipAdminForm(forms.ModelForm):
+    """A membership in the admin, on its own page or in an organisation's inline. The admin
+    sets `acting_user`: nobody gives themself a membership (access.can_grant_membership)."""
+
+    acting_user: AbstractBaseUser | None = None
+
+    class Meta:
+        model = Membership
+        fields = ["user", "organization", "role", "is_active"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        member = data.get("user")
+        if self.acting_user is not None and not access.can_grant_membership(
+            self.acting_user, member
+        ):
+            raise forms.ValidationError(
+                "You cannot give yourself a membership: another admin must, so the trail "
+                "shows someone else agreed.",
+                code="own_membership",
+            )
+        return data

@@ -40,7 +40,6 @@ class ConsentAdmin(BaseAdmin):
         "granted_on",
         "expires_on",
         "revoked_on",
-        "note",
         "recorded_by",
         "revoked_by",
         "created_at",
@@ -66,7 +65,8 @@ class ConsentAdmin(BaseAdmin):
 class ConsentOverrideAdmin(admin.ModelAdmin):
     """Overrides are made on the override page, by the people who need them, and kept."""
 
-    list_display = ("granted_at", "user", "participant", "expires_at", "reason")
+    # The reason is a note about the person (interventions/notes.py): not shown here.
+    list_display = ("granted_at", "user", "participant", "expires_at")
     list_select_related = ("user", "participant")
     search_fields = ("participant__participant_code", "user__username")
     date_hierarchy = "granted_at"

@@ -7,6 +7,6 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit trail"
 
     def ready(self) -> None:
-        from interventions.audit import context, signals  # noqa: F401
+        from interventions.audit import context, signals, user_changes  # noqa: F401
 
         context.install()

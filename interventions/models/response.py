@@ -411,4 +411,7 @@ class ReviewDecision(TimeStamped):
         ordering = ["due_on", "id"]
 
     def __str__(self) -> str:
-        return self.description
+        # Not the description: it is a note (interventions/notes.py), and a name is shown
+        # wherever the record is named (the admin's inlines, history and delete pages).
+        due = f", due {self.due_on:%Y-%m-%d}" if self.due_on else ""
+        return f"Follow-up {self.pk} of review {self.review_id}{due}"

@@ -165,9 +165,11 @@ def organization_referrals(user: AnyUser, organization: PartnerOrganization) -> 
     )
 
 
-def session_export_rows(sessions: QuerySet[Session]) -> QuerySet[Session]:
-    """Sessions for a grant report: one row each, the attendees' codes aggregated in the
-    database. Never the notes: they do not leave the organisation's screens."""
+def session_export_rows(user: AnyUser, sessions: QuerySet[Session]) -> QuerySet[Session]:
+    """Sessions for a grant report: one row each, the codes of the attendees the user may see
+    aggregated in the database (a group session with another organisation's participant
+    whose consent has ended does not name them). Never the notes: they do not leave the
+    organisation's screens."""
     return (
         sessions.order_by()
         .annotate(
@@ -176,6 +178,7 @@ def session_export_rows(sessions: QuerySet[Session]) -> QuerySet[Session]:
                 delimiter="; ",
                 order_by="attendance__participant__participant_code",
                 default=Value(""),
+                filter=Q(attendance__participant__in=participants_visible_to(user)),
             )
         )
         .values_list(

@@ -30,10 +30,10 @@ from django.utils import timezone
 from interventions.access import (
     AnyUser,
     enrollments_editable_by,
-    enrollments_visible_to,
     participants_visible_to,
     referrals_visible_to,
     sessions_visible_to,
+    status_changes_visible_to,
 )
 from interventions.models import (
     Enrollment,
@@ -252,9 +252,8 @@ def participant_timeline(
         .order_by("-made_on", "-created_at", "-pk")[:upto]
     )
     changes = (
-        EnrollmentStatusChange.objects.filter(
-            enrollment__in=enrollments_visible_to(user).filter(participant=participant)
-        )
+        status_changes_visible_to(user)
+        .filter(enrollment__participant=participant)
         .select_related("enrollment__program", "changed_by")
         .order_by("-changed_on", "-changed_at", "-pk")[:upto]
     )

@@ -289,7 +289,7 @@ def export_sessions(request: HttpRequest, organization: PartnerOrganization) -> 
     if not session_filter.is_valid():
         messages.error(request, "Fix the filters before exporting.")
         return redirect(f"{reverse('org_sessions')}?org={organization.slug}")
-    rows = manager_selectors.session_export_rows(session_filter.qs)
+    rows = manager_selectors.session_export_rows(request.user, session_filter.qs)
     kinds = dict(Session.Kind.choices)
     locations = dict(Session.Location.choices)
 

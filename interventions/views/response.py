@@ -35,7 +35,7 @@ from interventions.forms.response import (
     QuickContactForm,
     ReviewForm,
 )
-from interventions.models import ResponseTask, ReviewDecision
+from interventions.models import ResponseTask
 from interventions.selectors import response as rs
 from interventions.services import response as response_services
 from interventions.views.guards import (
@@ -305,7 +305,7 @@ def shooting_review(request: HttpRequest) -> HttpResponse:
         .prefetch_related(
             Prefetch(
                 "follow_ups",
-                queryset=ReviewDecision.objects.select_related("assigned_to"),
+                queryset=access.review_follow_ups_visible_to(user).select_related("assigned_to"),
             )
         )
     )

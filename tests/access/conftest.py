@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from interventions.access import ANALYST_GROUP, CITY_ADMIN_GROUP
 from interventions.models import Consent, Enrollment, Participant, Referral, Session
+from tests.access.planted import planted  # noqa: F401 - a fixture for every access test
 from tests.conftest import OrgSetup
 from tests.factories import (
     ConsentFactory,
