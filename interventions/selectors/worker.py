@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.search import TrigramSimilarity
@@ -97,19 +97,36 @@ def with_contact_facts(participants: QuerySet[Participant]) -> QuerySet[Particip
     )
 
 
+def cold_cutoff(cold_after_days: int | None = None) -> datetime:
+    """The start of the earliest local calendar day that still counts as recent.
+
+    "Gone cold" counts calendar days in local time, not 24-hour periods: with 14 days, a
+    person last seen on the 13th is cold from the morning of the 27th, whatever the hour of
+    that last contact."""
+    days = settings.GVR_COLD_AFTER_DAYS if cold_after_days is None else cold_after_days
+    first_recent_day = timezone.localdate() - timedelta(days=days - 1)
+    return timezone.make_aware(datetime.combine(first_recent_day, time.min))
+
+
 def gone_cold_q(cold_after_days: int | None = None, *, participant: str = "pk") -> Q:
-    """Participants with no contact in the last N days (never contacted included).
+    """Participants with no contact in the last N calendar days (local time). Someone never
+    contacted and registered within those days is not cold but has their first contact due
+    (`Participant.first_contact_due_on`).
 
     Asked as "no attendance since the cutoff": one probe of the (participant, occurred_at)
     index per person, where comparing an annotated last contact would run its subquery once
     for the IS NULL test and again for the comparison. `participant` names the participant's
     id in the outer query: "pk" on participants, "participant_id" on enrolments."""
-    days = settings.GVR_COLD_AFTER_DAYS if cold_after_days is None else cold_after_days
-    cutoff = timezone.now() - timedelta(days=days)
+    cutoff = cold_cutoff(cold_after_days)
     contacted_since = SessionParticipant.objects.filter(
         participant=OuterRef(participant), occurred_at__gte=cutoff
     )
-    return Q(~Exists(contacted_since))
+    ever_contacted = SessionParticipant.objects.filter(participant=OuterRef(participant))
+    registered = "created_at" if participant == "pk" else "participant__created_at"
+    # Someone met before their record was typed in is judged by that contact alone.
+    return Q(~Exists(contacted_since)) & (
+        Q(**{f"{registered}__lt": cutoff}) | Q(Exists(ever_contacted))
+    )
 
 
 # The manager's pages --------------------------------------------------------------------------

@@ -381,11 +381,11 @@ def test_participant_filters(org_a: OrgSetup, busy_org: dict, manager_client: Cl
     assert codes(q=cold.participant_code) == {cold.participant_code}
     assert codes(program=other_program.pk) == {cold.participant_code}
     assert codes(status=Status.ENGAGED) == {cold.participant_code}
-    assert codes(cold="yes", status="caseload") == {
-        cold.participant_code,
-        busy_org["unassigned"].participant_code,
-    }
-    assert codes(cold="no") == {warm.participant_code}
+    # Unassigned was registered today: first contact due, not cold.
+    assert codes(cold="yes", status="caseload") == {cold.participant_code}
+    in_contact = codes(cold="no")
+    assert {warm.participant_code, busy_org["unassigned"].participant_code} <= in_contact
+    assert cold.participant_code not in in_contact
     assert codes(worker=org_a.worker.pk, status="caseload") == {
         warm.participant_code,
         cold.participant_code,
@@ -625,6 +625,10 @@ def test_caseload_export_streams_every_filtered_row(
 def test_caseload_export_uses_the_list_filters(
     org_a: OrgSetup, busy_org: dict, manager_client: Client
 ) -> None:
+    # Registered a month ago and never contacted: cold (someone registered today is not).
+    Participant.objects.filter(pk=busy_org["unassigned"].pk).update(
+        created_at=timezone.now() - timedelta(days=30)
+    )
     rows = csv_rows(
         manager_client.get(reverse("export_caseload"), {"cold": "yes", "status": "caseload"})
     )
