@@ -717,3 +717,21 @@ def test_session_export_streams_a_date_range(
     assert 900 <= expected <= 1100
     assert all(start.isoformat() <= row["date"] <= today.isoformat() for row in rows)
     assert start.isoformat() in response["Content-Disposition"]
+
+
+@pytest.mark.parametrize(
+    ("page", "labels"),
+    [
+        ("org_participants", ["Program", "Status", "Worker"]),
+        ("org_sessions", ["Worker", "Kind", "Program"]),
+        ("org_referrals", ["Status", "Made by"]),
+    ],
+)
+def test_every_filter_has_a_real_label(
+    org_a: OrgSetup, manager_client: Client, page: str, labels: list[str]
+) -> None:
+    """Issue 14, finding 9: filters with a method were labelled "[invalid name]"."""
+    content = body(manager_client.get(reverse(page)))
+    assert "[invalid name]" not in content
+    for label in labels:
+        assert re.search(rf"<label[^>]*>\s*{re.escape(label)}\s*</label>", content), label
