@@ -42,6 +42,18 @@ def _not_in_future(day: Any, what: str) -> None:
         raise forms.ValidationError(f"The {what} cannot be in the future.")
 
 
+def short_name(participant: Participant) -> str:
+    """First name and last initial, as the session button names a person: "Cristian S."."""
+    initial = participant.last_name[:1]
+    return f"{participant.first_name} {initial}." if initial else participant.first_name
+
+
+def people_phrase(names: list[str]) -> str:
+    if len(names) <= 2:
+        return " and ".join(names)
+    return f"{names[0]} and {len(names) - 1} others"
+
+
 class SessionLogForm(forms.Form):
     """Log a contact. Participant choices are limited to those the user can see; the page
     draws only the user's caseload (and whoever is already picked), never the whole list."""
@@ -55,7 +67,8 @@ class SessionLogForm(forms.Form):
             "invalid_pk_value": "Choose participants from your organisation.",
         },
     )
-    kind = forms.ChoiceField(choices=Session.Kind.choices)
+    # Chips right under the people (session_log.html): the worker sees what will be saved.
+    kind = forms.ChoiceField(choices=Session.Kind.choices, widget=forms.RadioSelect)
     occurred_at = forms.DateTimeField(label="Date and time", widget=DateTimeLocalInput)
     duration_minutes = forms.IntegerField(
         label="Duration (minutes)",
@@ -97,6 +110,22 @@ class SessionLogForm(forms.Form):
         if occurred_at and follow_up_on and follow_up_on < timezone.localtime(occurred_at).date():
             self.add_error("follow_up_on", "The follow-up date cannot be before the session.")
         return cleaned
+
+    def submit_label(self, chosen: list[Participant]) -> str:
+        """What the button says it will save: "Log 30 min mentoring with Cristian S."
+        (static/js/session_form.js redraws it as the choice changes)."""
+        kind = dict(Session.Kind.choices).get(self._shown_value("kind"), "session")
+        minutes = self._shown_value("duration_minutes")
+        words = ["Log"]
+        if str(minutes).isdigit():
+            words.append(f"{minutes} min")
+        words.append(str(kind).lower())
+        if chosen:
+            words.append(f"with {people_phrase([short_name(p) for p in chosen])}")
+        return " ".join(words)
+
+    def _shown_value(self, name: str) -> Any:
+        return self[name].value() or ""
 
     def selected_ids(self) -> list[int]:
         """The participant ids picked so far (typed data when bound), for redrawing them."""

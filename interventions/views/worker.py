@@ -4,6 +4,7 @@ record is a 404; every write is one service call."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import messages
@@ -126,19 +127,33 @@ def caseload(request: HttpRequest) -> HttpResponse:
 
 
 def _picker_choices(
-    request: HttpRequest, *, selected_ids: list[int], query: str = ""
+    request: HttpRequest,
+    *,
+    selected_ids: list[int],
+    query: str = "",
+    chosen_ids: Sequence[int] = (),
 ) -> list[Participant]:
     """Who the participant picker shows: those already picked (ticked), then the caseload
-    participants matching the query. Scoped to what the user can see."""
+    participants matching the query, leaving out `chosen_ids` (drawn as chips above the
+    picker). Scoped to what the user can see."""
     selected = list(
         access.participants_visible_to(request.user)
         .filter(pk__in=selected_ids)
+        .exclude(pk__in=chosen_ids)
         .order_by("last_name", "first_name")
     )
     matches = worker_selectors.search_participants(
         worker_selectors.caseload_for(request.user), query
-    ).exclude(pk__in=selected_ids)
+    ).exclude(pk__in=[*selected_ids, *chosen_ids])
     return [*selected, *matches[:PICKER_LIMIT]]
+
+
+def _chosen_people(request: HttpRequest, selected_ids: list[int]) -> list[Participant]:
+    return list(
+        access.participants_visible_to(request.user)
+        .filter(pk__in=selected_ids)
+        .order_by("last_name", "first_name")
+    )
 
 
 @member_required
@@ -180,12 +195,17 @@ def session_log(request: HttpRequest) -> HttpResponse:
         preselect = request.GET.get("participant", "")
         initial = {"participants": [int(preselect)]} if preselect.isdigit() else {}
         form = SessionLogForm(initial=initial, user=request.user)
+    # The people already chosen are chips at the top; the picker ("add people") lists the rest.
     selected_ids = form.selected_ids()
+    chosen = _chosen_people(request, selected_ids)
+    chosen_ids = [person.pk for person in chosen]
     context = {
         "form": form,
-        "choices": _picker_choices(request, selected_ids=selected_ids),
-        "selected_ids": selected_ids,
+        "chosen": chosen,
+        "choices": _picker_choices(request, selected_ids=[], chosen_ids=chosen_ids),
+        "selected_ids": [],
         "quick_durations": QUICK_DURATIONS,
+        "submit_label": form.submit_label(chosen),
     }
     return render(request, "interventions/session_log.html", context)
 
@@ -194,10 +214,17 @@ def session_log(request: HttpRequest) -> HttpResponse:
 @require_GET
 def participant_search(request: HttpRequest) -> HttpResponse:
     """The session form's type-ahead: the picked participants and the matching caseload."""
-    selected_ids = [int(v) for v in request.GET.getlist("participants") if v.isdigit()]
+    chosen_ids = [int(v) for v in request.GET.getlist("chosen") if v.isdigit()]
+    selected_ids = [
+        int(v)
+        for v in request.GET.getlist("participants")
+        if v.isdigit() and int(v) not in chosen_ids
+    ]
     query = request.GET.get("q", "").strip()[:100]
     context = {
-        "choices": _picker_choices(request, selected_ids=selected_ids, query=query),
+        "choices": _picker_choices(
+            request, selected_ids=selected_ids, query=query, chosen_ids=chosen_ids
+        ),
         "selected_ids": selected_ids,
         "query": query,
     }

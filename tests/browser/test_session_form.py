@@ -1,0 +1,68 @@
+"""Issue 14, finding 1 in a real browser: on a 360 px phone, what the session form will save
+(the person, the kind, the minutes and the place) is on the first screen, and the button names
+it as the worker changes it."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from interventions.models import Enrollment, Session
+from tests.browser.conftest import log_in
+from tests.factories import TEST_PASSWORD, EnrollmentFactory, ParticipantFactory, SessionFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# A small phone's first screen: 360 x 640 CSS pixels, smaller than the suite's usual phone.
+FIRST_SCREEN = {"width": 360, "height": 640}
+
+
+def test_kind_minutes_and_place_are_on_the_first_screen_and_named_on_the_button(phone, org_a):
+    cristian = ParticipantFactory(
+        organization=org_a.organization, first_name="Cristian", last_name="Sanchez"
+    )
+    EnrollmentFactory(
+        participant=cristian,
+        program=org_a.program,
+        assigned_worker=org_a.worker,
+        status=Enrollment.Status.ACTIVE,
+    )
+    # The worker's last session was a group session: the form starts from it, in plain view.
+    SessionFactory(
+        organization=org_a.organization,
+        worker=org_a.worker,
+        kind=Session.Kind.GROUP_SESSION,
+        location=Session.Location.OFFICE,
+        duration_minutes=60,
+    )
+    log_in(phone, org_a.worker.username, TEST_PASSWORD)
+    phone.set_viewport_size(FIRST_SCREEN)
+    phone.goto(f"{reverse('session_log')}?participant={cristian.pk}")
+
+    # Visible means above the submit button, which stays at the bottom of the screen.
+    visible_to = phone.locator("#session-submit").bounding_box()["y"]
+    assert visible_to <= phone.evaluate("window.innerHeight")
+    for selector in (
+        f"label[for='pick-{cristian.pk}']",
+        "#kind-chips",
+        "#duration-chips",
+        "#id_location",
+    ):
+        box = phone.locator(selector).bounding_box()
+        assert box is not None, selector
+        assert box["y"] >= 0 and box["y"] + box["height"] <= visible_to, (selector, box, visible_to)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= FIRST_SCREEN["width"]
+
+    submit = phone.locator("#session-submit")
+    assert submit.inner_text() == "Log 60 min group session with Cristian S."
+    assert phone.locator("#id_location").input_value() == Session.Location.OFFICE
+
+    # Two taps change what will be saved, and the button says so before the third sends it.
+    phone.locator("#kind-chips label", has_text="Mentoring").click()
+    phone.locator("[data-duration='30']").click()
+    assert submit.inner_text() == "Log 30 min mentoring with Cristian S."
+    submit.click()
+    phone.wait_for_load_state()
+    saved = Session.objects.filter(worker=org_a.worker).latest("created_at")
+    assert (saved.kind, saved.duration_minutes) == (Session.Kind.MENTORING, 30)
+    assert list(saved.participants.all()) == [cristian]
