@@ -82,6 +82,8 @@ class SessionLogForm(forms.Form):
     )
     follow_up_on = forms.DateField(label="Follow-up date", required=False, widget=DateInput)
     client_key = forms.UUIDField(widget=forms.HiddenInput)
+    # Sent by the "Log anyway" button of the likely-duplicate warning; never drawn as a field.
+    log_anyway = forms.BooleanField(required=False)
 
     def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -13,6 +13,7 @@ from django.contrib.postgres.search import TrigramSimilarity
 from django.db.models import (
     BooleanField,
     Case,
+    Count,
     DateField,
     Exists,
     F,
@@ -217,6 +218,45 @@ def last_session_defaults(user: AnyUser) -> dict[str, object]:
         .first()
     )
     return latest or {}
+
+
+# Issue 14, finding 2: the same contact logged again this soon is more likely a resend (back,
+# then submit) than a second meeting.
+LIKELY_DUPLICATE_WITHIN = timedelta(minutes=10)
+
+
+def likely_duplicate_session(
+    user: AnyUser,
+    *,
+    participants: Iterable[Participant],
+    kind: str,
+    client_key: object = None,
+) -> Session | None:
+    """The user's latest session of this kind with exactly these people, logged in the last
+    ten minutes under another client key (the same key is the same submission, which
+    `services.log_session` already answers with the session it saved)."""
+    if not user.is_authenticated:
+        return None
+    ids = {participant.pk for participant in participants}
+    candidates = (
+        sessions_visible_to(user)
+        .filter(
+            worker=user,
+            kind=kind,
+            created_at__gte=timezone.now() - LIKELY_DUPLICATE_WITHIN,
+        )
+        .annotate(
+            people=Count("attendance", distinct=True),
+            same_people=Count(
+                "attendance", distinct=True, filter=Q(attendance__participant__in=ids)
+            ),
+        )
+        .filter(people=len(ids), same_people=len(ids))
+        .order_by("-created_at")
+    )
+    if client_key is not None:
+        candidates = candidates.exclude(client_key=client_key)
+    return candidates.first()
 
 
 def session_program_for(user: AnyUser, participants: Iterable[Participant]) -> Program | None:

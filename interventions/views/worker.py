@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -29,7 +30,7 @@ from interventions.forms.case import (
     ReferralForm,
     SessionLogForm,
 )
-from interventions.models import Enrollment, Participant, Referral
+from interventions.models import Enrollment, Participant, Referral, Session
 from interventions.selectors import worker as worker_selectors
 from interventions.services import case as services
 from interventions.services import locking
@@ -164,6 +165,16 @@ def session_log(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             participants = list(data["participants"])
+            duplicate = None
+            if not data["log_anyway"]:
+                duplicate = worker_selectors.likely_duplicate_session(
+                    request.user,
+                    participants=participants,
+                    kind=data["kind"],
+                    client_key=data["client_key"],
+                )
+            if duplicate is not None:
+                return _session_form_page(request, form, duplicate=duplicate)
             try:
                 acting_for = access.sharing_organization_for(request.user, participants)
                 session = services.log_session(
@@ -195,6 +206,12 @@ def session_log(request: HttpRequest) -> HttpResponse:
         preselect = request.GET.get("participant", "")
         initial = {"participants": [int(preselect)]} if preselect.isdigit() else {}
         form = SessionLogForm(initial=initial, user=request.user)
+    return _session_form_page(request, form)
+
+
+def _session_form_page(
+    request: HttpRequest, form: SessionLogForm, *, duplicate: Session | None = None
+) -> HttpResponse:
     # The people already chosen are chips at the top; the picker ("add people") lists the rest.
     selected_ids = form.selected_ids()
     chosen = _chosen_people(request, selected_ids)
@@ -206,6 +223,12 @@ def session_log(request: HttpRequest) -> HttpResponse:
         "selected_ids": [],
         "quick_durations": QUICK_DURATIONS,
         "submit_label": form.submit_label(chosen),
+        "duplicate": duplicate,
+        "duplicate_minutes_ago": (
+            int((timezone.now() - duplicate.created_at).total_seconds() // 60)
+            if duplicate
+            else None
+        ),
     }
     return render(request, "interventions/session_log.html", context)
 

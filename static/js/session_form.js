@@ -28,6 +28,27 @@
     button.textContent = words.join(" ");
   };
 
+  // Back, then submit again, must not log twice (issue 14, finding 2). The key this page was
+  // first drawn with is kept in its own history entry, so a page drawn again from history
+  // (the back button, a restored tab) sends the same key and the server answers with the
+  // session it already saved. A history entry of its own: the key of another form opened
+  // later in the same tab is never taken.
+  const keyField = form.querySelector("input[name='client_key']");
+  const fromHistory = (event) => {
+    if (event.persisted) return true;
+    const entry = performance.getEntriesByType("navigation")[0];
+    return Boolean(entry && entry.type === "back_forward");
+  };
+  window.addEventListener("pageshow", (event) => {
+    if (!keyField) return;
+    const state = window.history.state || {};
+    if (fromHistory(event) && state.sessionClientKey) {
+      keyField.value = state.sessionClientKey;
+    } else {
+      window.history.replaceState({ ...state, sessionClientKey: keyField.value }, "");
+    }
+  });
+
   form.addEventListener("change", label);
   form.addEventListener("input", label);
   // The quick-duration chips set the field without an input event (worker.js).

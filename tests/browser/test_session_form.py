@@ -66,3 +66,27 @@ def test_kind_minutes_and_place_are_on_the_first_screen_and_named_on_the_button(
     saved = Session.objects.filter(worker=org_a.worker).latest("created_at")
     assert (saved.kind, saved.duration_minutes) == (Session.Kind.MENTORING, 30)
     assert list(saved.participants.all()) == [cristian]
+
+
+def test_back_then_submit_again_keeps_the_key_and_logs_once(phone, org_a):
+    """Issue 14, finding 2: the page drawn again by the back button sends the key it was first
+    drawn with, so the resend is answered with the session already saved."""
+    dana = ParticipantFactory(organization=org_a.organization, first_name="Dana", last_name="Ortiz")
+    EnrollmentFactory(
+        participant=dana,
+        program=org_a.program,
+        assigned_worker=org_a.worker,
+        status=Enrollment.Status.ACTIVE,
+    )
+    log_in(phone, org_a.worker.username, TEST_PASSWORD)
+    phone.goto(f"{reverse('session_log')}?participant={dana.pk}")
+    phone.locator("#session-submit").click()
+    phone.wait_for_url(f"**{reverse('participant_detail', args=[dana.pk])}")
+    first = Session.objects.get()
+
+    phone.go_back()
+    phone.wait_for_load_state()
+    assert phone.locator("#id_client_key").input_value() == str(first.client_key)
+    phone.locator("#session-submit").click()
+    phone.wait_for_url(f"**{reverse('participant_detail', args=[dana.pk])}")
+    assert Session.objects.count() == 1
