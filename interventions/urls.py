@@ -10,6 +10,7 @@ urlpatterns = [
     path("sessions/new/", worker.session_log, name="session_log"),
     path("sessions/participants/", worker.participant_search, name="participant_search"),
     path("participants/new/", worker.participant_register, name="participant_register"),
+    path("participants/new/matches/", worker.participant_matches, name="participant_matches"),
     path(
         "participants/<int:participant_id>/",
         worker.participant_detail,

@@ -4,10 +4,12 @@ their rules are in services.py."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
+from django.urls import reverse_lazy
 from django.utils import timezone
 
 from interventions import access
@@ -224,6 +226,35 @@ class EnrollmentExitForm(forms.Form):
         return on
 
 
+class NameMatchForm(forms.Form):
+    """What the registration form sends, as it is typed, to look for people already registered."""
+
+    first_name = forms.CharField(max_length=100, required=False)
+    last_name = forms.CharField(max_length=100, required=False)
+    aliases = forms.CharField(max_length=200, required=False)
+    # A date typed halfway is no date yet, not an error: the view reads it only when whole.
+    date_of_birth = forms.CharField(max_length=10, required=False)
+    phone = forms.CharField(max_length=40, required=False)
+
+    def typed_date_of_birth(self) -> date | None:
+        try:
+            return date.fromisoformat(self.cleaned_data.get("date_of_birth") or "")
+        except ValueError:
+            return None
+
+
+# The registration form asks for likely matches as the name is typed (views.participant_matches).
+NAME_MATCH_ATTRS = {
+    "hx-get": reverse_lazy("participant_matches"),
+    "hx-trigger": "input changed delay:300ms",
+    "hx-target": "#name-matches",
+    "hx-include": "#register-form [name=first_name], #register-form [name=last_name], "
+    "#register-form [name=aliases], #register-form [name=date_of_birth], "
+    "#register-form [name=phone]",
+    "autocomplete": "off",
+}
+
+
 class ParticipantRegisterForm(SingleSubmitFormMixin, forms.Form):
     first_name = forms.CharField(max_length=100)
     last_name = forms.CharField(max_length=100)
@@ -252,6 +283,8 @@ class ParticipantRegisterForm(SingleSubmitFormMixin, forms.Form):
 
     def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for name in ("first_name", "last_name", "aliases"):
+            self.fields[name].widget.attrs.update(NAME_MATCH_ATTRS)
         self.fields["program"].queryset = (
             Program.objects.filter(is_active=True, organization__in=access.organizations_of(user))
             .select_related("organization")

@@ -9,14 +9,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.contrib.postgres.search import TrigramSimilarity
+from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
 from django.db.models import (
     BooleanField,
     Case,
     Count,
     DateField,
     Exists,
+    ExpressionWrapper,
     F,
+    FloatField,
+    Func,
     OuterRef,
     Prefetch,
     Q,
@@ -25,13 +28,14 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Concat, ExtractDay, TruncDate
+from django.db.models.functions import Cast, Concat, ExtractDay, Greatest, TruncDate
 from django.utils import timezone
 
 from interventions.access import (
     AnyUser,
     enrollments_editable_by,
     enrollments_visible_to,
+    organizations_of,
     participants_visible_to,
     referrals_visible_to,
     sessions_visible_to,
@@ -174,34 +178,88 @@ def search_participants(participants: QuerySet[Participant], query: str) -> Quer
 
 
 # pg_trgm's own default threshold: "Jon Smith" and "John Smith" pass, "John Smith" and
-# "Joan Smyth" do not.
+# "Joan Smyth" do not; "Jose Tapya" and "Jose Tapia" (0.57) do.
 DUPLICATE_SIMILARITY = 0.3
+# A same date of birth or phone number adds this much to the name's similarity: it lifts a
+# weaker name match over the threshold and ranks the match higher, but is never required.
+DUPLICATE_SAME_BIRTH_DATE = 0.2
+DUPLICATE_SAME_PHONE = 0.2
+# Phone numbers are compared by their digits, and only when there are enough to mean something.
+PHONE_MIN_DIGITS = 7
+DUPLICATES_SHOWN = 5
+
+
+def _phone_digits(phone: str) -> str:
+    return "".join(character for character in phone if character.isdigit())
 
 
 def likely_duplicates(
     user: AnyUser,
     first_name: str,
     last_name: str,
-    date_of_birth: date | None,
+    date_of_birth: date | None = None,
     *,
+    aliases: str = "",
+    phone: str = "",
     organization: PartnerOrganization | None = None,
+    own_organizations_only: bool = False,
 ) -> QuerySet[Participant]:
-    """Participants the user can see, born the same day, whose name looks like this one
-    (pg_trgm similarity of "first last"), the closest first."""
-    if date_of_birth is None:
+    """Participants the user can see whose name or an alias looks like this person's, the most
+    alike first, each with `duplicate_score`.
+
+    The name alone decides (issue 14, finding 4: "Jose Tapya" was registered beside "Jose
+    Tapia" because the check wanted the same birth date): the typed name is compared with each
+    person's name (pg_trgm similarity) and with their aliases (word similarity, so one alias
+    of a list matches), and each typed alias with their name and aliases. A same date of birth
+    or phone number adds to that score; neither is needed."""
+    full_name = f"{first_name.strip()} {last_name.strip()}".strip()
+    typed_aliases = [alias.strip() for alias in aliases.split(",") if len(alias.strip()) >= 3][:3]
+    if len(full_name) < 3 and not typed_aliases:
         return Participant.objects.none()
-    candidates = participants_visible_to(user).filter(date_of_birth=date_of_birth)
-    if organization is not None:
-        candidates = candidates.filter(organization=organization)
-    full_name = f"{first_name.strip()} {last_name.strip()}"
-    return (
-        candidates.annotate(
-            name_similarity=TrigramSimilarity(
-                Concat("first_name", Value(" "), "last_name"), Value(full_name)
+    their_name = Concat("first_name", Value(" "), "last_name")
+    measures = [
+        TrigramSimilarity(their_name, Value(full_name)),
+        TrigramWordSimilarity(Value(full_name), "aliases"),
+    ]
+    for alias in typed_aliases:
+        measures += [
+            TrigramWordSimilarity(Value(alias), their_name),
+            TrigramWordSimilarity(Value(alias), "aliases"),
+        ]
+    bonuses = []
+    if date_of_birth is not None:
+        bonuses.append(
+            Case(
+                When(date_of_birth=date_of_birth, then=Value(DUPLICATE_SAME_BIRTH_DATE)),
+                default=Value(0.0),
+                output_field=FloatField(),
             )
         )
-        .filter(name_similarity__gte=DUPLICATE_SIMILARITY)
-        .order_by("-name_similarity", "pk")[:5]
+    digits = _phone_digits(phone)
+    if len(digits) >= PHONE_MIN_DIGITS:
+        their_digits = Func("phone", Value(r"\D"), Value(""), Value("g"), function="regexp_replace")
+        bonuses.append(
+            Case(
+                When(Q(phone_digits=digits), then=Value(DUPLICATE_SAME_PHONE)),
+                default=Value(0.0),
+                output_field=FloatField(),
+            )
+        )
+    candidates = participants_visible_to(user)
+    if organization is not None:
+        candidates = candidates.filter(organization=organization)
+    if own_organizations_only:
+        # Not the people another organisation shares under consent: those are theirs to register.
+        candidates = candidates.filter(organization__in=organizations_of(user))
+    if len(digits) >= PHONE_MIN_DIGITS:
+        candidates = candidates.annotate(phone_digits=their_digits)
+    score = Greatest(*measures, output_field=FloatField())
+    for bonus in bonuses:
+        score = score + bonus
+    return (
+        candidates.annotate(duplicate_score=ExpressionWrapper(score, output_field=FloatField()))
+        .filter(duplicate_score__gte=DUPLICATE_SIMILARITY)
+        .order_by("-duplicate_score", "last_name", "first_name", "pk")[:DUPLICATES_SHOWN]
     )
 
 

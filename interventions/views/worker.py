@@ -24,6 +24,7 @@ from interventions.forms.case import (
     QUICK_DURATIONS,
     EnrollmentExitForm,
     EnrollmentStatusForm,
+    NameMatchForm,
     ParticipantEditForm,
     ParticipantRegisterForm,
     ReferralAdvanceForm,
@@ -543,6 +544,8 @@ def participant_register(request: HttpRequest) -> HttpResponse:
                     data["first_name"],
                     data["last_name"],
                     data["date_of_birth"],
+                    aliases=data["aliases"],
+                    phone=data["phone"],
                     organization=data["program"].organization,
                 )
             )
@@ -575,3 +578,27 @@ def participant_register(request: HttpRequest) -> HttpResponse:
         "interventions/participant_register.html",
         {"form": form, "duplicates": duplicates},
     )
+
+
+@member_required
+@require_GET
+def participant_matches(request: HttpRequest) -> HttpResponse:
+    """The registration form's "already registered?" hint, as the name is typed (htmx): names
+    only, of people of the user's own organisations (never another organisation's, shared or
+    not), so typing a name learns nothing the caseload search would not show."""
+    form = NameMatchForm(request.GET)
+    matches: list[Participant] = []
+    if form.is_valid():
+        data = form.cleaned_data
+        matches = list(
+            worker_selectors.likely_duplicates(
+                request.user,
+                data["first_name"],
+                data["last_name"],
+                form.typed_date_of_birth(),
+                aliases=data["aliases"],
+                phone=data["phone"],
+                own_organizations_only=True,
+            )
+        )
+    return render(request, "interventions/_name_matches.html", {"matches": matches})
