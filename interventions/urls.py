@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from interventions import views
-from interventions.views import manager, response, sharing, worker
+from interventions.views import manager, reminders, response, sharing, worker
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("sessions/participants/", worker.participant_search, name="participant_search"),
     path("participants/new/", worker.participant_register, name="participant_register"),
     path("participants/new/matches/", worker.participant_matches, name="participant_matches"),
+    path("reminders/", reminders.reminder_settings, name="reminder_settings"),
     path(
         "participants/<int:participant_id>/",
         worker.participant_detail,

@@ -16,6 +16,7 @@ from interventions.models.case import (
     SessionParticipant,
     TimeStamped,
 )
+from interventions.models.reminders import ReminderDelivery, ReminderPreference
 from interventions.models.response import (
     RESPONSE_WINDOW,
     CallIn,
@@ -53,6 +54,8 @@ __all__ = [
     "PartnerOrganization",
     "Program",
     "Referral",
+    "ReminderDelivery",
+    "ReminderPreference",
     "ResponseTask",
     "ReviewDecision",
     "Session",
