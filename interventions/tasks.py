@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from interventions.services import reminders as reminder_services
 from interventions.services import response as response_services
+from interventions.services import staff as staff_services
 from interventions.text_messages import TextMessageError
 
 # How far back the sweep looks for incidents without response tasks.
@@ -69,3 +70,16 @@ def send_morning_digests() -> int:
 def send_response_task_alerts(incident_id: int) -> int:
     """Outbox, after an incident's response tasks are created: tell their workers at once."""
     return reminder_services.send_response_task_alerts(incident_id)
+
+
+@shared_task(
+    name="interventions.send_staff_invitation",
+    autoretry_for=(DatabaseError, OSError),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+    acks_late=True,
+)
+def send_staff_invitation(user_id: int) -> bool:
+    """Outbox, after an invitation is saved: e-mail the set-a-password link."""
+    return staff_services.send_staff_invitation(user_id)
