@@ -7,9 +7,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from interventions.models import Enrollment, Session
+from interventions.models import Session
 from tests.browser.conftest import log_in
-from tests.factories import TEST_PASSWORD, EnrollmentFactory, ParticipantFactory, SessionFactory
+from tests.factories import TEST_PASSWORD
+from tests.interventions.test_session_form import last_session_was_a_group
+from tests.interventions.test_worker_views import in_caseload
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,23 +20,9 @@ FIRST_SCREEN = {"width": 360, "height": 640}
 
 
 def test_kind_minutes_and_place_are_on_the_first_screen_and_named_on_the_button(phone, org_a):
-    cristian = ParticipantFactory(
-        organization=org_a.organization, first_name="Cristian", last_name="Sanchez"
-    )
-    EnrollmentFactory(
-        participant=cristian,
-        program=org_a.program,
-        assigned_worker=org_a.worker,
-        status=Enrollment.Status.ACTIVE,
-    )
+    cristian = in_caseload(org_a, first_name="Cristian", last_name="Sanchez")
     # The worker's last session was a group session: the form starts from it, in plain view.
-    SessionFactory(
-        organization=org_a.organization,
-        worker=org_a.worker,
-        kind=Session.Kind.GROUP_SESSION,
-        location=Session.Location.OFFICE,
-        duration_minutes=60,
-    )
+    last_session_was_a_group(org_a)
     log_in(phone, org_a.worker.username, TEST_PASSWORD)
     phone.set_viewport_size(FIRST_SCREEN)
     phone.goto(f"{reverse('session_log')}?participant={cristian.pk}")
@@ -71,13 +59,7 @@ def test_kind_minutes_and_place_are_on_the_first_screen_and_named_on_the_button(
 def test_back_then_submit_again_keeps_the_key_and_logs_once(phone, org_a):
     """Issue 14, finding 2: the page drawn again by the back button sends the key it was first
     drawn with, so the resend is answered with the session already saved."""
-    dana = ParticipantFactory(organization=org_a.organization, first_name="Dana", last_name="Ortiz")
-    EnrollmentFactory(
-        participant=dana,
-        program=org_a.program,
-        assigned_worker=org_a.worker,
-        status=Enrollment.Status.ACTIVE,
-    )
+    dana = in_caseload(org_a, first_name="Dana", last_name="Ortiz")
     log_in(phone, org_a.worker.username, TEST_PASSWORD)
     phone.goto(f"{reverse('session_log')}?participant={dana.pk}")
     phone.locator("#session-submit").click()

@@ -7,7 +7,6 @@ unless GVR_REQUIRE_CELERY_WORKER=1."""
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from datetime import timedelta
@@ -21,29 +20,13 @@ from interventions.tasks import send_morning_digests
 from tests.celery_support import sending_to, start_worker
 from tests.factories import EnrollmentFactory, MembershipFactory, ParticipantFactory, UserFactory
 
+# The same Redis as the rollup's real-worker test, skipped or failed the same way without one.
+from tests.metrics.test_celery_worker import broker  # noqa: F401
+
 pytestmark = pytest.mark.celery_worker
 
-BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL", "")
-REQUIRED = os.environ.get("GVR_REQUIRE_CELERY_WORKER") == "1"
 WAIT_SECONDS = 90
 PLANTED = "Quintanilla"
-
-
-@pytest.fixture
-def broker() -> str:
-    if not BROKER_URL:
-        if REQUIRED:
-            pytest.fail("GVR_REQUIRE_CELERY_WORKER=1 but CELERY_TEST_BROKER_URL is not set")
-        pytest.skip("CELERY_TEST_BROKER_URL is not set")
-    import redis
-
-    try:
-        redis.Redis.from_url(BROKER_URL, socket_connect_timeout=3).ping()
-    except redis.RedisError as error:
-        if REQUIRED:
-            pytest.fail(f"Redis is unreachable at {BROKER_URL}: {error}")
-        pytest.skip(f"Redis is unreachable at {BROKER_URL}")
-    return BROKER_URL
 
 
 def _cold_person_for(org, worker) -> None:
@@ -62,7 +45,11 @@ def _messages(mail_dir: Path) -> list[str]:
 
 
 def test_two_overlapping_beats_send_one_digest_per_person(
-    broker, transactional_db, settings, tmp_path, org_a
+    broker,  # noqa: F811 - the fixture imported above
+    transactional_db,
+    settings,
+    tmp_path,
+    org_a,
 ):
     second = UserFactory(username="org-a-second-worker")
     MembershipFactory(user=second, organization=org_a.organization)

@@ -16,16 +16,21 @@ from tests.interventions.test_worker_views import in_caseload
 pytestmark = pytest.mark.django_db
 
 
-def test_chosen_person_then_kind_minutes_and_place_then_the_rest(org_a, worker_client):
-    cristian = in_caseload(org_a, first_name="Cristian", last_name="Sanchez")
-    other = in_caseload(org_a, first_name="Dana", last_name="Ortiz")
+def last_session_was_a_group(org) -> None:
+    """The worker's latest session: a 60-minute group session in the office."""
     SessionFactory(
-        organization=org_a.organization,
-        worker=org_a.worker,
+        organization=org.organization,
+        worker=org.worker,
         kind=Session.Kind.GROUP_SESSION,
         location=Session.Location.OFFICE,
         duration_minutes=60,
     )
+
+
+def test_chosen_person_then_kind_minutes_and_place_then_the_rest(org_a, worker_client):
+    cristian = in_caseload(org_a, first_name="Cristian", last_name="Sanchez")
+    other = in_caseload(org_a, first_name="Dana", last_name="Ortiz")
+    last_session_was_a_group(org_a)
     response = worker_client.get(reverse("session_log"), {"participant": cristian.pk})
     content = response.content.decode()
     order = [
