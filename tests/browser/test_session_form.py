@@ -1,6 +1,6 @@
-"""Issue 14, finding 1 in a real browser: on a 360 px phone, what the session form will save
-(the person, the kind, the minutes and the place) is on the first screen, and the button names
-it as the worker changes it."""
+"""Issue 14 in a real browser: on a 360 px phone, what the session form will save (the person,
+the kind, the minutes and the place) is on the first screen and named on the button; back then
+submit again logs once; registration suggests a likely match as the name is typed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from interventions.models import Session
 from tests.browser.conftest import log_in
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, ParticipantFactory
 from tests.interventions.test_session_form import last_session_was_a_group
 from tests.interventions.test_worker_views import in_caseload
 
@@ -72,3 +72,15 @@ def test_back_then_submit_again_keeps_the_key_and_logs_once(phone, org_a):
     phone.locator("#session-submit").click()
     phone.wait_for_url(f"**{reverse('participant_detail', args=[dana.pk])}")
     assert Session.objects.count() == 1
+
+
+def test_registration_suggests_a_likely_match_as_the_name_is_typed(phone, org_a):
+    """Issue 14, finding 4: "Jose Tapya" is typed; "Jose Tapia", already registered, is offered."""
+    ParticipantFactory(organization=org_a.organization, first_name="Jose", last_name="Tapia")
+    log_in(phone, org_a.worker.username, TEST_PASSWORD)
+    phone.goto(reverse("participant_register"))
+    phone.locator("#id_first_name").fill("Jose")
+    phone.locator("#id_last_name").press_sequentially("Tapya")
+    hint = phone.locator("#name-match-list")
+    hint.wait_for()
+    assert "Jose Tapia" in hint.inner_text()
