@@ -4,6 +4,9 @@ outbox, the rest goes out as one morning digest; counts and a link only, never a
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import urllib.parse
 from datetime import datetime, time, timedelta
 from unittest import mock
@@ -25,6 +28,7 @@ from interventions.outbox.models import OutboxMessage
 from interventions.services import reminders
 from interventions.services import response as response_services
 from tests.factories import EnrollmentFactory, IncidentFactory, ParticipantFactory, SessionFactory
+from tests.test_settings import BASE_DIR, DATABASE_URL, PRODUCTION, SETUP
 
 pytestmark = pytest.mark.django_db
 
@@ -265,3 +269,38 @@ def test_the_settings_page_saves_choices_and_wants_a_number_for_texts(org_a, wor
     assert (preference.response_tasks, preference.morning_digest) == (False, True)
     assert (preference.by_email, preference.by_text) == (False, True)
     assert preference.quiet_from == time(22, 0)
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({}, "django.core.mail.backends.console.EmailBackend smtp-password-unset"),
+        (PRODUCTION, "django.core.mail.backends.smtp.EmailBackend smtp-password-unset"),
+        (
+            PRODUCTION | {"EMAIL_HOST": "smtp.example.org", "EMAIL_HOST_PASSWORD_FILE": "{file}"},
+            "django.core.mail.backends.smtp.EmailBackend smtp.example.org from-a-file",
+        ),
+    ],
+)
+def test_email_goes_to_the_console_in_development_and_smtp_in_production(
+    environment, expected, tmp_path
+):
+    secret = tmp_path / "smtp"
+    secret.write_text("from-a-file\n")
+    env = {key: value.replace("{file}", str(secret)) for key, value in environment.items()}
+    script = SETUP + (
+        "from django.conf import settings; "
+        "print(settings.EMAIL_BACKEND, "
+        "settings.EMAIL_HOST if settings.EMAIL_HOST_PASSWORD else '', "
+        "settings.EMAIL_HOST_PASSWORD or 'smtp-password-unset')"
+    )
+    done = subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
+        [sys.executable, "-c", script],
+        cwd=BASE_DIR,
+        env={"PATH": os.environ.get("PATH", ""), "DATABASE_URL": DATABASE_URL} | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert " ".join(done.stdout.split()) == expected
