@@ -261,7 +261,40 @@ CELERY_BEAT_SCHEDULE = {
         "task": "interventions.sweep_missing_response_tasks",
         "schedule": crontab(minute="*/10"),
     },
+    # The morning digest, to each user whose morning has come and who is not in quiet hours;
+    # a user gets one a day however often this runs (interventions/services/reminders.py).
+    "reminders-send-morning-digests": {
+        "task": "interventions.send_morning_digests",
+        "schedule": crontab(minute="*/15"),
+    },
 }
+
+# Reminders (README, "Reminders"). E-mail through Django's backend: the console in
+# development, SMTP in production.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "sent-mail"))
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "GVR Case Manager <noreply@localhost>")
+# Text messages: interventions.text_messages.{Console,File,Twilio}Backend.
+GVR_TEXT_BACKEND = os.environ.get("GVR_TEXT_BACKEND", "interventions.text_messages.ConsoleBackend")
+GVR_TEXT_FILE_PATH = os.environ.get("GVR_TEXT_FILE_PATH", str(BASE_DIR / "sent-texts.jsonl"))
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_secret("TWILIO_AUTH_TOKEN") or ""
+TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
+# The address reminders link to (no path): the app's public origin.
+GVR_SITE_URL = os.environ.get("GVR_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The local hour from which the morning digest goes out.
+GVR_DIGEST_HOUR = int(os.environ.get("GVR_DIGEST_HOUR", "7"))
 
 # The outbox: managers see "Background work is delayed" once the oldest due row waits this
 # long; /healthz answers 503 once it waits this long; sent rows are deleted after this many days.

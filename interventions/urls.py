@@ -2,7 +2,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from interventions import views
-from interventions.views import manager, outcomes, plans, response, sharing, worker
+from interventions.views import (
+    manager,
+    outcomes,
+    plans,
+    reminders,
+    response,
+    sharing,
+    staff,
+    worker,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,6 +19,14 @@ urlpatterns = [
     path("sessions/new/", worker.session_log, name="session_log"),
     path("sessions/participants/", worker.participant_search, name="participant_search"),
     path("participants/new/", worker.participant_register, name="participant_register"),
+    path("participants/new/matches/", worker.participant_matches, name="participant_matches"),
+    path("reminders/", reminders.reminder_settings, name="reminder_settings"),
+    path("staff/invite/", staff.invite_staff, name="invite_staff"),
+    path(
+        "staff/invitation/<str:uidb64>/<str:token>/",
+        staff.staff_invitation_accept,
+        name="staff_invitation_accept",
+    ),
     path(
         "participants/<int:participant_id>/",
         worker.participant_detail,

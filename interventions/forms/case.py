@@ -4,10 +4,12 @@ their rules are in services.py."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
+from django.urls import reverse_lazy
 from django.utils import timezone
 
 from interventions import access
@@ -42,6 +44,18 @@ def _not_in_future(day: Any, what: str) -> None:
         raise forms.ValidationError(f"The {what} cannot be in the future.")
 
 
+def short_name(participant: Participant) -> str:
+    """First name and last initial, as the session button names a person: "Cristian S."."""
+    initial = participant.last_name[:1]
+    return f"{participant.first_name} {initial}." if initial else participant.first_name
+
+
+def people_phrase(names: list[str]) -> str:
+    if len(names) <= 2:
+        return " and ".join(names)
+    return f"{names[0]} and {len(names) - 1} others"
+
+
 class SessionLogForm(forms.Form):
     """Log a contact. Participant choices are limited to those the user can see; the page
     draws only the user's caseload (and whoever is already picked), never the whole list."""
@@ -55,7 +69,8 @@ class SessionLogForm(forms.Form):
             "invalid_pk_value": "Choose participants from your organisation.",
         },
     )
-    kind = forms.ChoiceField(choices=Session.Kind.choices)
+    # Chips right under the people (session_log.html): the worker sees what will be saved.
+    kind = forms.ChoiceField(choices=Session.Kind.choices, widget=forms.RadioSelect)
     occurred_at = forms.DateTimeField(label="Date and time", widget=DateTimeLocalInput)
     duration_minutes = forms.IntegerField(
         label="Duration (minutes)",
@@ -69,6 +84,8 @@ class SessionLogForm(forms.Form):
     )
     follow_up_on = forms.DateField(label="Follow-up date", required=False, widget=DateInput)
     client_key = forms.UUIDField(widget=forms.HiddenInput)
+    # Sent by the "Log anyway" button of the likely-duplicate warning; never drawn as a field.
+    log_anyway = forms.BooleanField(required=False)
 
     def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -101,6 +118,22 @@ class SessionLogForm(forms.Form):
         if occurred_at and follow_up_on and follow_up_on < timezone.localtime(occurred_at).date():
             self.add_error("follow_up_on", "The follow-up date cannot be before the session.")
         return cleaned
+
+    def submit_label(self, chosen: list[Participant]) -> str:
+        """What the button says it will save: "Log 30 min mentoring with Cristian S."
+        (static/js/session_form.js redraws it as the choice changes)."""
+        kind = dict(Session.Kind.choices).get(self._shown_value("kind"), "session")
+        minutes = self._shown_value("duration_minutes")
+        words = ["Log"]
+        if str(minutes).isdigit():
+            words.append(f"{minutes} min")
+        words.append(str(kind).lower())
+        if chosen:
+            words.append(f"with {people_phrase([short_name(p) for p in chosen])}")
+        return " ".join(words)
+
+    def _shown_value(self, name: str) -> Any:
+        return self[name].value() or ""
 
     def selected_ids(self) -> list[int]:
         """The participant ids picked so far (typed data when bound), for redrawing them."""
@@ -197,6 +230,35 @@ class EnrollmentExitForm(forms.Form):
         return on
 
 
+class NameMatchForm(forms.Form):
+    """What the registration form sends, as it is typed, to look for people already registered."""
+
+    first_name = forms.CharField(max_length=100, required=False)
+    last_name = forms.CharField(max_length=100, required=False)
+    aliases = forms.CharField(max_length=200, required=False)
+    # A date typed halfway is no date yet, not an error: the view reads it only when whole.
+    date_of_birth = forms.CharField(max_length=10, required=False)
+    phone = forms.CharField(max_length=40, required=False)
+
+    def typed_date_of_birth(self) -> date | None:
+        try:
+            return date.fromisoformat(self.cleaned_data.get("date_of_birth") or "")
+        except ValueError:
+            return None
+
+
+# The registration form asks for likely matches as the name is typed (views.participant_matches).
+NAME_MATCH_ATTRS = {
+    "hx-get": reverse_lazy("participant_matches"),
+    "hx-trigger": "input changed delay:300ms",
+    "hx-target": "#name-matches",
+    "hx-include": "#register-form [name=first_name], #register-form [name=last_name], "
+    "#register-form [name=aliases], #register-form [name=date_of_birth], "
+    "#register-form [name=phone]",
+    "autocomplete": "off",
+}
+
+
 class ParticipantRegisterForm(SingleSubmitFormMixin, forms.Form):
     first_name = forms.CharField(max_length=100)
     last_name = forms.CharField(max_length=100)
@@ -225,6 +287,8 @@ class ParticipantRegisterForm(SingleSubmitFormMixin, forms.Form):
 
     def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for name in ("first_name", "last_name", "aliases"):
+            self.fields[name].widget.attrs.update(NAME_MATCH_ATTRS)
         self.fields["program"].queryset = (
             Program.objects.filter(is_active=True, organization__in=access.organizations_of(user))
             .select_related("organization")

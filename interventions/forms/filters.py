@@ -79,6 +79,9 @@ class ParticipantFilter(django_filters.FilterSet):
     """The manager's participant list, its CSV export and the dashboard's links all filter
     through this one class.
 
+    Every filter names its label: a filter with a `method` and no model field of its name
+    would otherwise be labelled "[invalid name]" by django-filter.
+
     Program, status and worker describe one enrolment together: "worker X, status active" finds
     people whose enrolment with X is active, not people with any enrolment with X and another
     one that is active."""
@@ -87,13 +90,13 @@ class ParticipantFilter(django_filters.FilterSet):
         method="filter_search", label="Name, alias or code", max_length=200
     )
     program = django_filters.ModelChoiceFilter(
-        queryset=None, method="filter_enrollment", empty_label="Any program"
+        queryset=None, method="filter_enrollment", label="Program", empty_label="Any program"
     )
     status = django_filters.ChoiceFilter(
-        choices=STATUS_CHOICES, method="filter_enrollment", empty_label="Any status"
+        choices=STATUS_CHOICES, method="filter_enrollment", label="Status", empty_label="Any status"
     )
     worker = django_filters.ChoiceFilter(
-        choices=[], method="filter_enrollment", empty_label="Any worker"
+        choices=[], method="filter_enrollment", label="Worker", empty_label="Any worker"
     )
     area = django_filters.ModelChoiceFilter(
         queryset=Area.objects.all(), field_name="area", empty_label="Any area"

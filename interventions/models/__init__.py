@@ -43,6 +43,7 @@ from interventions.models.plans import (
     PlanTemplate,
     PlanTemplateGoal,
 )
+from interventions.models.reminders import ReminderDelivery, ReminderPreference
 from interventions.models.response import (
     RESPONSE_WINDOW,
     CallIn,
@@ -100,6 +101,8 @@ __all__ = [
     "PlanTemplateGoal",
     "Program",
     "Referral",
+    "ReminderDelivery",
+    "ReminderPreference",
     "ResponseTask",
     "ReviewDecision",
     "RiskTierChange",

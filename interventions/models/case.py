@@ -5,12 +5,13 @@ through `interventions.access`."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
+from django.utils import timezone
 
 
 class TimeStamped(models.Model):
@@ -207,6 +208,13 @@ class Participant(TimeStamped):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def first_contact_due_on(self) -> date:
+        """The last local calendar day on which a first contact keeps a newly registered
+        person from going cold (`selectors.worker.gone_cold_q` counts the same days)."""
+        registered_on = timezone.localdate(self.created_at)
+        return registered_on + timedelta(days=settings.GVR_COLD_AFTER_DAYS - 1)
 
 
 class Enrollment(TimeStamped):

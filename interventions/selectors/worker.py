@@ -6,16 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.contrib.postgres.search import TrigramSimilarity
+from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
 from django.db.models import (
     BooleanField,
     Case,
+    Count,
     DateField,
     Exists,
+    ExpressionWrapper,
     F,
+    FloatField,
+    Func,
     OuterRef,
     Prefetch,
     Q,
@@ -24,12 +28,13 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Concat, ExtractDay, TruncDate
+from django.db.models.functions import Cast, Concat, ExtractDay, Greatest, TruncDate
 from django.utils import timezone
 
 from interventions.access import (
     AnyUser,
     enrollments_editable_by,
+    organizations_of,
     participants_visible_to,
     referrals_visible_to,
     sessions_visible_to,
@@ -97,19 +102,36 @@ def with_contact_facts(participants: QuerySet[Participant]) -> QuerySet[Particip
     )
 
 
+def cold_cutoff(cold_after_days: int | None = None) -> datetime:
+    """The start of the earliest local calendar day that still counts as recent.
+
+    "Gone cold" counts calendar days in local time, not 24-hour periods: with 14 days, a
+    person last seen on the 13th is cold from the morning of the 27th, whatever the hour of
+    that last contact."""
+    days = settings.GVR_COLD_AFTER_DAYS if cold_after_days is None else cold_after_days
+    first_recent_day = timezone.localdate() - timedelta(days=days - 1)
+    return timezone.make_aware(datetime.combine(first_recent_day, time.min))
+
+
 def gone_cold_q(cold_after_days: int | None = None, *, participant: str = "pk") -> Q:
-    """Participants with no contact in the last N days (never contacted included).
+    """Participants with no contact in the last N calendar days (local time). Someone never
+    contacted and registered within those days is not cold but has their first contact due
+    (`Participant.first_contact_due_on`).
 
     Asked as "no attendance since the cutoff": one probe of the (participant, occurred_at)
     index per person, where comparing an annotated last contact would run its subquery once
     for the IS NULL test and again for the comparison. `participant` names the participant's
     id in the outer query: "pk" on participants, "participant_id" on enrolments."""
-    days = settings.GVR_COLD_AFTER_DAYS if cold_after_days is None else cold_after_days
-    cutoff = timezone.now() - timedelta(days=days)
+    cutoff = cold_cutoff(cold_after_days)
     contacted_since = SessionParticipant.objects.filter(
         participant=OuterRef(participant), occurred_at__gte=cutoff
     )
-    return Q(~Exists(contacted_since))
+    ever_contacted = SessionParticipant.objects.filter(participant=OuterRef(participant))
+    registered = "created_at" if participant == "pk" else "participant__created_at"
+    # Someone met before their record was typed in is judged by that contact alone.
+    return Q(~Exists(contacted_since)) & (
+        Q(**{f"{registered}__lt": cutoff}) | Q(Exists(ever_contacted))
+    )
 
 
 # The manager's pages --------------------------------------------------------------------------
@@ -156,34 +178,88 @@ def search_participants(participants: QuerySet[Participant], query: str) -> Quer
 
 
 # pg_trgm's own default threshold: "Jon Smith" and "John Smith" pass, "John Smith" and
-# "Joan Smyth" do not.
+# "Joan Smyth" do not; "Jose Tapya" and "Jose Tapia" (0.57) do.
 DUPLICATE_SIMILARITY = 0.3
+# A same date of birth or phone number adds this much to the name's similarity: it lifts a
+# weaker name match over the threshold and ranks the match higher, but is never required.
+DUPLICATE_SAME_BIRTH_DATE = 0.2
+DUPLICATE_SAME_PHONE = 0.2
+# Phone numbers are compared by their digits, and only when there are enough to mean something.
+PHONE_MIN_DIGITS = 7
+DUPLICATES_SHOWN = 5
+
+
+def _phone_digits(phone: str) -> str:
+    return "".join(character for character in phone if character.isdigit())
 
 
 def likely_duplicates(
     user: AnyUser,
     first_name: str,
     last_name: str,
-    date_of_birth: date | None,
+    date_of_birth: date | None = None,
     *,
+    aliases: str = "",
+    phone: str = "",
     organization: PartnerOrganization | None = None,
+    own_organizations_only: bool = False,
 ) -> QuerySet[Participant]:
-    """Participants the user can see, born the same day, whose name looks like this one
-    (pg_trgm similarity of "first last"), the closest first."""
-    if date_of_birth is None:
+    """Participants the user can see whose name or an alias looks like this person's, the most
+    alike first, each with `duplicate_score`.
+
+    The name alone decides (issue 14, finding 4: "Jose Tapya" was registered beside "Jose
+    Tapia" because the check wanted the same birth date): the typed name is compared with each
+    person's name (pg_trgm similarity) and with their aliases (word similarity, so one alias
+    of a list matches), and each typed alias with their name and aliases. A same date of birth
+    or phone number adds to that score; neither is needed."""
+    full_name = f"{first_name.strip()} {last_name.strip()}".strip()
+    typed_aliases = [alias.strip() for alias in aliases.split(",") if len(alias.strip()) >= 3][:3]
+    if len(full_name) < 3 and not typed_aliases:
         return Participant.objects.none()
-    candidates = participants_visible_to(user).filter(date_of_birth=date_of_birth)
-    if organization is not None:
-        candidates = candidates.filter(organization=organization)
-    full_name = f"{first_name.strip()} {last_name.strip()}"
-    return (
-        candidates.annotate(
-            name_similarity=TrigramSimilarity(
-                Concat("first_name", Value(" "), "last_name"), Value(full_name)
+    their_name = Concat("first_name", Value(" "), "last_name")
+    measures = [
+        TrigramSimilarity(their_name, Value(full_name)),
+        TrigramWordSimilarity(Value(full_name), "aliases"),
+    ]
+    for alias in typed_aliases:
+        measures += [
+            TrigramWordSimilarity(Value(alias), their_name),
+            TrigramWordSimilarity(Value(alias), "aliases"),
+        ]
+    bonuses = []
+    if date_of_birth is not None:
+        bonuses.append(
+            Case(
+                When(date_of_birth=date_of_birth, then=Value(DUPLICATE_SAME_BIRTH_DATE)),
+                default=Value(0.0),
+                output_field=FloatField(),
             )
         )
-        .filter(name_similarity__gte=DUPLICATE_SIMILARITY)
-        .order_by("-name_similarity", "pk")[:5]
+    digits = _phone_digits(phone)
+    if len(digits) >= PHONE_MIN_DIGITS:
+        their_digits = Func("phone", Value(r"\D"), Value(""), Value("g"), function="regexp_replace")
+        bonuses.append(
+            Case(
+                When(Q(phone_digits=digits), then=Value(DUPLICATE_SAME_PHONE)),
+                default=Value(0.0),
+                output_field=FloatField(),
+            )
+        )
+    candidates = participants_visible_to(user)
+    if organization is not None:
+        candidates = candidates.filter(organization=organization)
+    if own_organizations_only:
+        # Not the people another organisation shares under consent: those are theirs to register.
+        candidates = candidates.filter(organization__in=organizations_of(user))
+    if len(digits) >= PHONE_MIN_DIGITS:
+        candidates = candidates.annotate(phone_digits=their_digits)
+    score = Greatest(*measures, output_field=FloatField())
+    for bonus in bonuses:
+        score = score + bonus
+    return (
+        candidates.annotate(duplicate_score=ExpressionWrapper(score, output_field=FloatField()))
+        .filter(duplicate_score__gte=DUPLICATE_SIMILARITY)
+        .order_by("-duplicate_score", "last_name", "first_name", "pk")[:DUPLICATES_SHOWN]
     )
 
 
@@ -200,6 +276,45 @@ def last_session_defaults(user: AnyUser) -> dict[str, object]:
         .first()
     )
     return latest or {}
+
+
+# Issue 14, finding 2: the same contact logged again this soon is more likely a resend (back,
+# then submit) than a second meeting.
+LIKELY_DUPLICATE_WITHIN = timedelta(minutes=10)
+
+
+def likely_duplicate_session(
+    user: AnyUser,
+    *,
+    participants: Iterable[Participant],
+    kind: str,
+    client_key: object = None,
+) -> Session | None:
+    """The user's latest session of this kind with exactly these people, logged in the last
+    ten minutes under another client key (the same key is the same submission, which
+    `services.log_session` already answers with the session it saved)."""
+    if not user.is_authenticated:
+        return None
+    ids = {participant.pk for participant in participants}
+    candidates = (
+        sessions_visible_to(user)
+        .filter(
+            worker=user,
+            kind=kind,
+            created_at__gte=timezone.now() - LIKELY_DUPLICATE_WITHIN,
+        )
+        .annotate(
+            people=Count("attendance", distinct=True),
+            same_people=Count(
+                "attendance", distinct=True, filter=Q(attendance__participant__in=ids)
+            ),
+        )
+        .filter(people=len(ids), same_people=len(ids))
+        .order_by("-created_at")
+    )
+    if client_key is not None:
+        candidates = candidates.exclude(client_key=client_key)
+    return candidates.first()
 
 
 def session_program_for(user: AnyUser, participants: Iterable[Participant]) -> Program | None:

@@ -53,6 +53,7 @@ from interventions.models import (
 )
 from interventions.selectors.response import follow_up_assignees
 from interventions.services import case as services
+from interventions.services import reminders as reminder_services
 
 Kind = ResponseTask.Kind
 Reason = ResponseTask.Reason
@@ -238,7 +239,11 @@ def generate_response_tasks(incident_id: int) -> int:
         batch_size=2000,
         ignore_conflicts=True,
     )
-    return ResponseTask.objects.filter(incident=incident).count() - before
+    created = ResponseTask.objects.filter(incident=incident).count() - before
+    if created:
+        # Issue 14: the workers are told at once (interventions/services/reminders.py).
+        reminder_services.enqueue_response_task_alerts(incident.pk)
+    return created
 
 
 def generate_missing_response_tasks(*, since: datetime) -> int:

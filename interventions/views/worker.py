@@ -4,6 +4,7 @@ record is a 404; every write is one service call."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -22,13 +24,14 @@ from interventions.forms.case import (
     QUICK_DURATIONS,
     EnrollmentExitForm,
     EnrollmentStatusForm,
+    NameMatchForm,
     ParticipantEditForm,
     ParticipantRegisterForm,
     ReferralAdvanceForm,
     ReferralForm,
     SessionLogForm,
 )
-from interventions.models import Enrollment, Participant, Referral
+from interventions.models import Enrollment, Participant, Referral, Session
 from interventions.selectors import plans as plan_selectors
 from interventions.selectors import worker as worker_selectors
 from interventions.services import case as services
@@ -129,19 +132,33 @@ def caseload(request: HttpRequest) -> HttpResponse:
 
 
 def _picker_choices(
-    request: HttpRequest, *, selected_ids: list[int], query: str = ""
+    request: HttpRequest,
+    *,
+    selected_ids: list[int],
+    query: str = "",
+    chosen_ids: Sequence[int] = (),
 ) -> list[Participant]:
     """Who the participant picker shows: those already picked (ticked), then the caseload
-    participants matching the query. Scoped to what the user can see."""
+    participants matching the query, leaving out `chosen_ids` (drawn as chips above the
+    picker). Scoped to what the user can see."""
     selected = list(
         access.participants_visible_to(request.user)
         .filter(pk__in=selected_ids)
+        .exclude(pk__in=chosen_ids)
         .order_by("last_name", "first_name")
     )
     matches = worker_selectors.search_participants(
         worker_selectors.caseload_for(request.user), query
-    ).exclude(pk__in=selected_ids)
+    ).exclude(pk__in=[*selected_ids, *chosen_ids])
     return [*selected, *matches[:PICKER_LIMIT]]
+
+
+def _chosen_people(request: HttpRequest, selected_ids: list[int]) -> list[Participant]:
+    return list(
+        access.participants_visible_to(request.user)
+        .filter(pk__in=selected_ids)
+        .order_by("last_name", "first_name")
+    )
 
 
 @member_required
@@ -152,6 +169,16 @@ def session_log(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             participants = list(data["participants"])
+            duplicate = None
+            if not data["log_anyway"]:
+                duplicate = worker_selectors.likely_duplicate_session(
+                    request.user,
+                    participants=participants,
+                    kind=data["kind"],
+                    client_key=data["client_key"],
+                )
+            if duplicate is not None:
+                return _session_form_page(request, form, duplicate=duplicate)
             try:
                 acting_for = access.sharing_organization_for(request.user, participants)
                 session = plan_services.log_session_with_progress(
@@ -185,11 +212,21 @@ def session_log(request: HttpRequest) -> HttpResponse:
         preselect = request.GET.get("participant", "")
         initial = {"participants": [int(preselect)]} if preselect.isdigit() else {}
         form = SessionLogForm(initial=initial, user=request.user)
+    return _session_form_page(request, form)
+
+
+def _session_form_page(
+    request: HttpRequest, form: SessionLogForm, *, duplicate: Session | None = None
+) -> HttpResponse:
+    # The people already chosen are chips at the top; the picker ("add people") lists the rest.
     selected_ids = form.selected_ids()
+    chosen = _chosen_people(request, selected_ids)
+    chosen_ids = [person.pk for person in chosen]
     context = {
         "form": form,
-        "choices": _picker_choices(request, selected_ids=selected_ids),
-        "selected_ids": selected_ids,
+        "chosen": chosen,
+        "choices": _picker_choices(request, selected_ids=[], chosen_ids=chosen_ids),
+        "selected_ids": [],
         "quick_durations": QUICK_DURATIONS,
         # The optional plan step: open milestones of the people picked, and what was ticked.
         "milestones": (
@@ -197,6 +234,13 @@ def session_log(request: HttpRequest) -> HttpResponse:
         ),
         "ticked_worked": form.data.getlist("milestones_worked") if form.is_bound else [],
         "ticked_met": form.data.getlist("milestones_met") if form.is_bound else [],
+        "submit_label": form.submit_label(chosen),
+        "duplicate": duplicate,
+        "duplicate_minutes_ago": (
+            int((timezone.now() - duplicate.created_at).total_seconds() // 60)
+            if duplicate
+            else None
+        ),
     }
     return render(request, "interventions/session_log.html", context)
 
@@ -205,10 +249,17 @@ def session_log(request: HttpRequest) -> HttpResponse:
 @require_GET
 def participant_search(request: HttpRequest) -> HttpResponse:
     """The session form's type-ahead: the picked participants and the matching caseload."""
-    selected_ids = [int(v) for v in request.GET.getlist("participants") if v.isdigit()]
+    chosen_ids = [int(v) for v in request.GET.getlist("chosen") if v.isdigit()]
+    selected_ids = [
+        int(v)
+        for v in request.GET.getlist("participants")
+        if v.isdigit() and int(v) not in chosen_ids
+    ]
     query = request.GET.get("q", "").strip()[:100]
     context = {
-        "choices": _picker_choices(request, selected_ids=selected_ids, query=query),
+        "choices": _picker_choices(
+            request, selected_ids=selected_ids, query=query, chosen_ids=chosen_ids
+        ),
         "selected_ids": selected_ids,
         "query": query,
     }
@@ -505,6 +556,8 @@ def participant_register(request: HttpRequest) -> HttpResponse:
                     data["first_name"],
                     data["last_name"],
                     data["date_of_birth"],
+                    aliases=data["aliases"],
+                    phone=data["phone"],
                     organization=data["program"].organization,
                 )
             )
@@ -537,3 +590,27 @@ def participant_register(request: HttpRequest) -> HttpResponse:
         "interventions/participant_register.html",
         {"form": form, "duplicates": duplicates},
     )
+
+
+@member_required
+@require_GET
+def participant_matches(request: HttpRequest) -> HttpResponse:
+    """The registration form's "already registered?" hint, as the name is typed (htmx): names
+    only, of people of the user's own organisations (never another organisation's, shared or
+    not), so typing a name learns nothing the caseload search would not show."""
+    form = NameMatchForm(request.GET)
+    matches: list[Participant] = []
+    if form.is_valid():
+        data = form.cleaned_data
+        matches = list(
+            worker_selectors.likely_duplicates(
+                request.user,
+                data["first_name"],
+                data["last_name"],
+                form.typed_date_of_birth(),
+                aliases=data["aliases"],
+                phone=data["phone"],
+                own_organizations_only=True,
+            )
+        )
+    return render(request, "interventions/_name_matches.html", {"matches": matches})

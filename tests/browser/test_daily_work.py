@@ -37,11 +37,11 @@ def test_group_session_reaches_timelines_dashboard_and_export_but_not_outsiders(
     phone.goto(reverse("session_log"))
     for person in people:
         phone.locator(f"#pick-{person.pk}").check()
-    phone.locator("#id_kind").select_option(Session.Kind.GROUP_SESSION)
+    phone.locator("#kind-chips label", has_text="Group session").click()
     phone.locator("#id_location").select_option(Session.Location.OFFICE)
     phone.locator("#id_duration_minutes").fill("90")
     phone.locator("#id_notes").fill("Peer circle in the office.")
-    phone.get_by_role("button", name="Log session").click()
+    phone.locator("#session-submit").click()
     phone.wait_for_load_state()
     assert Session.objects.get().attendance.count() == 2
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

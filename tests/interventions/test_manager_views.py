@@ -381,11 +381,11 @@ def test_participant_filters(org_a: OrgSetup, busy_org: dict, manager_client: Cl
     assert codes(q=cold.participant_code) == {cold.participant_code}
     assert codes(program=other_program.pk) == {cold.participant_code}
     assert codes(status=Status.ENGAGED) == {cold.participant_code}
-    assert codes(cold="yes", status="caseload") == {
-        cold.participant_code,
-        busy_org["unassigned"].participant_code,
-    }
-    assert codes(cold="no") == {warm.participant_code}
+    # Unassigned was registered today: first contact due, not cold.
+    assert codes(cold="yes", status="caseload") == {cold.participant_code}
+    in_contact = codes(cold="no")
+    assert {warm.participant_code, busy_org["unassigned"].participant_code} <= in_contact
+    assert cold.participant_code not in in_contact
     assert codes(worker=org_a.worker.pk, status="caseload") == {
         warm.participant_code,
         cold.participant_code,
@@ -625,6 +625,10 @@ def test_caseload_export_streams_every_filtered_row(
 def test_caseload_export_uses_the_list_filters(
     org_a: OrgSetup, busy_org: dict, manager_client: Client
 ) -> None:
+    # Registered a month ago and never contacted: cold (someone registered today is not).
+    Participant.objects.filter(pk=busy_org["unassigned"].pk).update(
+        created_at=timezone.now() - timedelta(days=30)
+    )
     rows = csv_rows(
         manager_client.get(reverse("export_caseload"), {"cold": "yes", "status": "caseload"})
     )
@@ -713,3 +717,21 @@ def test_session_export_streams_a_date_range(
     assert 900 <= expected <= 1100
     assert all(start.isoformat() <= row["date"] <= today.isoformat() for row in rows)
     assert start.isoformat() in response["Content-Disposition"]
+
+
+@pytest.mark.parametrize(
+    ("page", "labels"),
+    [
+        ("org_participants", ["Program", "Status", "Worker"]),
+        ("org_sessions", ["Worker", "Kind", "Program"]),
+        ("org_referrals", ["Status", "Made by"]),
+    ],
+)
+def test_every_filter_has_a_real_label(
+    org_a: OrgSetup, manager_client: Client, page: str, labels: list[str]
+) -> None:
+    """Issue 14, finding 9: filters with a method were labelled "[invalid name]"."""
+    content = body(manager_client.get(reverse(page)))
+    assert "[invalid name]" not in content
+    for label in labels:
+        assert re.search(rf"<label[^>]*>\s*{re.escape(label)}\s*</label>", content), label

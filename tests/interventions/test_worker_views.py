@@ -227,6 +227,8 @@ def test_caseload_order_days_since_and_gone_cold(org_a, worker_client, settings)
     recent = in_caseload(org_a, last_name="Recent")
     stale = in_caseload(org_a, last_name="Stale")
     never = in_caseload(org_a, last_name="Never")
+    # Registered three weeks ago and never seen: cold (someone new is not, see test_gone_cold).
+    Participant.objects.filter(pk=never.pk).update(created_at=now - timedelta(days=21))
     SessionFactory(
         organization=org_a.organization,
         worker=org_a.worker,

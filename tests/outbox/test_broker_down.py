@@ -69,7 +69,8 @@ def test_with_the_broker_down_pages_succeed_and_dispatch_pending_does_the_work_o
     assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 2
 
     # Redis stays down and the work cannot wait: run it here.
-    assert "Ran 2 tasks for 2 pending rows." in _dispatch("--in-process")
+    # The generation, the refresh, and the alert the new response task queues for its worker.
+    assert "Ran 3 tasks for 3 pending rows." in _dispatch("--in-process")
     assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
     task = ResponseTask.objects.get()
     assert (task.incident, task.assigned_worker) == (incident, org_a.worker)
@@ -100,7 +101,8 @@ def test_without_a_broker_dispatch_pending_runs_the_work_in_process(org_a, city_
     assert response.status_code == 302
     assert OutboxMessage.objects.filter(sent_at__isnull=True, task_name=GENERATE).count() == 1
 
-    assert "Ran 1 tasks for 1 pending rows." in _dispatch()
+    # The generation, then the alert the new response task queues for its worker.
+    assert "Ran 2 tasks for 2 pending rows." in _dispatch()
     assert ResponseTask.objects.get().participant == person
     assert "Ran 0 tasks for 0 pending rows." in _dispatch()
     assert ResponseTask.objects.count() == 1
