@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from gvr_site.health import healthz
-from interventions.views import two_factor
+from interventions.views import field, two_factor
 
 admin.site.site_header = "GVR Case Manager administration"
 admin.site.site_title = "GVR Case Manager admin"
@@ -13,6 +13,11 @@ urlpatterns = [
     path("metrics/", include("metrics.urls")),
     path("audit/", include("interventions.audit.urls")),
     path("healthz", healthz, name="health"),
+    # The installable app: at the site root, so the service worker's scope is the whole site.
+    path("sw.js", field.service_worker, name="service_worker"),
+    path("manifest.webmanifest", field.manifest, name="manifest"),
+    path("offline/sessions/", field.send_queued_session, name="send_queued_session"),
+    path("accounts/keep-alive/", field.keep_alive, name="keep_alive"),
     path("accounts/two-factor/setup/", two_factor.two_factor_setup, name="two_factor_setup"),
     path("accounts/two-factor/", two_factor.two_factor_verify, name="two_factor_verify"),
     path("", include("interventions.urls")),
