@@ -63,6 +63,8 @@ else:
     required_in_production("ALLOWED_HOSTS", ALLOWED_HOSTS)
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# A stale form gets the site's page with a plain reason and the way back.
+CSRF_FAILURE_VIEW = "interventions.views.errors.csrf_failure"
 
 INSTALLED_APPS = [
     # django.contrib.admin, with a site that also asks for two-factor verification.

@@ -24,3 +24,4 @@ urlpatterns = [
 ]
 
 handler404 = "interventions.views.not_found"
+handler403 = "interventions.views.errors.permission_denied"

@@ -37,6 +37,7 @@ OFFLINE_STATIC_FILES = (
     "js/app.js",
     "js/worker.js",
     "js/offline.js",
+    "js/forms.js",
     "icons/icon.svg",
     "icons/icon-192.png",
 )
