@@ -77,9 +77,7 @@ def _log_offline(page, person, note: str) -> None:  # type: ignore[no-untyped-de
     page.get_by_role("button", name="Log session").click()
 
 
-def test_two_sessions_logged_offline_are_saved_once_each_when_the_connection_returns(
-    phone, org_a
-):
+def test_two_sessions_logged_offline_are_saved_once_each_when_the_connection_returns(phone, org_a):
     adrian, brianna = _caseload(org_a, "Adrian", "Brianna")
     log_in(phone, org_a.worker.username, TEST_PASSWORD)
     _ready_for_offline(phone)
@@ -125,9 +123,7 @@ def test_two_sessions_logged_offline_are_saved_once_each_when_the_connection_ret
     assert len({s.client_key for s in sessions}) == 2
 
 
-def test_a_session_the_server_refuses_keeps_what_was_typed_with_the_reason(
-    phone, org_a, org_b
-):
+def test_a_session_the_server_refuses_keeps_what_was_typed_with_the_reason(phone, org_a, org_b):
     (carlos,) = _caseload(org_a, "Carlos")
     log_in(phone, org_a.worker.username, TEST_PASSWORD)
     _ready_for_offline(phone)
