@@ -1,9 +1,12 @@
-"""Tags the base template uses on every page: the settings the field scripts read
-(static/js/offline.js, static/js/forms.js)."""
+"""Tags the base template uses on every page: the form error summary (the GOV.UK pattern) and the
+settings the field scripts read (static/js/offline.js, static/js/forms.js)."""
 
 from __future__ import annotations
 
-from django import template
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms, template
 from django.conf import settings
 from django.templatetags.static import static
 from django.urls import reverse
@@ -14,6 +17,60 @@ from interventions import selectors
 from interventions.audit.signals import LAST_SEEN_KEY
 
 register = template.Library()
+
+
+@dataclass(frozen=True)
+class SummaryError:
+    message: str
+    # The id of the field to jump to, and its name for when the page draws the field itself
+    # (the session form's participant picker); empty for errors about the whole form.
+    target: str = ""
+    name: str = ""
+
+
+def forms_with_errors(context: template.Context) -> list[forms.BaseForm]:
+    """Every form of the page that the view checked and found errors in, whatever it named it
+    (`form`, `review_form`, `quick_form`…). A form bound but never checked (`_errors` still
+    unset) is not validated here: the page did not show it."""
+    found: list[forms.BaseForm] = []
+    for value in context.flatten().values():
+        if (
+            isinstance(value, forms.BaseForm)
+            and value.is_bound
+            and value._errors
+            and all(value is not other for other in found)
+        ):
+            found.append(value)
+    return found
+
+
+def summary_errors(form: forms.BaseForm) -> list[SummaryError]:
+    errors = [SummaryError(str(message)) for message in form.non_field_errors()]
+    for name, messages in form.errors.items():
+        if name == forms.forms.NON_FIELD_ERRORS or name not in form.fields:
+            continue
+        field = form[name]
+        if field.is_hidden:
+            # A hidden field's error (an expired form key) is about the form as a whole.
+            errors.extend(SummaryError(str(message)) for message in messages)
+            continue
+        target = field.id_for_label or field.auto_id or ""
+        errors.extend(
+            SummaryError(f"{field.label}: {message}", target=target, name=field.html_name)
+            for message in messages
+        )
+    return errors
+
+
+@register.inclusion_tag("includes/error_summary.html", takes_context=True)
+def error_summary(context: template.Context) -> dict[str, Any]:
+    errors = [error for form in forms_with_errors(context) for error in summary_errors(form)]
+    return {"errors": errors}
+
+
+@register.simple_tag(takes_context=True)
+def error_title_prefix(context: template.Context) -> str:
+    return "Error: " if forms_with_errors(context) else ""
 
 
 @register.simple_tag(takes_context=True)
