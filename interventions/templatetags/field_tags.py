@@ -94,6 +94,7 @@ def field_app_attributes(context: template.Context) -> str:
             "data-idle-seconds-left": str(max(0, idle_limit - (now - last_seen))),
             "data-keep-alive-url": reverse("keep_alive"),
             "data-login-url": reverse("login"),
+            "data-logout-url": reverse("logout"),
         }
     )
     roles = context.get("roles")

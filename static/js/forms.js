@@ -236,3 +236,65 @@
     });
   }
 })();
+
+// Long notes ------------------------------------------------------------------------------------
+// A pasted note over the limit is refused with a message instead of being cut silently by the
+// browser's maxlength: the counter shows the length and the form is not sent until it fits.
+(() => {
+  const format = (count) => count.toLocaleString("en-US");
+
+  function counterFor(area) {
+    const limit = Number(area.getAttribute("maxlength"));
+    area.removeAttribute("maxlength");
+    area.dataset.noteLimit = String(limit);
+    const counter = document.createElement("div");
+    counter.className = "form-text note-counter";
+    counter.id = `${area.id || area.name}-counter`;
+    counter.setAttribute("aria-live", "polite");
+    area.setAttribute("aria-describedby", [area.getAttribute("aria-describedby"), counter.id].filter(Boolean).join(" "));
+    area.after(counter);
+    const update = () => {
+      const length = area.value.length;
+      const over = length - limit;
+      area.classList.toggle("is-invalid", over > 0);
+      counter.classList.toggle("text-danger", over > 0);
+      counter.textContent = over > 0
+        ? `Too long by ${format(over)} characters: shorten it to ${format(limit)} or fewer to save.`
+        : `${format(length)} of ${format(limit)} characters`;
+    };
+    area.addEventListener("input", update);
+    update();
+  }
+
+  document.querySelectorAll("textarea[maxlength]").forEach(counterFor);
+  // Before any other submit handler (drafts, the offline queue): a note too long stops the form.
+  document.addEventListener("submit", (event) => {
+    const tooLong = Array.from(event.target.querySelectorAll("textarea[data-note-limit]"))
+      .find((area) => area.value.length > Number(area.dataset.noteLimit));
+    if (!tooLong) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    tooLong.focus();
+  }, true);
+})();
+
+// Two-step login codes ---------------------------------------------------------------------------
+// The authenticator's code is six digits: the phone shows its number pad. Backup codes have
+// letters, so the sign-in page offers a switch to the full keyboard.
+(() => {
+  document.querySelectorAll("input[autocomplete='one-time-code']").forEach((field) => {
+    field.setAttribute("inputmode", "numeric");
+    const form = field.form;
+    if (!form || !form.hasAttribute("data-backup-codes")) return;
+    const toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.className = "btn btn-link btn-tap px-0";
+    toggle.textContent = "Use a backup code (letters and numbers)";
+    toggle.addEventListener("click", () => {
+      field.setAttribute("inputmode", "text");
+      toggle.remove();
+      field.focus();
+    });
+    field.after(toggle);
+  });
+})();

@@ -80,7 +80,9 @@
   // Logout: clear first, then let the form go.
   document.addEventListener("submit", (event) => {
     const form = event.target;
-    if (!form.matches("[data-logout]") || form.dataset.cleared) return;
+    const logout = form.matches("[data-logout]")
+      || (body.dataset.logoutUrl && form.getAttribute("action") === body.dataset.logoutUrl);
+    if (!logout || form.dataset.cleared) return;
     event.preventDefault();
     const done = () => {
       form.dataset.cleared = "1";
@@ -208,7 +210,7 @@
 
   document.addEventListener("submit", (event) => {
     const form = event.target;
-    if (!user || form.id !== "session-form" || navigator.onLine) return;
+    if (!user || form.id !== "session-form" || navigator.onLine || event.defaultPrevented) return;
     event.preventDefault();
     if (form.dataset.queueing) return; // a double tap queues one session
     form.dataset.queueing = "1";
