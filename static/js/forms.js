@@ -38,6 +38,8 @@
 
   // Drafts -------------------------------------------------------------------------------------
 
+  let deviceCleared = false;
+
   function draftForms() {
     return Array.from(document.querySelectorAll("#session-form, form[action*='/referrals/new/']"));
   }
@@ -115,6 +117,7 @@
     const initial = hasErrors ? null : fieldsOf(form);
     let timer = null;
     const save = () => {
+      if (deviceCleared) return; // logging out: nothing more is written
       const fields = fieldsOf(form);
       if (initial && same(fields, initial) && !localStorage.getItem(key)) return;
       localStorage.setItem(key, JSON.stringify({ saved: Date.now(), fields }));
@@ -148,6 +151,7 @@
     window.addEventListener("gvr:form-saved", (event) => removeDraft(draftKey(event.detail.form)));
   }
   window.addEventListener("gvr:device-cleared", () => {
+    deviceCleared = true;
     Object.keys(localStorage).filter((key) => key.startsWith(DRAFT_PREFIX)).forEach(removeDraft);
     sessionStorage.removeItem(SUBMITTED);
   });
@@ -227,7 +231,8 @@
     }
   }
 
-  if (keepAliveUrl && body.dataset.idleSecondsLeft) {
+  // A copy kept for offline use (static/js/offline.js) cannot know the session's clock.
+  if (keepAliveUrl && body.dataset.idleSecondsLeft && body.dataset.offlineCopy === undefined) {
     const fullIdle = Number(body.dataset.idleSeconds);
     schedule(Number(body.dataset.idleSecondsLeft));
     // A part of the page updated from the server counts as activity.

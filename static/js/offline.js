@@ -61,6 +61,7 @@
   // Everything this script and the service worker keep on the device (the drafts of
   // static/js/forms.js go on the "gvr:device-cleared" event).
   async function clearDevice() {
+    window.dispatchEvent(new CustomEvent("gvr:device-cleared"));
     await new Promise((resolve) => {
       const request = indexedDB.deleteDatabase(DB_NAME);
       request.onsuccess = request.onerror = request.onblocked = () => resolve();
@@ -73,7 +74,6 @@
       const registrations = await navigator.serviceWorker.getRegistrations();
       await Promise.all(registrations.map((registration) => registration.unregister()));
     }
-    window.dispatchEvent(new CustomEvent("gvr:device-cleared"));
   }
   window.gvrClearDevice = clearDevice;
 
@@ -114,9 +114,14 @@
     if (waiting.length) {
       const text = `${plural(waiting.length, "session", "sessions")} waiting to send`;
       const box = el("div", { class: "alert alert-warning", "data-queue-count": String(waiting.length) });
-      box.append(el("strong", {}, text), navigator.onLine
-        ? " — sending now."
-        : ". They are kept on this phone and sent when the connection returns.");
+      if (signedOutOnServer) {
+        const login = el("a", { href: `${body.dataset.loginUrl}?next=${encodeURIComponent(window.location.pathname)}`, class: "alert-link" }, "Log in again");
+        box.append(el("strong", {}, text), ". Your session has ended: ", login, " to send them.");
+      } else {
+        box.append(el("strong", {}, text), navigator.onLine
+          ? " — sending now."
+          : ". They are kept on this phone and sent when the connection returns.");
+      }
       const list = el("ul", { class: "mb-0 mt-1 small" });
       waiting.forEach((item) => list.append(el("li", {}, item.summary)));
       box.append(list);
@@ -235,6 +240,7 @@
   }
 
   let sending = false;
+  let signedOutOnServer = false;
   async function sendQueued() {
     if (!user || sending || !navigator.onLine) return;
     sending = true;
@@ -261,7 +267,9 @@
         } else if (response.status === 422) {
           await putQueued({ ...item, state: "refused", reason: refusalReasons(await response.text()) });
         } else {
-          break; // signed out, an expired form or a server fault: try again later
+          // Signed out, an expired form or a server fault: kept, and tried again later.
+          signedOutOnServer = response.status === 401;
+          break;
         }
       }
     } finally {

@@ -173,3 +173,29 @@ def test_logout_clears_the_queue_the_kept_pages_and_the_drafts(phone, org_a):
     after = phone.evaluate(DEVICE_STORE)
     assert after == {"databases": [], "caches": [], "workers": 0, "drafts": []}
     assert Session.objects.count() == 0
+
+
+def test_sessions_queued_when_the_session_ends_wait_for_the_same_worker_to_log_in_again(
+    phone, org_a
+):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    (elias,) = _caseload(org_a, "Elias")
+    log_in(phone, org_a.worker.username, TEST_PASSWORD)
+    _ready_for_offline(phone)
+    phone.goto(reverse("session_log"))
+    phone.context.set_offline(True)
+    _log_offline(phone, elias, "Logged in the hospital basement.")
+    status = phone.locator("#offline-status")
+    status.get_by_text("1 session waiting to send").wait_for()
+
+    # The session ends on the server (idle limit) before the connection returns.
+    cookie = next(c for c in phone.context.cookies() if c["name"] == "sessionid")
+    SessionStore(session_key=cookie["value"]).delete()
+    phone.context.set_offline(False)
+    status.get_by_text("Your session has ended").wait_for()
+    assert Session.objects.count() == 0
+
+    log_in(phone, org_a.worker.username, TEST_PASSWORD)
+    status.get_by_text("1 session sent and saved").wait_for()
+    assert Session.objects.get().notes == "Logged in the hospital basement."
