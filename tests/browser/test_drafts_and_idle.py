@@ -11,9 +11,10 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.urls import reverse
 
 from interventions.audit.signals import LAST_SEEN_KEY
-from interventions.models import Enrollment, Referral, Session
+from interventions.models import Referral, Session
 from tests.browser.conftest import log_in
-from tests.factories import TEST_PASSWORD, EnrollmentFactory, ParticipantFactory
+from tests.caseloads import on_caseload
+from tests.factories import TEST_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,16 +23,7 @@ DRAFT_KEYS = "Object.keys(localStorage).filter((key) => key.startsWith('gvr:draf
 
 @pytest.fixture
 def person(org_a):  # type: ignore[no-untyped-def]
-    participant = ParticipantFactory(
-        organization=org_a.organization, first_name="Elena", last_name="Robles"
-    )
-    EnrollmentFactory(
-        participant=participant,
-        program=org_a.program,
-        assigned_worker=org_a.worker,
-        status=Enrollment.Status.ACTIVE,
-    )
-    return participant
+    return on_caseload(org_a, first_name="Elena", last_name="Robles")
 
 
 def _wait_for_draft(page) -> list[str]:  # type: ignore[no-untyped-def]

@@ -9,9 +9,10 @@ import time
 import pytest
 from django.urls import reverse
 
-from interventions.models import Enrollment, Session
+from interventions.models import Session
 from tests.browser.conftest import log_in
-from tests.factories import TEST_PASSWORD, EnrollmentFactory, ParticipantFactory
+from tests.caseloads import on_caseload
+from tests.factories import TEST_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,19 +35,7 @@ DEVICE_STORE = """async () => ({
 
 
 def _caseload(org, *names):  # type: ignore[no-untyped-def]
-    people = []
-    for first in names:
-        person = ParticipantFactory(
-            organization=org.organization, first_name=first, last_name="Quintero"
-        )
-        EnrollmentFactory(
-            participant=person,
-            program=org.program,
-            assigned_worker=org.worker,
-            status=Enrollment.Status.ACTIVE,
-        )
-        people.append(person)
-    return people
+    return [on_caseload(org, first_name=first, last_name="Quintero") for first in names]
 
 
 def _wait_until(check, timeout: float = 15.0):  # type: ignore[no-untyped-def]
@@ -75,6 +64,16 @@ def _log_offline(page, person, note: str) -> None:  # type: ignore[no-untyped-de
     page.locator("#id_duration_minutes").fill("30")
     page.locator("#id_notes").fill(note)
     page.get_by_role("button", name="Log session").click()
+
+
+def _queue_one_offline(page, org, person, note: str) -> None:  # type: ignore[no-untyped-def]
+    """Signed in with the phone ready, the connection gone, one session logged and waiting."""
+    log_in(page, org.worker.username, TEST_PASSWORD)
+    _ready_for_offline(page)
+    page.goto(reverse("session_log"))
+    page.context.set_offline(True)
+    _log_offline(page, person, note)
+    page.locator("#offline-status").get_by_text("1 session waiting to send").wait_for()
 
 
 def test_two_sessions_logged_offline_are_saved_once_each_when_the_connection_returns(phone, org_a):
@@ -125,12 +124,7 @@ def test_two_sessions_logged_offline_are_saved_once_each_when_the_connection_ret
 
 def test_a_session_the_server_refuses_keeps_what_was_typed_with_the_reason(phone, org_a, org_b):
     (carlos,) = _caseload(org_a, "Carlos")
-    log_in(phone, org_a.worker.username, TEST_PASSWORD)
-    _ready_for_offline(phone)
-    phone.goto(reverse("session_log"))
-    phone.context.set_offline(True)
-    _log_offline(phone, carlos, "Carlos asked about tattoo removal.")
-    phone.locator("#offline-status").get_by_text("1 session waiting to send").wait_for()
+    _queue_one_offline(phone, org_a, carlos, "Carlos asked about tattoo removal.")
 
     # Meanwhile the person moved to another organisation, which shares nothing with this one.
     carlos.organization = org_b.organization
@@ -151,12 +145,7 @@ def test_a_session_the_server_refuses_keeps_what_was_typed_with_the_reason(phone
 
 def test_logout_clears_the_queue_the_kept_pages_and_the_drafts(phone, org_a):
     (dora,) = _caseload(org_a, "Dora")
-    log_in(phone, org_a.worker.username, TEST_PASSWORD)
-    _ready_for_offline(phone)
-    phone.goto(reverse("session_log"))
-    phone.context.set_offline(True)
-    _log_offline(phone, dora, "Queued, never sent.")
-    phone.locator("#offline-status").get_by_text("1 session waiting to send").wait_for()
+    _queue_one_offline(phone, org_a, dora, "Queued, never sent.")
     phone.locator("#id_notes").fill("A draft of the next one.")
     # The connection returns but sending fails, so the session is still waiting at logout.
     phone.route("**/offline/sessions/", lambda route: route.abort())
@@ -167,8 +156,9 @@ def test_logout_clears_the_queue_the_kept_pages_and_the_drafts(phone, org_a):
     assert _wait_until(lambda: phone.evaluate(DEVICE_STORE)["drafts"])
 
     phone.locator(".navbar-toggler").click()
-    phone.get_by_role("button", name="Log out").click()
-    phone.wait_for_url("**/accounts/login/")
+    phone.locator("#main-nav.show").wait_for()
+    with phone.expect_navigation(url="**/accounts/login/", timeout=30_000):
+        phone.get_by_role("button", name="Log out").click()
     assert "You have logged out." in phone.locator("main").inner_text()
     after = phone.evaluate(DEVICE_STORE)
     assert after == {"databases": [], "caches": [], "workers": 0, "drafts": []}
@@ -181,13 +171,8 @@ def test_sessions_queued_when_the_session_ends_wait_for_the_same_worker_to_log_i
     from django.contrib.sessions.backends.db import SessionStore
 
     (elias,) = _caseload(org_a, "Elias")
-    log_in(phone, org_a.worker.username, TEST_PASSWORD)
-    _ready_for_offline(phone)
-    phone.goto(reverse("session_log"))
-    phone.context.set_offline(True)
-    _log_offline(phone, elias, "Logged in the hospital basement.")
+    _queue_one_offline(phone, org_a, elias, "Logged in the hospital basement.")
     status = phone.locator("#offline-status")
-    status.get_by_text("1 session waiting to send").wait_for()
 
     # The session ends on the server (idle limit) before the connection returns.
     cookie = next(c for c in phone.context.cookies() if c["name"] == "sessionid")

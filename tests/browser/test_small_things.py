@@ -7,12 +7,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from interventions.models import Enrollment, Session
+from interventions.models import Session
 from tests.browser.conftest import PHONE, log_in
+from tests.caseloads import on_caseload
 from tests.factories import (
     TEST_PASSWORD,
-    EnrollmentFactory,
-    ParticipantFactory,
     ReferralFactory,
     SessionFactory,
 )
@@ -30,13 +29,7 @@ SMALL_TARGETS = """() => Array.from(document.querySelectorAll(
 
 
 def test_everything_pressed_on_the_everyday_pages_is_44_px_high(chromium, live_server, org_a):
-    person = ParticipantFactory(organization=org_a.organization)
-    EnrollmentFactory(
-        participant=person,
-        program=org_a.program,
-        assigned_worker=org_a.worker,
-        status=Enrollment.Status.ACTIVE,
-    )
+    person = on_caseload(org_a)
     SessionFactory(organization=org_a.organization, worker=org_a.worker, participants=[person])
     ReferralFactory(participant=person, made_by=org_a.worker)
     pages = {
@@ -73,13 +66,7 @@ def test_everything_pressed_on_the_everyday_pages_is_44_px_high(chromium, live_s
 
 
 def test_a_note_over_the_limit_is_refused_with_a_message_and_kept_whole(phone, org_a):
-    person = ParticipantFactory(organization=org_a.organization)
-    EnrollmentFactory(
-        participant=person,
-        program=org_a.program,
-        assigned_worker=org_a.worker,
-        status=Enrollment.Status.ACTIVE,
-    )
+    person = on_caseload(org_a)
     log_in(phone, org_a.worker.username, TEST_PASSWORD)
     phone.goto(reverse("session_log"))
     notes = phone.locator("#id_notes")

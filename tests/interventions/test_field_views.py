@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from interventions.audit.signals import LAST_SEEN_KEY
-from interventions.models import Enrollment, Session
-from tests.factories import EnrollmentFactory, ParticipantFactory
+from interventions.models import Session
+from tests.caseloads import on_caseload
 
 pytestmark = pytest.mark.django_db
 
@@ -35,14 +35,7 @@ def _session_post(participant, **extra):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def person(org_a):  # type: ignore[no-untyped-def]
-    participant = ParticipantFactory(organization=org_a.organization)
-    EnrollmentFactory(
-        participant=participant,
-        program=org_a.program,
-        assigned_worker=org_a.worker,
-        status=Enrollment.Status.ACTIVE,
-    )
-    return participant
+    return on_caseload(org_a)
 
 
 def test_manifest_names_the_app_and_its_icons(client, settings):
