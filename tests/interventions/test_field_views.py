@@ -128,3 +128,9 @@ def test_keep_alive_after_the_idle_limit_says_the_session_ended(worker_client, s
 
 def test_keep_alive_is_post_only(worker_client):
     assert worker_client.get(reverse("keep_alive")).status_code == 405
+
+
+def test_logout_tells_the_browser_to_clear_what_it_kept_for_offline_use(worker_client):
+    response = worker_client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert response["Clear-Site-Data"] == '"storage"'
