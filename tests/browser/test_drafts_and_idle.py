@@ -122,3 +122,32 @@ def test_idle_warning_offers_to_stay_signed_in_and_says_when_the_session_ended(
         f"{reverse('login')}?next={reverse('session_log').replace('/', '%2F')}"
     )
     assert phone.evaluate(DRAFT_KEYS)
+
+
+def test_a_stale_form_gets_the_plain_csrf_page_and_the_draft_is_there_on_the_way_back(
+    phone, org_a, person
+):
+    log_in(phone, org_a.worker.username, TEST_PASSWORD)
+    phone.goto(reverse("session_log"))
+    phone.locator(f"#pick-{person.pk}").check()
+    phone.locator("#id_notes").fill("Typed before the form went stale.")
+    assert _wait_for_draft(phone)
+    # The form no longer matches the sign-in (as after signing in again in another tab).
+    phone.locator("#session-form input[name='csrfmiddlewaretoken']").evaluate(
+        "(input) => { input.value = 'a'.repeat(64); }"
+    )
+    phone.get_by_role("button", name="Log session").click()
+    phone.wait_for_load_state()
+
+    assert phone.locator("h1").inner_text() == "This form had expired, so nothing was saved"
+    assert phone.locator("nav[aria-label='Main navigation']").is_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert not Session.objects.exists()
+    phone.get_by_role("link", name="Go back to the form").click()
+    phone.wait_for_load_state()
+    assert phone.url.endswith(reverse("session_log"))
+    assert phone.locator("[data-draft-restored]").is_visible()
+    assert phone.locator("#id_notes").input_value() == "Typed before the form went stale."
+    phone.get_by_role("button", name="Log session").click()
+    phone.wait_for_load_state()
+    assert Session.objects.get().notes == "Typed before the form went stale."
