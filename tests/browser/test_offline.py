@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from interventions.models import Session
-from tests.browser.conftest import log_in
+from tests.browser.conftest import PHONE, log_in
 from tests.caseloads import on_caseload
 from tests.factories import TEST_PASSWORD
 
@@ -135,6 +135,7 @@ def test_a_session_the_server_refuses_keeps_what_was_typed_with_the_reason(phone
     refused.wait_for()
     assert "Choose participants from your organisation." in refused.inner_text()
     assert refused.locator("textarea").input_value() == "Carlos asked about tattoo removal."
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert Session.objects.count() == 0
     # Still there after a reload: nothing typed is lost until the worker discards it.
     phone.reload()
