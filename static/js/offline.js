@@ -45,7 +45,7 @@
     }
   }
 
-  const allQueued = () => withStore("readonly", (store) => store.getAll());
+  const allQueued = async () => ((await queueExists()) ? withStore("readonly", (store) => store.getAll()) : []);
   const putQueued = (item) => withStore("readwrite", (store) => store.put(item));
   const deleteQueued = (key) => withStore("readwrite", (store) => store.delete(key));
 
@@ -58,14 +58,14 @@
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
 
-  // Everything this script and the service worker keep on the device (the drafts of
-  // static/js/forms.js go on the "gvr:device-cleared" event).
-  async function clearDevice() {
-    window.dispatchEvent(new CustomEvent("gvr:device-cleared"));
-    await new Promise((resolve) => {
-      const request = indexedDB.deleteDatabase(DB_NAME);
-      request.onsuccess = request.onerror = request.onblocked = () => resolve();
-    });
+  // Without asking for it, which would create the database on a device that never had one.
+  async function queueExists() {
+    if (!indexedDB.databases) return true;
+    return (await indexedDB.databases()).some((database) => database.name === DB_NAME);
+  }
+
+  // The kept pages and the service worker that serves them.
+  async function dropKeptPages() {
     if (window.caches) {
       const names = await caches.keys();
       await Promise.all(names.filter((n) => n.startsWith(CACHE_PREFIX)).map((n) => caches.delete(n)));
@@ -75,7 +75,17 @@
       await Promise.all(registrations.map((registration) => registration.unregister()));
     }
   }
-  window.gvrClearDevice = clearDevice;
+
+  // Everything this script and the service worker keep on the device (the drafts of
+  // static/js/forms.js go on the "gvr:device-cleared" event).
+  async function clearDevice() {
+    window.dispatchEvent(new CustomEvent("gvr:device-cleared"));
+    await new Promise((resolve) => {
+      const request = indexedDB.deleteDatabase(DB_NAME);
+      request.onsuccess = request.onerror = request.onblocked = () => resolve();
+    });
+    await dropKeptPages();
+  }
 
   // Logout: clear first, then let the form go.
   document.addEventListener("submit", (event) => {
@@ -282,12 +292,9 @@
 
   async function start() {
     if (!signedIn) {
-      // Whoever is here is signed out: no kept page may outlive that. The queue stays for the
-      // same worker's next sign-in.
-      if (window.caches) {
-        const names = await caches.keys();
-        await Promise.all(names.filter((n) => n.startsWith(CACHE_PREFIX)).map((n) => caches.delete(n)));
-      }
+      // Whoever is here is signed out: no kept page may outlive that. The queue and the
+      // drafts stay for the same worker's next sign-in.
+      await dropKeptPages();
       return;
     }
     const items = await allQueued();
@@ -296,11 +303,8 @@
       await clearDevice();
     }
     if (!user) {
-      // Not an outreach worker: nothing offline.
-      if (navigator.serviceWorker) {
-        const registrations = await navigator.serviceWorker.getRegistrations();
-        await Promise.all(registrations.map((registration) => registration.unregister()));
-      }
+      // Not an outreach worker: nothing kept for offline use.
+      await dropKeptPages();
       return;
     }
     if (body.dataset.offlineCopy !== undefined) {

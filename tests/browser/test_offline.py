@@ -185,3 +185,30 @@ def test_sessions_queued_when_the_session_ends_wait_for_the_same_worker_to_log_i
     log_in(phone, org_a.worker.username, TEST_PASSWORD)
     status.get_by_text("1 session sent and saved").wait_for()
     assert Session.objects.get().notes == "Logged in the hospital basement."
+
+
+def test_another_person_signing_in_on_the_device_never_sends_or_sees_the_queue(phone, org_a):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from interventions.models import Membership
+    from tests.factories import MembershipFactory, UserFactory
+
+    (flor,) = _caseload(org_a, "Flor")
+    colleague = UserFactory(username="org-a-colleague")
+    MembershipFactory(
+        user=colleague, organization=org_a.organization, role=Membership.Role.OUTREACH_WORKER
+    )
+    _queue_one_offline(phone, org_a, flor, "Only mine to send.")
+    phone.locator("#id_notes").fill("My unsaved draft.")
+    assert _wait_until(lambda: phone.evaluate(DEVICE_STORE)["drafts"])
+    # The first worker's session ends without a logout; a colleague picks up the phone.
+    cookie = next(c for c in phone.context.cookies() if c["name"] == "sessionid")
+    SessionStore(session_key=cookie["value"]).delete()
+    phone.context.set_offline(False)
+
+    log_in(phone, colleague.username, TEST_PASSWORD)
+    assert _wait_until(lambda: "gvr-offline" not in phone.evaluate(DEVICE_STORE)["databases"])
+    assert phone.evaluate(DEVICE_STORE)["drafts"] == []
+    assert "waiting to send" not in phone.locator("main").inner_text()
+    assert "Only mine to send." not in phone.content()
+    assert Session.objects.count() == 0
