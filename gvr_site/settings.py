@@ -63,6 +63,8 @@ else:
     required_in_production("ALLOWED_HOSTS", ALLOWED_HOSTS)
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# A stale form gets the site's page with a plain reason and the way back.
+CSRF_FAILURE_VIEW = "interventions.views.errors.csrf_failure"
 
 INSTALLED_APPS = [
     # django.contrib.admin, with a site that also asks for two-factor verification.
@@ -150,7 +152,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 
-# django-axes counts failed logins per username; see gvr_site/security.py for the 15-minute window.
+# django-axes counts failed logins per username; see interventions/accounts/security.py for the
+# 15-minute window.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -176,13 +179,14 @@ AXES_VERBOSE = False
 GVR_PROXY_COUNT = int(os.environ.get("GVR_PROXY_COUNT", "0"))
 
 # Two-factor (TOTP, django-otp) is required of everyone but outreach workers; of them too with
-# this on (gvr_site/two_factor.py).
+# this on (interventions/accounts/two_factor.py).
 GVR_REQUIRE_2FA_FOR_WORKERS = env_bool("GVR_REQUIRE_2FA_FOR_WORKERS", False)
 OTP_TOTP_ISSUER = "GVR Case Manager"
 # An admin may remove someone's authenticator (to reset it), never see its secret or QR code.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
-# Sessions: end after 30 idle minutes and at most 12 hours after login (gvr_site/security.py).
+# Sessions: end after 30 idle minutes and at most 12 hours after login
+# (interventions/accounts/security.py).
 GVR_SESSION_IDLE_MINUTES = int(os.environ.get("GVR_SESSION_IDLE_MINUTES", "30"))
 GVR_SESSION_MAX_HOURS = int(os.environ.get("GVR_SESSION_MAX_HOURS", "12"))
 SESSION_COOKIE_AGE = GVR_SESSION_MAX_HOURS * 60 * 60

@@ -7,6 +7,7 @@ spreadsheet would read as a formula is defused (OWASP "CSV injection")."""
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 # A spreadsheet treats a cell starting with one of these as a formula; tab and carriage return
 # can hide such a character behind leading whitespace.
+UTF8_BOM = "\ufeff"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -70,8 +72,10 @@ def stream_csv(
 ) -> StreamingHttpResponse:
     """A streamed CSV download. `rows` may be a generator (e.g. over `queryset.iterator()`); it is
     consumed while the response is sent. Pass only rows the requesting user may see."""
+    # The byte-order mark first: without it Excel on Windows reads the file as ANSI and garbles
+    # accented names (José, Peña).
     response = StreamingHttpResponse(
-        csv_lines(header, rows), content_type="text/csv; charset=utf-8"
+        itertools.chain([UTF8_BOM], csv_lines(header, rows)), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{safe_filename(filename)}"'
     # Exports hold case data: no browser or proxy may keep a copy.

@@ -47,6 +47,8 @@ class LoginView(SuccessMessageMixin, auth_views.LoginView):
 class LogoutView(auth_views.LogoutView):
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         response = super().post(request, *args, **kwargs)
+        # What the phone kept for offline use goes too, even where static/js/offline.js did not run.
+        response["Clear-Site-Data"] = '"storage"'
         # The session is gone; the message travels in the messages cookie.
         messages.info(request, "You have logged out.")
         return response

@@ -63,7 +63,7 @@ def test_group_session_reaches_timelines_dashboard_and_export_but_not_outsiders(
         manager_page.get_by_role("link", name="Export CSV").click()
     download = download_info.value
     assert download.suggested_filename.startswith("caseload-")
-    with open(download.path(), encoding="utf-8") as handle:
+    with open(download.path(), encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(io.StringIO(handle.read())))
     assert {row["participant_code"] for row in rows} == {p.participant_code for p in people}
     manager_page.context.close()

@@ -409,7 +409,7 @@ def read_csv(response) -> list[list[str]]:
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith('attachment; filename="participant-')
     assert "no-store" in response["Cache-Control"]
-    text = b"".join(response.streaming_content).decode()
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
     return list(csv.reader(io.StringIO(text)))
 
 

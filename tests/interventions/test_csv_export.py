@@ -65,10 +65,19 @@ def test_stream_csv_streams_rows_lazily() -> None:
     assert response["Content-Disposition"] == 'attachment; filename="numbers.csv"'
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Cache-Control"] == "no-store"
-    text = b"".join(response.streaming_content).decode()
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
     assert list(csv.reader(io.StringIO(text))) == [
         ["Number", "Label"],
         ["0", "'=row 0"],
         ["1", "'=row 1"],
         ["2", "'=row 2"],
     ]
+
+
+def test_csv_download_starts_with_a_utf8_byte_order_mark_for_excel():
+    # Without it Excel on Windows reads the file as ANSI and garbles accented names.
+    response = stream_csv("people.csv", ["Name"], iter([["José Peña"]]))
+    body = b"".join(response.streaming_content)
+    assert body.startswith(b"\xef\xbb\xbfName\r\n")
+    assert body.count(b"\xef\xbb\xbf") == 1
+    assert "José Peña" in body.decode("utf-8-sig")

@@ -51,7 +51,7 @@ Status = Enrollment.Status
 
 def body(response) -> str:
     if isinstance(response, StreamingHttpResponse):
-        return b"".join(response.streaming_content).decode()
+        return b"".join(response.streaming_content).decode("utf-8-sig")
     return response.content.decode()
 
 
