@@ -240,7 +240,7 @@ def evaluation_data_version(area_ids: list[int], measure: str) -> tuple[str, int
                   ORDER BY id) FROM {areas}), '')),
               (SELECT count(*) FROM {outcomes}
                 WHERE area_id = ANY(%(areas)s) AND measure = %(measure)s AND granularity = 'month')
-            """,  # noqa: S608 - table names from the models, values as parameters
+            """,  # noqa: S608  # nosec B608 - model table names; values are parameters
             {"areas": area_ids, "measure": measure},
         )
         digest, rows = cursor.fetchone()

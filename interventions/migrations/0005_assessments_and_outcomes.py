@@ -34,7 +34,7 @@ AUDITED_TABLES = [
 
 # An answered version keeps its questions: its items, scales and choices cannot change or go,
 # and of the version itself only whether it is offered (is_published) may change.
-FREEZE_ANSWERED_VERSIONS = """
+FREEZE_FUNCTION = """
 CREATE FUNCTION interventions_refuse_change_to_answered_version() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -62,8 +62,9 @@ BEGIN
     RETURN NEW;
 END;
 $$;
-""" + "\n".join(  # noqa: S608 - fixed table names, no input
-    f"CREATE TRIGGER freeze_answered_version BEFORE UPDATE OR DELETE ON {table}"
+"""
+FREEZE_TRIGGERS = [
+    f"CREATE TRIGGER freeze_answered_version BEFORE UPDATE OR DELETE ON {table}"  # nosec B608
     " FOR EACH ROW EXECUTE FUNCTION interventions_refuse_change_to_answered_version();"
     for table in (
         "interventions_instrumentversion",
@@ -71,7 +72,7 @@ $$;
         "interventions_item",
         "interventions_itemchoice",
     )
-)
+]
 UNFREEZE = "DROP FUNCTION IF EXISTS interventions_refuse_change_to_answered_version() CASCADE;"
 
 
@@ -887,5 +888,5 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunSQL(_triggers(), DROP_TRIGGERS),
-        migrations.RunSQL(FREEZE_ANSWERED_VERSIONS, UNFREEZE),
+        migrations.RunSQL([FREEZE_FUNCTION, *FREEZE_TRIGGERS], UNFREEZE),
     ]

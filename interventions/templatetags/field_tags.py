@@ -55,6 +55,10 @@ def summary_errors(form: forms.BaseForm) -> list[SummaryError]:
             errors.extend(SummaryError(str(message)) for message in messages)
             continue
         target = field.id_for_label or field.auto_id or ""
+        if isinstance(field.field.widget, forms.RadioSelect) and field.auto_id:
+            # Radio buttons and checkbox lists label no single input (and may have no choice
+            # at all): jump to the group, which crispy wraps in "div_<id>".
+            target = f"div_{field.auto_id}"
         errors.extend(
             SummaryError(f"{field.label}: {message}", target=target, name=field.html_name)
             for message in messages

@@ -18,7 +18,7 @@ def test_invalid_session_form_focuses_the_summary_and_its_links_reach_the_fields
     log_in(phone, org_a.worker.username, TEST_PASSWORD)
     phone.goto(reverse("session_log"))
     phone.locator("#id_duration_minutes").fill("0")
-    phone.get_by_role("button", name="Log session").click()
+    phone.locator("#session-submit").click()
     phone.wait_for_load_state()
 
     assert phone.title().startswith("Error: Log a session")
@@ -30,4 +30,4 @@ def test_invalid_session_form_focuses_the_summary_and_its_links_reach_the_fields
     summary.get_by_role("link", name="Duration (minutes): Ensure this value").click()
     assert phone.evaluate(FOCUSED) == "id_duration_minutes"
     summary.get_by_role("link", name="Participants: Choose at least one participant.").click()
-    assert phone.evaluate(FOCUSED) == "id_participants"
+    assert phone.evaluate(FOCUSED) == "div_id_participants"

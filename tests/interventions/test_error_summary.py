@@ -90,7 +90,9 @@ def summary_problems(response) -> list[str]:  # type: ignore[no-untyped-def]
     first_heading_or_form = min(at for at in (main.find("<h1"), main.find("<form")) if at >= 0)
     if not 0 <= summary_at < first_heading_or_form:
         problems.append("the summary is not before the page's heading and form")
-    if not page.summary_links:
+    if not page.summary_links and "is-invalid" in main:
+        # A field in error must be linked; an error about the whole form (a rule the service
+        # refused) has no field to link to.
         problems.append("no links to fields")
     for href, name in page.summary_links:
         if href.removeprefix("#") not in page.ids and name not in page.names:

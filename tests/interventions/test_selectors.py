@@ -10,7 +10,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from interventions import access
-from interventions.models import Membership, PartnerOrganization
+from interventions.models import Membership, Participant, PartnerOrganization
 from interventions.selectors import worker as worker_selectors
 from tests.conftest import OrgSetup
 from tests.factories import (
@@ -207,6 +207,9 @@ def test_gone_cold(org_a, settings) -> None:
     recent = ParticipantFactory(organization=org_a.organization, last_name="Recent")
     cold = ParticipantFactory(organization=org_a.organization, last_name="Cold")
     never = ParticipantFactory(organization=org_a.organization, last_name="Never")
+    # Registered three months ago and never seen: cold at every limit below (someone registered
+    # within the limit is "first contact due", not cold).
+    Participant.objects.filter(pk=never.pk).update(created_at=now - timedelta(days=90))
     SessionFactory(
         organization=org_a.organization, participants=[recent], occurred_at=now - timedelta(days=13)
     )

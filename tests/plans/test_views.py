@@ -38,9 +38,10 @@ def session_post(participant, **extra) -> dict:
 
 
 def content(response) -> str:
+    # CSV downloads open with a UTF-8 byte-order mark (Excel on Windows needs it).
     if hasattr(response, "streaming_content"):
-        return b"".join(response.streaming_content).decode()
-    return response.content.decode()
+        return b"".join(response.streaming_content).decode("utf-8-sig")
+    return response.content.decode("utf-8-sig")
 
 
 def test_from_a_session_to_a_paid_incentive_shown_on_the_plan(pw):
