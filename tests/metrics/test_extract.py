@@ -30,8 +30,12 @@ from interventions.models import (
     EnrollmentStatusChange,
     IncidentGroup,
     IncidentParticipant,
+    ItemChoice,
     Referral,
+    ReminderDelivery,
+    ReminderPreference,
     ReviewDecision,
+    RiskTierChange,
     ShootingReview,
 )
 from metrics.extract import (
@@ -58,6 +62,8 @@ from tests.factories import (
     StreetGroupFactory,
     UserFactory,
 )
+from tests.outcomes.factories import OutcomeEventFactory, make_version
+from tests.plans.factories import PlanTemplateGoalFactory, plan_objects
 
 EXTRACT = reverse("metrics:extract")
 KEY = "k" * 40
@@ -133,7 +139,15 @@ def person(org_a):  # type: ignore[no-untyped-def]
 
 # Tables that are not case data and never reach an extract: the audit trail is append-only
 # (no planting possible), sessions of users are opaque keys.
-NOT_PLANTED = {"audit.AuditEvent", "audit.UserSession", "auditevent", "usersession"}
+NOT_PLANTED = {
+    "audit.AuditEvent",
+    "audit.UserSession",
+    "auditevent",
+    "usersession",
+    # The incentive ledger is append-only in the database (a trigger refuses any update but the
+    # next step), so its text cannot be planted by an update; the extract reads no ledger table.
+    "interventions.IncentiveEntry",
+}
 
 
 def text_fields(model: type[models.Model]) -> list[models.Field]:
@@ -199,6 +213,26 @@ def test_no_text_field_of_any_model_ever_reaches_the_zip(org_a, org_b, person) -
         participants_served=1,
     )
     RollupFillState.objects.create(month=date(2024, 2, 1), refreshed_at=timezone.now())
+    # Plans, outcomes, assessments and reminders: a row of each.
+    plan_objects(org_a, enrollment)
+    PlanTemplateGoalFactory()
+    OutcomeEventFactory(participant=person)
+    version = make_version(scales=1, items_per_scale=1)
+    item = version.items.get()
+    ItemChoice.objects.create(item=item, label="Often", points=1)
+    RiskTierChange.objects.create(
+        participant=person,
+        organization=person.organization,
+        from_tier=person.risk_tier,
+        to_tier=person.risk_tier,
+        basis=RiskTierChange.Basis.BY_HAND,
+        reason="Reason",
+        changed_by=org_a.manager,
+    )
+    ReminderPreference.objects.create(user=org_a.worker, phone="+15550100")
+    ReminderDelivery.objects.create(
+        user=org_a.worker, day=date(2024, 2, 1), kind=ReminderDelivery.Kind.values[0]
+    )
 
     planted: list[str] = []
     checked = [
