@@ -8,6 +8,7 @@ from celery import shared_task
 from django.db import DatabaseError
 from django.utils import timezone
 
+from interventions.services import caseload as caseload_services
 from interventions.services import response as response_services
 
 # How far back the sweep looks for incidents without response tasks.
@@ -41,3 +42,19 @@ def sweep_missing_response_tasks() -> int:
     """Every 10 minutes (beat): tasks for any incident of the last SWEEP_DAYS days without them."""
     since = timezone.now() - timedelta(days=SWEEP_DAYS)
     return response_services.generate_missing_response_tasks(since=since)
+
+
+@shared_task(
+    name="interventions.refresh_caseload_counts",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+    acks_late=True,
+)
+def refresh_caseload_counts_task(organization_id: int | None = None) -> int:
+    """Rebuild the manager dashboard's kept counts of one organisation, or of every one (the
+    nightly run). Idempotent: the rows are rebuilt whole."""
+    if organization_id is None:
+        return caseload_services.refresh_all_caseload_counts()
+    return caseload_services.refresh_caseload_counts(organization_id)

@@ -16,6 +16,7 @@ from interventions.models.case import (
     SessionParticipant,
     TimeStamped,
 )
+from interventions.models.caseload import CaseloadCount, CaseloadFillState
 from interventions.models.response import (
     RESPONSE_WINDOW,
     CallIn,
@@ -38,6 +39,8 @@ __all__ = [
     "RESPONSE_WINDOW",
     "Area",
     "CallIn",
+    "CaseloadCount",
+    "CaseloadFillState",
     "Consent",
     "ConsentOverride",
     "CustomNotification",

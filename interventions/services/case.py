@@ -28,6 +28,7 @@ from interventions.models import (
     Session,
     SessionParticipant,
 )
+from interventions.services.caseload import refresh_counts_on_commit
 
 Status = Enrollment.Status
 
@@ -278,6 +279,7 @@ def enroll_participant(
         # Another request opened the same enrolment between our check and our insert.
         raise ServiceError(f"{participant} already has an open enrolment in {program}.") from error
     _record_status_change(enrollment, from_status="", on=on, by=by, note="Enrolment opened")
+    refresh_counts_on_commit([program.organization_id])
     return enrollment
 
 
@@ -326,6 +328,7 @@ def change_enrollment_status(
     setattr(enrollment, date_field, on)
     enrollment.save(update_fields=["status", date_field, "updated_at"])
     _record_status_change(enrollment, from_status=previous, on=on, by=by, note=note)
+    refresh_counts_on_commit([enrollment.program.organization_id])
     return enrollment
 
 
@@ -360,6 +363,7 @@ def exit_enrollment(
     enrollment.exit_reason = reason
     enrollment.save(update_fields=["status", "exited_on", "exit_reason", "updated_at"])
     _record_status_change(enrollment, from_status=previous, on=on, by=by, note=note)
+    refresh_counts_on_commit([enrollment.program.organization_id])
     return enrollment
 
 
@@ -385,6 +389,7 @@ def assign_worker(
             raise ServiceError(f"{enrollment} has been exited and cannot be reassigned.")
     for program in {e.program.organization_id: e.program for e in current}.values():
         _check_worker(worker, program)
+    refresh_counts_on_commit(e.program.organization_id for e in current)
     return Enrollment.objects.filter(pk__in=ids).update(
         assigned_worker=worker, updated_at=timezone.now()
     )
@@ -475,6 +480,14 @@ def log_session(
     from metrics.services import refresh_on_commit
 
     refresh_on_commit(occurred_at)
+    # The dashboard's counts: this organisation's sessions, and "gone cold" wherever the people
+    # seen are in a caseload.
+    caseloads = (
+        Enrollment.objects.filter(participant__in=participants)
+        .exclude(status=Status.EXITED)
+        .values_list("program__organization_id", flat=True)
+    )
+    refresh_counts_on_commit([organization.pk, *caseloads])
     return session
 
 
