@@ -28,16 +28,15 @@ import django
 
 django.setup()
 
-from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from bench._sessions import client_for  # noqa: E402
+from bench._subjects import measured_subjects  # noqa: E402
 from interventions.demo.volume import seed_volume, volume_organizations  # noqa: E402
-from interventions.models import Enrollment, Participant, Session  # noqa: E402
+from interventions.models import Participant, Session  # noqa: E402
 
 
 def measure(client: Client, url: str, requests: int) -> dict[str, float]:
@@ -90,29 +89,7 @@ def main() -> None:
             reset=args.reset,
         )
         print(f"  loaded in {summary.seconds:.1f} s")
-    User = get_user_model()
-    organization = volume_organizations().order_by("slug").first()
-    # The busiest worker and manager of the first volume organisation: the worst case.
-    worker = (
-        User.objects.filter(
-            assigned_enrollments__program__organization=organization,
-            assigned_enrollments__status__in=Enrollment.CASELOAD_STATUSES,
-        )
-        .annotate(caseload=Count("assigned_enrollments"))
-        .order_by("-caseload")
-        .first()
-    )
-    manager = User.objects.filter(
-        memberships__organization=organization, memberships__role="manager"
-    ).first()
-    participant = (
-        Participant.objects.filter(enrollments__assigned_worker=worker)
-        .annotate(contacts=Count("attendance"))
-        .order_by("-contacts")
-        .first()
-    )
-    if worker is None or manager is None or participant is None:
-        raise SystemExit("No volume data to measure.")
+    organization, worker, manager, participant = measured_subjects()
     worker_client, manager_client = client_for(worker), client_for(manager)
 
     org_participants = Participant.objects.filter(organization=organization).count()

@@ -26,13 +26,10 @@ import django
 
 django.setup()
 
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.db.models import Count  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from bench._sessions import client_for  # noqa: E402
-from interventions.demo.volume import volume_organizations  # noqa: E402
-from interventions.models import Enrollment, Participant  # noqa: E402
+from bench._subjects import measured_subjects  # noqa: E402
 
 
 def main() -> None:
@@ -42,28 +39,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--no-profile", action="store_true", help="CPU time only, no profiler")
     args = parser.parse_args()
-    organization = volume_organizations().order_by("slug").first()
-    if organization is None:
-        raise SystemExit("No volume data: run bench/pages.py first.")
-    user_model = get_user_model()
-    worker = (
-        user_model.objects.filter(
-            assigned_enrollments__program__organization=organization,
-            assigned_enrollments__status__in=Enrollment.CASELOAD_STATUSES,
-        )
-        .annotate(caseload=Count("assigned_enrollments"))
-        .order_by("-caseload")
-        .first()
-    )
-    manager = user_model.objects.filter(
-        memberships__organization=organization, memberships__role="manager"
-    ).first()
-    participant = (
-        Participant.objects.filter(enrollments__assigned_worker=worker)
-        .annotate(contacts=Count("attendance"))
-        .order_by("-contacts")
-        .first()
-    )
+    _organization, worker, manager, participant = measured_subjects()
     page = args.page or "participant"
     if page == "participant":
         client = client_for(worker)
