@@ -44,8 +44,11 @@ class CaseloadCount(models.Model):
     minutes_this_month = models.PositiveIntegerField(default=0)
     sessions_last_month = models.PositiveIntegerField(default=0)
     minutes_last_month = models.PositiveIntegerField(default=0)
-    # Organisation row only: {status: distinct people with an open enrolment in it}.
+    # Organisation row only: {status: distinct people with an open enrolment in it}, the
+    # referrals waiting, and the people identified in `month`.
     by_status = models.JSONField(default=dict, blank=True)
+    referrals_waiting = models.PositiveIntegerField(default=0)
+    new_participants = models.PositiveIntegerField(default=0)
     # Sorting and searching the worker list without touching the user table's every row.
     worker_name = models.CharField(max_length=300, blank=True)
 

@@ -255,18 +255,6 @@ class DashboardFigures:
         return round(self.minutes_last_month / 60, 1)
 
 
-def _referrals_waiting(organization: PartnerOrganization) -> int:
-    return Referral.objects.filter(
-        organization_referrals_q(organization), status__in=Referral.WAITING_STATUSES
-    ).count()
-
-
-def _new_participants(organization: PartnerOrganization, this_month: date) -> int:
-    return Participant.objects.filter(
-        organization_caseload_q(organization), identified_on__gte=this_month
-    ).count()
-
-
 # Statuses shown on the dashboard: everyone not exited.
 OPEN_STATUSES = (*Enrollment.CASELOAD_STATUSES, Enrollment.Status.INACTIVE)
 
@@ -374,8 +362,12 @@ def dashboard_figures(organization: PartnerOrganization) -> DashboardFigures:
         ],
         workers=workers,
         unassigned=unassigned,
-        referrals_waiting=_referrals_waiting(organization),
-        new_participants=_new_participants(organization, this_month),
+        referrals_waiting=Referral.objects.filter(
+            organization_referrals_q(organization), status__in=Referral.WAITING_STATUSES
+        ).count(),
+        new_participants=Participant.objects.filter(
+            organization_caseload_q(organization), identified_on__gte=this_month
+        ).count(),
         sessions_this_month=sum(figure.sessions_this_month for figure in all_rows),
         minutes_this_month=sum(figure.minutes_this_month for figure in all_rows),
         sessions_last_month=sum(figure.sessions_last_month for figure in all_rows),
@@ -489,8 +481,8 @@ def dashboard_summary(organization: PartnerOrganization) -> DashboardSummary:
         ],
         workers=attention,
         unassigned=unassigned,
-        referrals_waiting=_referrals_waiting(organization),
-        new_participants=_new_participants(organization, this_month),
+        referrals_waiting=total.referrals_waiting,
+        new_participants=total.new_participants,
         sessions_this_month=total.sessions_this_month,
         minutes_this_month=total.minutes_this_month,
         sessions_last_month=total.sessions_last_month,

@@ -103,6 +103,7 @@ def register_participant(
     if date_of_birth and date_of_birth > identified_on:
         raise ServiceError("The date of birth must be before the date the person was identified.")
     PartnerOrganization.objects.select_for_update().filter(pk=organization.pk).first()
+    refresh_counts_on_commit([organization.pk])
     return Participant.objects.create(
         organization=organization,
         participant_code=next_participant_code(organization),
@@ -523,6 +524,7 @@ def make_referral(
         raise ServiceError(f"{to_organization} is no longer active.")
     made_on = made_on or timezone.localdate()
     _not_after_today(made_on, "referral")
+    refresh_counts_on_commit([organization.pk, participant.organization_id])
     return Referral.objects.create(
         participant=participant,
         organization=organization,
@@ -589,6 +591,7 @@ def advance_referral(
         referral.outcome = outcome.strip()[:500]
         fields.append("outcome")
     referral.save(update_fields=fields)
+    refresh_counts_on_commit([referral.organization_id, referral.participant.organization_id])
     return referral
 
 

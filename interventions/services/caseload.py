@@ -1,9 +1,10 @@
 """Keeping the manager dashboard's counts (`models.caseload`) equal to the case data.
 
 1. Every write that changes a count (a session logged, an enrolment made, its status changed,
-   exited or assigned) calls `refresh_counts_on_commit` in its own transaction: an outbox row,
-   so the refresh exists exactly when the change does, sent after the commit. The refreshes of
-   one organisation due together are sent as one.
+   exited or assigned, a participant registered, a referral made or moved on) calls
+   `refresh_counts_on_commit` in its own transaction: an outbox row, so the refresh exists
+   exactly when the change does, sent after the commit. The refreshes of one organisation due
+   together are sent as one.
 2. `refresh_caseload_counts` rebuilds one organisation's rows whole, from the same six
    GROUP BY queries the dashboard once ran on every request, in one transaction with its fill
    state. Running it twice leaves the same rows.
@@ -52,6 +53,8 @@ def refresh_caseload_counts(organization_id: int) -> int:
             sessions_last_month=figures.sessions_last_month,
             minutes_last_month=figures.minutes_last_month,
             by_status={status: count for status, _label, count in figures.by_status},
+            referrals_waiting=figures.referrals_waiting,
+            new_participants=figures.new_participants,
         ),
         CaseloadCount(
             organization=organization,
