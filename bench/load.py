@@ -1,8 +1,16 @@
-"""Load test: 50 people using the common pages at once, against gunicorn as in production.
+"""Load test: 50 people using the common pages at once, against gunicorn as in production;
+with --capacity, the highest request rate the common pages sustain.
 
     python bench/load.py [--users 50] [--seconds 60] [--workers 3] [--think 1.0 3.0]
+    python bench/load.py --capacity [--start-rate 10] [--rate-step 10] [--step-seconds 15]
+                         [--max-steps 12] [--workers 3]
 
 Target (SECURITY.md): 50 concurrent users on the common pages, p95 under 500 ms, no errors.
+Capacity (issue 16): at least 60 requests/s on the common pages with p95 under 300 ms. The
+capacity run offers requests at a fixed rate (open loop: a slow answer does not slow the
+offer, as with real people), steps the rate up until a step fails (p95 at or over 300 ms, over
+1 % errors, or under 90 % of the offered rate answered), and reports the last rate that held.
+It is bounded: at most --max-steps steps of --step-seconds each, and 600 s in all.
 
 Uses the volume data set of DATABASE_URL (bench/pages.py or `manage.py seed_volume` loads it;
 this script loads it too when it is missing). It collects the static files into a temporary
@@ -34,6 +42,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,6 +146,7 @@ def people(count: int) -> list[Person]:
                 reverse("org_participants") + "?status=active&cold=yes&sort=-days_since",
             ),
             ("sessions list", reverse("org_sessions")),
+            ("worker list", reverse("org_workers")),
         ]
         found.append(Person(manager.username, f"{cookie_name}={session_key_for(manager)}", urls))
     return found
@@ -175,6 +185,119 @@ def browse(
         connection.close()
 
 
+CAPACITY_P95_MS = 300
+CAPACITY_MAX_SECONDS = 600
+# Requests in flight at once, at most: beyond it the offer queues here, which shows as latency.
+CAPACITY_CONNECTIONS = 48
+
+
+@dataclass
+class Step:
+    rate: float
+    sent: int
+    answered: int
+    errors: int
+    p95: float
+    median: float
+    seconds: float
+
+    @property
+    def held(self) -> bool:
+        return (
+            self.answered > 0
+            and self.p95 < CAPACITY_P95_MS
+            and self.errors <= self.sent * 0.01
+            and self.answered >= self.sent * 0.9
+        )
+
+
+def offer(visitors: list[Person], port: int, rate: float, seconds: float, seed: int) -> Step:
+    """Offer `rate` requests a second for `seconds`, each a random common page of a random
+    person; the time of each counts from when it was due, so a queue shows as latency."""
+    rng = random.Random(seed)
+    local = threading.local()
+    results = Results()
+
+    def one(page: str, path: str, cookie: str, due: float) -> None:
+        connection = getattr(local, "connection", None)
+        if connection is None:
+            connection = local.connection = http.client.HTTPConnection(
+                HOST, port, timeout=REQUEST_TIMEOUT_SECONDS
+            )
+        error = None
+        try:
+            connection.request("GET", path, headers={"Cookie": cookie})
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                error = f"{response.status} at {path}"
+        except (OSError, http.client.HTTPException) as problem:
+            error = f"{type(problem).__name__} at {path}"
+            connection.close()
+            local.connection = None
+        results.add(page, (time.perf_counter() - due) * 1000, error)
+
+    count = max(1, round(rate * seconds))
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=CAPACITY_CONNECTIONS) as pool:
+        for index in range(count):
+            due = started + index / rate
+            time.sleep(max(0.0, due - time.perf_counter()))
+            person = rng.choice(visitors)
+            page, path = rng.choice(person.urls)
+            pool.submit(one, page, path, person.cookie, due)
+    elapsed = time.perf_counter() - started
+    every = [ms for timings in results.timings.values() for ms in timings]
+    return Step(
+        rate=rate,
+        sent=count,
+        answered=len(every) - len(results.errors),
+        errors=len(results.errors),
+        p95=percentile(every, 0.95) if every else float("inf"),
+        median=statistics.median(every) if every else float("inf"),
+        seconds=elapsed,
+    )
+
+
+def capacity(args: argparse.Namespace, visitors: list[Person], port: int) -> None:
+    load_before = os.getloadavg()
+    steps: list[Step] = []
+    limit = time.monotonic() + CAPACITY_MAX_SECONDS
+    # A short unmeasured warm-up: gunicorn's workers import and connect on their first requests.
+    offer(visitors, port, args.start_rate, 3, seed=-1)
+    rate = args.start_rate
+    for number in range(args.max_steps):
+        if time.monotonic() + args.step_seconds > limit:
+            break
+        step = offer(visitors, port, rate, args.step_seconds, seed=number)
+        steps.append(step)
+        print(
+            f"  {step.rate:6.1f} req/s offered: {step.answered:5d} answered in "
+            f"{step.seconds:5.1f} s, {step.errors} errors, median {step.median:7.1f} ms, "
+            f"p95 {step.p95:7.1f} ms  {'held' if step.held else 'BROKE'}",
+            flush=True,
+        )
+        if not step.held:
+            break
+        rate += args.rate_step
+    load_after = os.getloadavg()
+    held = [step.rate for step in steps if step.held]
+    print(
+        f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f} (1 min) on "
+        f"{os.cpu_count()} CPUs; gunicorn with {args.workers} workers; the load generator "
+        "shares the machine"
+    )
+    if not held:
+        print(f"capacity: below {args.start_rate:g} requests/s at p95 under {CAPACITY_P95_MS} ms")
+    elif steps[-1].held:
+        print(
+            f"capacity: at least {max(held):g} requests/s at p95 under {CAPACITY_P95_MS} ms "
+            "(no step broke within the bounds)"
+        )
+    else:
+        print(f"capacity: {max(held):g} requests/s at p95 under {CAPACITY_P95_MS} ms")
+
+
 def wait_until_up(port: int, server: subprocess.Popen) -> None:
     limit = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < limit:
@@ -209,9 +332,18 @@ def main() -> None:
         metavar=("MIN", "MAX"),
         help="seconds a person pauses between pages",
     )
+    parser.add_argument("--capacity", action="store_true", help="step the offered rate up")
+    parser.add_argument("--start-rate", type=float, default=10, help="requests/s, first step")
+    parser.add_argument("--rate-step", type=float, default=10, help="requests/s added per step")
+    parser.add_argument("--step-seconds", type=float, default=15)
+    parser.add_argument("--max-steps", type=int, default=12)
     args = parser.parse_args()
     if not 1 <= args.users <= 200 or not 1 <= args.seconds <= 600:
         raise SystemExit("Between 1 and 200 users, for 1 to 600 seconds.")
+    if not (0 < args.start_rate <= 500 and 0 < args.rate_step <= 100 and 1 <= args.max_steps <= 30):
+        raise SystemExit("A start rate up to 500/s, a step up to 100/s, 1 to 30 steps.")
+    if not 2 <= args.step_seconds <= 120:
+        raise SystemExit("Steps of 2 to 120 seconds.")
 
     if not Participant.objects.filter(organization__in=volume_organizations()).exists():
         print("No volume data: loading 10,000 participants and 500,000 sessions first…")
@@ -256,6 +388,9 @@ def main() -> None:
         )
         try:
             wait_until_up(port, server)
+            if args.capacity:
+                capacity(args, visitors, port)
+                return
             results = Results()
             load_before = os.getloadavg()
             deadline = time.monotonic() + args.seconds

@@ -1,11 +1,15 @@
 """Server time and query counts of the everyday pages at volume.
 
-    python bench/pages.py [--participants 10000] [--sessions 500000] [--requests 30] [--reset]
+    python bench/pages.py [--participants 10000] [--sessions 500000] [--org-size N]
+                          [--requests 30] [--reset]
 
 Loads the volume data set (`manage.py seed_volume`) into the configured database if it is not
 there yet, then requests each page in-process through Django's full middleware stack and prints
-the median and 95th-percentile server time and the number of queries per page. Targets (issue 3):
-median under 100 ms for each page, and a query count that does not grow with the data.
+the median and 95th-percentile server time, the Python CPU time, the database time, the number of
+queries and the page size per page. `--org-size N` gives the measured (first) organisation N of the
+participants, the rest shared by the others (issue 16 measures one of 10,000 among 100,000).
+Targets (issues 3 and 16): median under 100 ms and p95 under 150 ms for each page, no page over
+150 KiB, and a query count that does not grow with the data or the organisation.
 """
 
 from __future__ import annotations
@@ -24,16 +28,15 @@ import django
 
 django.setup()
 
-from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from bench._sessions import client_for  # noqa: E402
+from bench._subjects import measured_subjects  # noqa: E402
 from interventions.demo.volume import seed_volume, volume_organizations  # noqa: E402
-from interventions.models import Enrollment, Participant, Session  # noqa: E402
+from interventions.models import Participant, Session  # noqa: E402
 
 
 def measure(client: Client, url: str, requests: int) -> dict[str, float]:
@@ -66,6 +69,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--participants", type=int, default=10_000)
     parser.add_argument("--sessions", type=int, default=500_000)
+    parser.add_argument(
+        "--org-size",
+        type=int,
+        default=None,
+        help="participants of the measured organisation (default: an even share)",
+    )
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--reset", action="store_true", help="reload the volume data first")
     args = parser.parse_args()
@@ -73,34 +82,19 @@ def main() -> None:
     loaded = Participant.objects.filter(organization__in=volume_organizations()).count()
     if args.reset or loaded == 0:
         print(f"Loading {args.participants} participants and {args.sessions} sessions…")
-        summary = seed_volume(args.participants, args.sessions, reset=args.reset)
-        print(f"  loaded in {summary.seconds:.1f} s")
-    User = get_user_model()
-    organization = volume_organizations().order_by("slug").first()
-    # The busiest worker and manager of the first volume organisation: the worst case.
-    worker = (
-        User.objects.filter(
-            assigned_enrollments__program__organization=organization,
-            assigned_enrollments__status__in=Enrollment.CASELOAD_STATUSES,
+        summary = seed_volume(
+            args.participants,
+            args.sessions,
+            first_organization_size=args.org_size,
+            reset=args.reset,
         )
-        .annotate(caseload=Count("assigned_enrollments"))
-        .order_by("-caseload")
-        .first()
-    )
-    manager = User.objects.filter(
-        memberships__organization=organization, memberships__role="manager"
-    ).first()
-    participant = (
-        Participant.objects.filter(enrollments__assigned_worker=worker)
-        .annotate(contacts=Count("attendance"))
-        .order_by("-contacts")
-        .first()
-    )
-    if worker is None or manager is None or participant is None:
-        raise SystemExit("No volume data to measure.")
+        print(f"  loaded in {summary.seconds:.1f} s")
+    organization, worker, manager, participant = measured_subjects()
     worker_client, manager_client = client_for(worker), client_for(manager)
 
     org_participants = Participant.objects.filter(organization=organization).count()
+    if args.org_size is not None and org_participants != args.org_size and not args.reset:
+        print(f"Note: the loaded data's organisation has {org_participants:,} (use --reset).")
     print(
         f"Data: {Participant.objects.count():,} participants, {Session.objects.count():,} "
         f"sessions; the measured organisation has {org_participants:,} participants; worker "
@@ -118,6 +112,7 @@ def main() -> None:
         ),
         ("organisation dashboard (manager)", manager_client, reverse("manager_dashboard")),
         ("participant list (manager)", manager_client, reverse("org_participants")),
+        ("worker list (manager)", manager_client, reverse("org_workers")),
         (
             "participant list, filtered (manager)",
             manager_client,
@@ -133,6 +128,10 @@ def main() -> None:
     for label, client, url in pages:
         figures = measure(client, url, args.requests)
         flag = "" if figures["median"] < 100 else "  over the 100 ms target"
+        if figures["p95"] >= 150:
+            flag += "  p95 over 150 ms"
+        if figures["kib"] > 150:
+            flag += "  over 150 KiB"
         if flag:
             failures.append(label)
         print(
@@ -141,7 +140,11 @@ def main() -> None:
         )
     load = os.getloadavg()
     print(f"Load average afterwards {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
-    print("all pages under 100 ms median" if not failures else f"over target: {failures}")
+    print(
+        "every page under 100 ms median, 150 ms p95 and 150 KiB"
+        if not failures
+        else f"over target: {failures}"
+    )
 
 
 if __name__ == "__main__":

@@ -250,6 +250,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "metrics.refresh_rollups",
         "schedule": crontab(hour=2, minute=30),
     },
+    # The manager dashboard's kept counts: "gone cold" and "this month" move with the calendar.
+    "interventions-refresh-caseload-counts": {
+        "task": "interventions.refresh_caseload_counts",
+        "schedule": crontab(hour=2, minute=45),
+    },
     # Audit events older than GVR_AUDIT_RETENTION_DAYS.
     "audit-purge-expired-events": {
         "task": "interventions.audit.tasks.purge_expired_audit_events",

@@ -8,6 +8,7 @@ from celery import shared_task
 from django.db import DatabaseError
 from django.utils import timezone
 
+from interventions.services import caseload as caseload_services
 from interventions.services import reminders as reminder_services
 from interventions.services import response as response_services
 from interventions.services import staff as staff_services
@@ -83,3 +84,19 @@ def send_response_task_alerts(incident_id: int) -> int:
 def send_staff_invitation(user_id: int) -> bool:
     """Outbox, after an invitation is saved: e-mail the set-a-password link."""
     return staff_services.send_staff_invitation(user_id)
+
+
+@shared_task(
+    name="interventions.refresh_caseload_counts",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+    acks_late=True,
+)
+def refresh_caseload_counts_task(organization_id: int | None = None) -> int:
+    """Rebuild the manager dashboard's kept counts of one organisation, or of every one (the
+    nightly run). Idempotent: the rows are rebuilt whole."""
+    if organization_id is None:
+        return caseload_services.refresh_all_caseload_counts()
+    return caseload_services.refresh_caseload_counts(organization_id)

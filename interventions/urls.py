@@ -63,6 +63,7 @@ urlpatterns = [
     ),
     path("manage/", manager.dashboard, name="manager_dashboard"),
     path("manage/participants/", manager.participants, name="org_participants"),
+    path("manage/workers/", manager.workers, name="org_workers"),
     path("manage/participants/assign/", manager.assign_workers, name="assign_workers"),
     path("manage/participants/export.csv", manager.export_caseload, name="export_caseload"),
     path("manage/sessions/", manager.sessions, name="org_sessions"),

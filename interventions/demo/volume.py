@@ -161,17 +161,23 @@ def seed_volume(
     sessions: int = 500_000,
     *,
     organizations: int = 10,
+    first_organization_size: int | None = None,
     reset: bool = False,
     seed: int = 2026,
     stdout: TextIO | None = None,
 ) -> VolumeSummary:
     """Load `participants` participants and `sessions` sessions into `organizations` volume
-    organisations, in one transaction. Raises VolumeDataExists if volume data is already
+    organisations, in one transaction (the first with `first_organization_size` of them when
+    given, the rest shared by the others). Raises VolumeDataExists if volume data is already
     there and `reset` is false."""
     if not 1 <= organizations <= MAX_ORGANIZATIONS:
         raise ValueError(f"organizations must be between 1 and {MAX_ORGANIZATIONS}.")
     if participants < organizations or sessions < 0:
         raise ValueError("Need at least one participant per organisation and sessions >= 0.")
+    if first_organization_size is not None and not (
+        1 <= first_organization_size <= participants - (organizations - 1)
+    ):
+        raise ValueError("The first organisation's size must leave one participant for each other.")
     started = clock.monotonic()
     if reset:
         deleted = reset_volume()
@@ -186,9 +192,14 @@ def seed_volume(
         # Synthetic rows: one audit event per statement with its row count, not a million.
         summarise_bulk_writes()
         summary = _VolumeWriter(random.Random(seed), started).write(  # noqa: S311
-            participants, sessions, organizations
+            participants, sessions, organizations, first_organization_size
         )
     _analyze()
+    # The rows were written in bulk, past the services: rebuild the dashboard's kept counts.
+    from interventions.services.caseload import refresh_caseload_counts
+
+    for organization_id in volume_organizations().values_list("pk", flat=True):
+        refresh_caseload_counts(organization_id)
     summary = replace(summary, seconds=clock.monotonic() - started)
     if stdout is not None:
         write_summary(summary, stdout)
@@ -253,7 +264,13 @@ class _VolumeWriter:
     def _ago(self, day: date) -> int:
         return (self.today - day).days
 
-    def write(self, participants: int, sessions: int, organizations: int) -> VolumeSummary:
+    def write(
+        self,
+        participants: int,
+        sessions: int,
+        organizations: int,
+        first_organization_size: int | None = None,
+    ) -> VolumeSummary:
         password_hash = make_password(VOLUME_PASSWORD)
         user_model = get_user_model()
         org_rows = []
@@ -284,6 +301,13 @@ class _VolumeWriter:
                 for kind in PROGRAM_KINDS
             ]
             share = participants // organizations + (index < participants % organizations)
+            if first_organization_size is not None:
+                rest, others = participants - first_organization_size, organizations - 1
+                share = (
+                    first_organization_size
+                    if index == 0
+                    else rest // others + (index - 1 < rest % others)
+                )
             org_rows.append((letter, organization, area, programs, share))
 
         people: list[Participant] = []

@@ -16,6 +16,7 @@ from interventions.models.case import (
     SessionParticipant,
     TimeStamped,
 )
+from interventions.models.caseload import CaseloadCount, CaseloadFillState
 from interventions.models.outcomes import (
     Answer,
     Assessment,
@@ -68,6 +69,8 @@ __all__ = [
     "Area",
     "Assessment",
     "CallIn",
+    "CaseloadCount",
+    "CaseloadFillState",
     "Consent",
     "ConsentOverride",
     "CustomNotification",

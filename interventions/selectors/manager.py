@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -39,6 +39,8 @@ from interventions.access import (
 )
 from interventions.dates import local_midnight, previous_month
 from interventions.models import (
+    CaseloadCount,
+    CaseloadFillState,
     Enrollment,
     Membership,
     Participant,
@@ -375,3 +377,122 @@ def dashboard_figures(organization: PartnerOrganization) -> DashboardFigures:
         minutes_last_month=sum(figure.minutes_last_month for figure in all_rows),
         cold_after_days=settings.GVR_COLD_AFTER_DAYS,
     )
+
+
+# The dashboard and the worker list, from the kept counts --------------------------------------
+
+# Workers shown on the dashboard itself; the rest are a page away (the worker list).
+DASHBOARD_WORKERS = 10
+
+WORKER_SORTS = {
+    "attention": ("-over_guideline", "-gone_cold", "-caseload", "worker_name", "worker_id"),
+    "name": ("worker_name", "worker_id"),
+    "-name": ("-worker_name", "-worker_id"),
+    "caseload": ("caseload", "worker_name", "worker_id"),
+    "-caseload": ("-caseload", "worker_name", "worker_id"),
+    "gone_cold": ("gone_cold", "worker_name", "worker_id"),
+    "-gone_cold": ("-gone_cold", "worker_name", "worker_id"),
+    "-sessions": ("-sessions_this_month", "worker_name", "worker_id"),
+}
+
+
+@dataclass
+class DashboardSummary:
+    """What the dashboard shows: the organisation's totals and the workers who need attention
+    first. From the kept counts (`CaseloadCount`) when the organisation has a fill state;
+    counted live (`dashboard_figures`) before its first refresh."""
+
+    figures: DashboardFigures
+    attention: list[WorkerFigures]
+    workers_total: int
+    refreshed_at: datetime | None
+
+
+def _attention_key(row: WorkerFigures) -> tuple:
+    name = (row.worker.get_full_name() or row.worker.get_username()) if row.worker else ""
+    return (row.caseload <= CASELOAD_GUIDELINE_MAX, -row.gone_cold, -row.caseload, name)
+
+
+def kept_worker_figures(row: CaseloadCount) -> WorkerFigures:
+    return WorkerFigures(
+        worker=row.worker,
+        is_member=row.is_member,
+        caseload=row.caseload,
+        gone_cold=row.gone_cold,
+        sessions_this_month=row.sessions_this_month,
+        minutes_this_month=row.minutes_this_month,
+        sessions_last_month=row.sessions_last_month,
+        minutes_last_month=row.minutes_last_month,
+    )
+
+
+def kept_worker_counts(organization: PartnerOrganization) -> QuerySet[CaseloadCount]:
+    """The organisation's worker rows of the kept counts, with `over_guideline` for sorting."""
+    return (
+        CaseloadCount.objects.filter(organization=organization, scope=CaseloadCount.Scope.WORKER)
+        .annotate(
+            over_guideline=Case(
+                When(caseload__gt=CASELOAD_GUIDELINE_MAX, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .select_related("worker")
+    )
+
+
+def worker_list(
+    organization: PartnerOrganization, *, search: str = "", sort: str = "attention"
+) -> QuerySet[CaseloadCount]:
+    """The worker list: searchable by name or username, sortable by WORKER_SORTS."""
+    rows = kept_worker_counts(organization)
+    if search:
+        rows = rows.filter(Q(worker_name__icontains=search) | Q(worker__username__icontains=search))
+    return rows.order_by(*WORKER_SORTS.get(sort, WORKER_SORTS["attention"]))
+
+
+def dashboard_summary(organization: PartnerOrganization) -> DashboardSummary:
+    """The dashboard's figures in a fixed number of queries whatever the organisation's size."""
+    fill = CaseloadFillState.objects.filter(organization=organization).first()
+    today = timezone.localdate()
+    this_month = today.replace(day=1)
+    if fill is None or timezone.localtime(fill.refreshed_at).date() < this_month:
+        # Never refreshed, or not since the month turned (the nightly run has not been yet).
+        figures = dashboard_figures(organization)
+        ranked = sorted(figures.workers, key=_attention_key)
+        figures.workers = ranked[:DASHBOARD_WORKERS]
+        return DashboardSummary(figures, figures.workers, len(ranked), None)
+    kept = {
+        row.scope: row
+        for row in CaseloadCount.objects.filter(organization=organization).exclude(
+            scope=CaseloadCount.Scope.WORKER
+        )
+    }
+    total = kept[CaseloadCount.Scope.ORGANIZATION]
+    unassigned = kept_worker_figures(kept[CaseloadCount.Scope.UNASSIGNED])
+    unassigned.is_member = False
+    workers = kept_worker_counts(organization).order_by(*WORKER_SORTS["attention"])
+    attention = [kept_worker_figures(row) for row in workers[:DASHBOARD_WORKERS]]
+    figures = DashboardFigures(
+        today=today,
+        this_month=this_month,
+        last_month=previous_month(today),
+        caseload_total=total.caseload,
+        by_status=[
+            (status.value, status.label, total.by_status.get(status.value, 0))
+            for status in OPEN_STATUSES
+        ],
+        workers=attention,
+        unassigned=unassigned,
+        referrals_waiting=total.referrals_waiting,
+        new_participants=total.new_participants,
+        sessions_this_month=total.sessions_this_month,
+        minutes_this_month=total.minutes_this_month,
+        sessions_last_month=total.sessions_last_month,
+        minutes_last_month=total.minutes_last_month,
+        cold_after_days=settings.GVR_COLD_AFTER_DAYS,
+    )
+    workers_total = CaseloadCount.objects.filter(
+        organization=organization, scope=CaseloadCount.Scope.WORKER
+    ).count()
+    return DashboardSummary(figures, attention, workers_total, fill.refreshed_at)

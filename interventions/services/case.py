@@ -28,6 +28,7 @@ from interventions.models import (
     Session,
     SessionParticipant,
 )
+from interventions.services.caseload import refresh_counts_on_commit
 
 Status = Enrollment.Status
 
@@ -102,6 +103,7 @@ def register_participant(
     if date_of_birth and date_of_birth > identified_on:
         raise ServiceError("The date of birth must be before the date the person was identified.")
     PartnerOrganization.objects.select_for_update().filter(pk=organization.pk).first()
+    refresh_counts_on_commit([organization.pk])
     return Participant.objects.create(
         organization=organization,
         participant_code=next_participant_code(organization),
@@ -278,6 +280,7 @@ def enroll_participant(
         # Another request opened the same enrolment between our check and our insert.
         raise ServiceError(f"{participant} already has an open enrolment in {program}.") from error
     _record_status_change(enrollment, from_status="", on=on, by=by, note="Enrolment opened")
+    refresh_counts_on_commit([program.organization_id])
     return enrollment
 
 
@@ -326,6 +329,7 @@ def change_enrollment_status(
     setattr(enrollment, date_field, on)
     enrollment.save(update_fields=["status", date_field, "updated_at"])
     _record_status_change(enrollment, from_status=previous, on=on, by=by, note=note)
+    refresh_counts_on_commit([enrollment.program.organization_id])
     return enrollment
 
 
@@ -360,6 +364,7 @@ def exit_enrollment(
     enrollment.exit_reason = reason
     enrollment.save(update_fields=["status", "exited_on", "exit_reason", "updated_at"])
     _record_status_change(enrollment, from_status=previous, on=on, by=by, note=note)
+    refresh_counts_on_commit([enrollment.program.organization_id])
     return enrollment
 
 
@@ -385,6 +390,7 @@ def assign_worker(
             raise ServiceError(f"{enrollment} has been exited and cannot be reassigned.")
     for program in {e.program.organization_id: e.program for e in current}.values():
         _check_worker(worker, program)
+    refresh_counts_on_commit(e.program.organization_id for e in current)
     return Enrollment.objects.filter(pk__in=ids).update(
         assigned_worker=worker, updated_at=timezone.now()
     )
@@ -475,6 +481,14 @@ def log_session(
     from metrics.services import refresh_on_commit
 
     refresh_on_commit(occurred_at)
+    # The dashboard's counts: this organisation's sessions, and "gone cold" wherever the people
+    # seen are in a caseload.
+    caseloads = (
+        Enrollment.objects.filter(participant__in=participants)
+        .exclude(status=Status.EXITED)
+        .values_list("program__organization_id", flat=True)
+    )
+    refresh_counts_on_commit([organization.pk, *caseloads])
     return session
 
 
@@ -510,6 +524,7 @@ def make_referral(
         raise ServiceError(f"{to_organization} is no longer active.")
     made_on = made_on or timezone.localdate()
     _not_after_today(made_on, "referral")
+    refresh_counts_on_commit([organization.pk, participant.organization_id])
     return Referral.objects.create(
         participant=participant,
         organization=organization,
@@ -576,6 +591,7 @@ def advance_referral(
         referral.outcome = outcome.strip()[:500]
         fields.append("outcome")
     referral.save(update_fields=fields)
+    refresh_counts_on_commit([referral.organization_id, referral.participant.organization_id])
     return referral
 
 

@@ -7,6 +7,7 @@ who manages no organisation gets 403, a slug that is not theirs 404."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from interventions import access
 from interventions.audit import record
 from interventions.csv_export import stream_csv
+from interventions.dates import previous_month
 from interventions.errors import ServiceError
 from interventions.forms.filters import (
     AssignWorkersForm,
@@ -59,16 +61,58 @@ def _person(first_name: str, last_name: str, username: str) -> str:
 @require_GET
 @manager_required
 def dashboard(request: HttpRequest, organization: PartnerOrganization) -> HttpResponse:
-    figures = manager_selectors.dashboard_figures(organization)
+    summary = manager_selectors.dashboard_summary(organization)
     return render(
         request,
         "manager/dashboard.html",
         _context(
             request,
             organization,
-            figures=figures,
+            figures=summary.figures,
+            summary=summary,
             guideline_min=manager_selectors.CASELOAD_GUIDELINE_MIN,
             guideline_max=manager_selectors.CASELOAD_GUIDELINE_MAX,
+        ),
+    )
+
+
+@require_GET
+@manager_required
+def workers(request: HttpRequest, organization: PartnerOrganization) -> HttpResponse:
+    """Every worker of the organisation with their kept counts: searched, sorted, paginated."""
+    search = request.GET.get("q", "").strip()[:200]
+    sort = request.GET.get("sort", "attention")
+    if sort not in manager_selectors.WORKER_SORTS:
+        sort = "attention"
+    page_obj = _page(request, manager_selectors.worker_list(organization, search=search, sort=sort))
+    today = timezone.localdate()
+    this_month = today.replace(day=1)
+    return render(
+        request,
+        "manager/workers.html",
+        _context(
+            request,
+            organization,
+            page_obj=page_obj,
+            rows=[manager_selectors.kept_worker_figures(row) for row in page_obj],
+            f={
+                "today": today,
+                "this_month": this_month,
+                "last_month": previous_month(today),
+                "last_month_end": this_month - timedelta(days=1),
+            },
+            search=search,
+            current_sort=sort,
+            sorts=[
+                ("attention", "Needs attention"),
+                ("name", "Name"),
+                ("-caseload", "Largest caseload"),
+                ("-gone_cold", "Most gone cold"),
+                ("-sessions", "Most sessions this month"),
+            ],
+            guideline_min=manager_selectors.CASELOAD_GUIDELINE_MIN,
+            guideline_max=manager_selectors.CASELOAD_GUIDELINE_MAX,
+            cold_after_days=settings.GVR_COLD_AFTER_DAYS,
         ),
     )
 

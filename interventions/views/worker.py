@@ -303,7 +303,6 @@ def participant_detail(request: HttpRequest, participant_id: int) -> HttpRespons
         "open_enrollments": open_enrollments,
         "closed_enrollments": [e for e in enrollments if not e.is_open],
         "waiting_referrals": waiting_referrals,
-        "referral_form": ReferralForm(auto_id="id_referral_new_%s"),
         "follow_ups": list(worker_selectors.follow_ups_due(user, participant)),
         "timeline": timeline,
         "timeline_page": page,

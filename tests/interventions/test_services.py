@@ -500,8 +500,9 @@ def test_assign_worker_queries_do_not_grow_with_rows(
         how_many, program=org_a.program, participant__organization=org_a.organization
     )
     enrollments = list(Enrollment.objects.all())
-    # The locked read, one membership check for the organisation, the update (plus savepoint).
-    with django_assert_num_queries(5):
+    # The locked read, one membership check for the organisation, the outbox row asking for
+    # the dashboard counts' refresh, the update (plus savepoint).
+    with django_assert_num_queries(6):
         assert (
             services.assign_worker(enrollments=enrollments, worker=org_a.worker, by=None)
             == how_many

@@ -38,6 +38,7 @@ from interventions.models import (
     RiskTierChange,
     ShootingReview,
 )
+from interventions.services.caseload import refresh_caseload_counts
 from metrics.extract import (
     AREAS_COLUMNS,
     PEOPLE_COLUMNS,
@@ -230,6 +231,7 @@ def test_no_text_field_of_any_model_ever_reaches_the_zip(org_a, org_b, person) -
         changed_by=org_a.manager,
     )
     ReminderPreference.objects.create(user=org_a.worker, phone="+15550100")
+    refresh_caseload_counts(org_a.organization.pk)
     ReminderDelivery.objects.create(
         user=org_a.worker, day=date(2024, 2, 1), kind=ReminderDelivery.Kind.values[0]
     )

@@ -11,7 +11,14 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from interventions.models import CallIn, Incident, Referral, ResponseTask, Session
+from interventions.models import (
+    CallIn,
+    CaseloadFillState,
+    Incident,
+    Referral,
+    ResponseTask,
+    Session,
+)
 from interventions.outbox.models import OutboxMessage
 from metrics.models import ActivityRollup, RollupFillState
 from metrics.services import local_month_of
@@ -23,6 +30,7 @@ pytestmark = pytest.mark.django_db
 
 GENERATE = "interventions.tasks.generate_response_tasks_task"
 REFRESH = "metrics.refresh_month"
+CASELOAD_REFRESH = "interventions.refresh_caseload_counts"
 
 
 def _dispatch(*args: str) -> str:
@@ -55,7 +63,8 @@ def test_with_the_broker_down_pages_succeed_and_dispatch_pending_does_the_work_o
     # The work is in the outbox. The generation was tried right after the commit and refused;
     # the refresh waits for its delay and was not tried yet.
     pending = {row.task_name: row for row in OutboxMessage.objects.filter(sent_at__isnull=True)}
-    assert set(pending) == {GENERATE, REFRESH}
+    assert set(pending) == {GENERATE, REFRESH, CASELOAD_REFRESH}
+    assert pending[CASELOAD_REFRESH].kwargs == {"organization_id": org_a.organization.pk}
     assert pending[GENERATE].kwargs == {"incident_id": incident.pk}
     assert pending[GENERATE].attempts == 1
     assert "OperationalError" in pending[GENERATE].last_error
@@ -66,11 +75,13 @@ def test_with_the_broker_down_pages_succeed_and_dispatch_pending_does_the_work_o
     # Sending to the broker still fails: the command says so and loses nothing.
     with pytest.raises(CommandError, match="could not be sent"):
         _dispatch()
-    assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 2
+    assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 3
 
     # Redis stays down and the work cannot wait: run it here.
-    # The generation, the refresh, and the alert the new response task queues for its worker.
-    assert "Ran 3 tasks for 3 pending rows." in _dispatch("--in-process")
+    # The generation, the refresh, the alert the new response task queues for its worker, and
+    # the caseload counts' refresh.
+    assert "Ran 4 tasks for 4 pending rows." in _dispatch("--in-process")
+    assert CaseloadFillState.objects.filter(organization=org_a.organization).exists()
     assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
     task = ResponseTask.objects.get()
     assert (task.incident, task.assigned_worker) == (incident, org_a.worker)

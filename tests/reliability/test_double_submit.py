@@ -114,12 +114,13 @@ def test_a_referral_sent_twice_is_made_once(org_a: OrgSetup, worker_client: Clie
 
 
 @pytest.mark.django_db
-def test_the_referral_form_on_the_participant_page_carries_a_token(
-    org_a: OrgSetup, worker_client: Client
-) -> None:
+def test_the_referral_form_carries_a_token(org_a: OrgSetup, worker_client: Client) -> None:
+    # The participant page links to this form (it no longer renders a second copy of it).
     person = ParticipantFactory(organization=org_a.organization)
-    page = worker_client.get(reverse("participant_detail", args=[person.pk]))
-    assert f'name="{submissions.FIELD_NAME}"' in page.content.decode()
+    page = worker_client.get(reverse("participant_detail", args=[person.pk])).content.decode()
+    assert reverse("referral_create", args=[person.pk]) in page
+    form = worker_client.get(reverse("referral_create", args=[person.pk]))
+    assert f'name="{submissions.FIELD_NAME}"' in form.content.decode()
 
 
 @pytest.mark.django_db
