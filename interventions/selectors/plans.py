@@ -264,9 +264,10 @@ def participant_plan_panel(user: AnyUser, open_enrollments: list[Enrollment]) ->
 # The worker's home --------------------------------------------------------------------------------
 
 
-def plans_due_for_review(user: AnyUser) -> QuerySet[LifePlan]:
-    """Current plans of the user's own caseload last reviewed the review interval ago or more."""
-    cutoff = timezone.localdate() - timedelta(days=review_days())
+def plans_due_for_review(user: AnyUser, today: date | None = None) -> QuerySet[LifePlan]:
+    """Current plans of the user's own caseload last reviewed the review interval
+    (GVR_PLAN_REVIEW_DAYS) ago or more, on `today` (the local day by default)."""
+    cutoff = (today or timezone.localdate()) - timedelta(days=review_days())
     return (
         plans_visible_to(user)
         .filter(
