@@ -236,7 +236,9 @@ def test_ledger_csv_defuses_formulas_and_holds_no_plan_text(pw):
     response = logged_in(pw.finance).get(reverse("ledger_export"))
     assert "no-store" in response["Cache-Control"]
     text = content(response)
-    rows = list(csv.reader(io.StringIO(text)))
+    # Every CSV opens with a byte-order mark, so spreadsheets read it as UTF-8.
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     assert rows[0][:4] == ["entry", "kind", "reverses", "participant_code"]
     assert rows[1][5] == "'=HYPERLINK(1)" and rows[1][8] == "12345"
     assert PLAN_NOTE not in text and "Met step" not in text
