@@ -30,8 +30,13 @@ from interventions.models import (
     EnrollmentStatusChange,
     IncidentGroup,
     IncidentParticipant,
+    ItemChoice,
+    PlanChange,
     Referral,
+    ReminderDelivery,
+    ReminderPreference,
     ReviewDecision,
+    RiskTierChange,
     ShootingReview,
 )
 from metrics.extract import (
@@ -57,6 +62,14 @@ from tests.factories import (
     SessionFactory,
     StreetGroupFactory,
     UserFactory,
+)
+from tests.outcomes.factories import OutcomeEventFactory, make_version
+from tests.plans.factories import (
+    GoalFactory,
+    LifePlanFactory,
+    MilestoneFactory,
+    PlanTemplateFactory,
+    PlanTemplateGoalFactory,
 )
 
 EXTRACT = reverse("metrics:extract")
@@ -133,7 +146,15 @@ def person(org_a):  # type: ignore[no-untyped-def]
 
 # Tables that are not case data and never reach an extract: the audit trail is append-only
 # (no planting possible), sessions of users are opaque keys.
-NOT_PLANTED = {"audit.AuditEvent", "audit.UserSession", "auditevent", "usersession"}
+NOT_PLANTED = {
+    "audit.AuditEvent",
+    "audit.UserSession",
+    "auditevent",
+    "usersession",
+    # The ledger's database refuses any change but the next step (and a decline reason or a
+    # payment reference outside its step); the extract holds no incentive column at all.
+    "interventions.IncentiveEntry",
+}
 
 
 def text_fields(model: type[models.Model]) -> list[models.Field]:
@@ -199,6 +220,30 @@ def test_no_text_field_of_any_model_ever_reaches_the_zip(org_a, org_b, person) -
         participants_served=1,
     )
     RollupFillState.objects.create(month=date(2024, 2, 1), refreshed_at=timezone.now())
+    # Outcomes and assessments, life plans, plan templates and reminders.
+    OutcomeEventFactory(participant=person, recorded_by=org_a.worker)
+    RiskTierChange.objects.create(
+        participant=person,
+        organization=org_a.organization,
+        from_tier=1,
+        to_tier=2,
+        basis=RiskTierChange.Basis.BY_HAND,
+        reason="Reason",
+        changed_by=org_a.manager,
+    )
+    version = make_version(scales=1, items_per_scale=1)
+    ItemChoice.objects.create(item=version.items.get(), label="Often", points=1)
+    PlanTemplateGoalFactory(template=PlanTemplateFactory(program=org_a.program))
+    plan = LifePlanFactory(enrollment=enrollment, drafted_by=org_a.worker)
+    goal = GoalFactory(plan=plan)
+    MilestoneFactory(goal=goal)
+    PlanChange.objects.create(
+        plan=plan, action=PlanChange.Action.GOAL_ADDED, goal=goal, changed_by=org_a.worker
+    )
+    ReminderPreference.objects.create(user=org_a.worker)
+    ReminderDelivery.objects.create(
+        user=org_a.worker, day=date(2024, 2, 1), kind=ReminderDelivery.Kind.MORNING_DIGEST
+    )
 
     planted: list[str] = []
     checked = [
