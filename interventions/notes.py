@@ -1,9 +1,11 @@
 """THE LIST of free text in case data. Every free-text field a person types about someone's case
 (session and referral notes, a referral's outcome, status-change and exit notes, consent and
-override reasons, call-in and notification notes, the review's decisions, plan and goal text)
-is a note, and one rule holds for all of them (applied by `access.with_notes_for` in pages,
-partials and exports, and by NotesNeverLookedUp (accounts/admin_notes_guard.py, re-exported
-by admin/base.py), which the admin site puts in front of every model admin and inline):
+override reasons, call-in and notification notes, the review's decisions, outcome-event notes,
+the reason a risk tier was set by hand, goal and milestone text, the old and new values of a
+plan change, why an incentive was declined) is a note, and one rule holds for all of them
+(applied by `access.with_notes_for` in pages, partials and exports, and by NotesNeverLookedUp
+(accounts/admin_notes_guard.py, re-exported by admin/base.py), which the admin site puts in
+front of every model admin and inline):
 
     a note is read only by the organisation that wrote it (`written_by`); a record with no
     writing organisation (a city-wide review) is read by city admins; nobody else, and never in
@@ -54,10 +56,29 @@ FREE_TEXT: dict[str, FreeText] = {
     # The review's decisions and follow-ups name people and what is to be done about them.
     "interventions.ShootingReview": FreeText(("decisions",), "organization"),
     "interventions.ReviewDecision": FreeText(("description",), "review__organization"),
+    # Outcomes in a person's life and why a risk tier was set by hand: the recording
+    # organisation's (the record's owner when it was written).
+    "interventions.OutcomeEvent": FreeText(("notes",), "organization"),
+    "interventions.RiskTierChange": FreeText(("reason",), "organization"),
+    # Life plans: goals in the participant's own words, their milestones, the changes made to an
+    # approved plan (old and new text) and why an incentive was declined are written by the
+    # organisation running the plan's program.
+    "interventions.Goal": FreeText(("description",), "plan__enrollment__program__organization"),
+    "interventions.Milestone": FreeText(
+        ("description",), "goal__plan__enrollment__program__organization"
+    ),
+    "interventions.PlanChange": FreeText(
+        ("old_value", "new_value"), "plan__enrollment__program__organization"
+    ),
+    "interventions.IncentiveEntry": FreeText(
+        ("decline_reason",), "enrollment__program__organization"
+    ),
 }
 
 _REFERENCE = "reference data about the program, not about a person"
 _IDENTITY = "who the person is: shown to whoever may see the person, never a narrative"
+_INSTRUMENT = "an assessment instrument's definition, set by a city admin: reference data"
+_TEMPLATE = "a plan template's generic starting point, set by a city admin: reference data"
 
 # Text fields that are not narrative, each with the reason. A field with `choices` needs none.
 NOT_NARRATIVE: dict[str, dict[str, str]] = {
@@ -100,6 +121,38 @@ NOT_NARRATIVE: dict[str, dict[str, str]] = {
         "location_description": "where a shooting happened: city-wide public information",
     },
     "interventions.CallIn": {"place": "where the call-in was held: a venue, not a person"},
+    # Assessment instruments and plan templates are defined by a city admin in the Django admin:
+    # the questions and generic starting points every participant gets, about nobody.
+    "interventions.Instrument": {
+        "name": _INSTRUMENT,
+        "slug": _INSTRUMENT,
+        "description": _INSTRUMENT,
+    },
+    "interventions.Scale": {"code": _INSTRUMENT, "name": _INSTRUMENT},
+    "interventions.Item": {"text": _INSTRUMENT},
+    "interventions.ItemChoice": {"label": _INSTRUMENT},
+    "interventions.PlanTemplate": {"name": _TEMPLATE},
+    "interventions.PlanTemplateGoal": {"description": _TEMPLATE, "milestones": _TEMPLATE},
+    "interventions.PlanChange": {
+        "field": "the name of the plan field that changed (target_on, status…), a code",
+    },
+    "interventions.IncentiveEntry": {
+        "payment_reference": "the check, card or transfer number finance paid with: a "
+        "bookkeeping code for the finance office, not about the person",
+    },
+    # Reminders hold no case data (models/reminders.py).
+    "interventions.ReminderPreference": {
+        "phone": "the staff member's own mobile number for reminders, not a participant's",
+    },
+    "interventions.ReminderDelivery": {
+        "subject": "what a reminder was about, as a code (incident:42)",
+        "channels": "how a reminder went (email, text), a code",
+    },
+    # The manager dashboard's kept counts (models/caseload.py) hold counts, no case data.
+    "interventions.CaseloadCount": {
+        "worker_name": "a staff member's display name, kept beside their counts for the "
+        "dashboard's list of workers; not about a participant",
+    },
 }
 
 

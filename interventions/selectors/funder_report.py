@@ -14,6 +14,8 @@ Honesty and privacy rules kept here:
 - a share is withheld where its numerator or denominator is suppressed, and every share has
   its counts beside it;
 - an outcome window counts only people for whom it has closed (see cohort_outcome_counts);
+- money (incentives paid) is not a count of people and is shown as it is, each funding source
+  on its own, public and private never added together;
 - nothing here is free text or a person: the report is counts only."""
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import (
@@ -53,6 +56,7 @@ from interventions.models import (
     SessionParticipant,
 )
 from interventions.models.outcomes import Gender, Language, RaceEthnicity
+from interventions.models.plans import Domain, FundingSource, Goal, IncentiveEntry, LifePlan
 from interventions.selectors import response as response_selectors
 from interventions.selectors.outcomes import COHORT_MEASURES, COHORT_WINDOWS, cohort_outcome_counts
 
@@ -526,17 +530,117 @@ def response_section(scope: ReportScope, period: Period) -> Section:
     return Section("Shooting response", [table])
 
 
+def plans_section(scope: ReportScope, period: Period) -> Section:
+    """People with a goal in each domain on an approved life plan in force at some time in the
+    period (approved before its end, not superseded before its start), and how many of them
+    have a goal in the domain achieved (status now). Counts of people, each once per row; one
+    query."""
+    goals = _in_scope(
+        Goal.objects.filter(
+            plan__approved_at__lt=period.end_before,
+            plan__status__in=[LifePlan.Status.APPROVED, LifePlan.Status.SUPERSEDED],
+        ).filter(Q(plan__superseded_at__isnull=True) | Q(plan__superseded_at__gte=period.start_at)),
+        scope,
+        "plan__enrollment__program__organization",
+    )
+    person = "plan__enrollment__participant"
+    achieved = Q(status=Goal.Status.ACHIEVED)
+    aggregates: dict[str, Count] = {
+        "set_any": Count(person, distinct=True),
+        "achieved_any": Count(person, filter=achieved, distinct=True),
+    }
+    for value, _ in Domain.choices:
+        aggregates[f"set_{value}"] = Count(person, filter=Q(domain=value), distinct=True)
+        aggregates[f"achieved_{value}"] = Count(
+            person, filter=Q(domain=value) & achieved, distinct=True
+        )
+    counts = goals.aggregate(**aggregates)
+    rows: list[list[object]] = [
+        [label, counts[f"set_{value}"], counts[f"achieved_{value}"], None]
+        for value, label in Domain.choices
+    ]
+    rows.append(["Any domain", counts["set_any"], counts["achieved_any"], None])
+    table = Table(
+        "Plans with goals set and achieved by domain",
+        ["Domain", "People with a goal set", "People with a goal achieved", "Share achieved (%)"],
+        rows,
+        frozenset({1, 2}),
+        # A person may have goals in several domains, so the rows add up to more than "Any
+        # domain"; hiding a second cell still keeps a lone hidden count from being guessed.
+        _column_sums(len(Domain.choices), [1, 2], len(Domain.choices)),
+        note="People with a goal on an approved life plan in force during the period; achieved "
+        "is the goal's status now. A person with goals in several domains is in each of their "
+        "rows and once in Any domain.",
+        share=SHARE_OF_ROW,
+    )
+    return Section("Life plans", [table])
+
+
+def _dollars(cents: int | None) -> Decimal:
+    return (Decimal(cents or 0) / 100).quantize(Decimal("0.01"))
+
+
+def incentives_section(scope: ReportScope, period: Period) -> Section:
+    """Incentives paid in the period (by the day finance marked them paid), per funding source:
+    public grant and private money each on their own row and never added together; a reversal
+    posted in the period is netted from its source's money. Money is not a count of people and
+    is never suppressed; the people paid are. One query."""
+    paid = _in_scope(
+        IncentiveEntry.objects.filter(
+            status=IncentiveEntry.Status.PAID,
+            paid_on__gte=period.start,
+            paid_on__lte=period.end,
+        ),
+        scope,
+        "enrollment__program__organization",
+    )
+    payment = Q(kind=IncentiveEntry.Kind.PAYMENT)
+    reversal = Q(kind=IncentiveEntry.Kind.REVERSAL)
+    by_source = {
+        row["funding_source"]: row
+        for row in paid.values("funding_source")
+        .annotate(
+            people=Count("enrollment__participant", filter=payment, distinct=True),
+            paid_cents=Sum("amount_cents", filter=payment),
+            reversed_cents=Sum("amount_cents", filter=reversal),
+            net_cents=Sum("amount_cents"),
+        )
+        .order_by()
+    }
+    rows: list[list[object]] = []
+    for value, label in FundingSource.choices:
+        row = by_source.get(value, {})
+        rows.append(
+            [
+                label,
+                row.get("people", 0),
+                _dollars(row.get("paid_cents")),
+                _dollars(-(row.get("reversed_cents") or 0)),
+                _dollars(row.get("net_cents")),
+            ]
+        )
+    table = Table(
+        "Incentives paid by funding source",
+        ["Funding source", "People paid", "Paid ($)", "Reversed ($)", "Net paid ($)"],
+        rows,
+        frozenset({1}),
+        note="Payments and reversals marked paid in the period. Public and private money are "
+        "separate sources and are not added together; a person paid from both is on both rows.",
+    )
+    return Section("Incentives", [table])
+
+
 SectionBuilder = Callable[[ReportScope, Period], Section]
 
-# The report, in order. The life-plans and incentives branch appends its two sections here, one
-# function each with the same signature ("Plans with goals set and achieved by domain" and
-# "Incentives paid by funding source"); nothing else needs to change for them to appear on the
-# page, in the CSV and as sheets of the workbook.
+# The report, in order: a new table is one more function with the same signature, and appears on
+# the page, in the CSV and as a sheet of the workbook.
 SECTIONS: list[SectionBuilder] = [
     people_served_section,
     enrollments_section,
     sessions_section,
     referrals_section,
+    plans_section,
+    incentives_section,
     outcomes_section,
     response_section,
 ]

@@ -3,8 +3,8 @@ same door as the rest of the case data (interventions.selectors).
 
 - Outcome events, assessments and tier changes are seen by whoever may see the participant;
   their free text (event notes, the reason of a tier set by hand) only by the organisation that
-  wrote it: the query itself says whether the row's text may be read, and rows of other
-  organisations come with it blanked, so no template can show it.
+  wrote it: both are notes (interventions/notes.py), read through `access.with_notes_for`, so
+  rows of other organisations come with them blanked and no template can show them.
 - Demographics are the owning organisation's, and another organisation's only under a valid
   consent to it that includes them (`Consent.shares_demographics`); an emergency override does
   not open them.
@@ -19,8 +19,6 @@ from itertools import pairwise
 
 from django.conf import settings
 from django.db.models import (
-    BooleanField,
-    Case,
     Count,
     DateField,
     Exists,
@@ -31,16 +29,14 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Value,
-    When,
 )
-from django.db.models.query import ModelIterable
 
 from interventions.access import (
     AnyUser,
     consents_covering,
     organizations_of,
     participants_visible_to,
+    with_notes_for,
 )
 from interventions.models import Enrollment, Participant, PartnerOrganization
 from interventions.models.outcomes import (
@@ -61,48 +57,9 @@ def add_months(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, last))
 
 
-class _TextRedactedIterable(ModelIterable):
-    """Instances whose free-text fields (`fields`, set by each subclass) are blanked unless the
-    row says they may be read. The class itself carries the fields: a queryset's clones keep
-    their iterable class, not attributes set on the queryset object."""
-
-    fields: tuple[str, ...] = ()
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        for obj in super().__iter__():
-            if not getattr(obj, "text_readable", False):
-                for name in self.fields:
-                    setattr(obj, name, "")
-            yield obj
-
-
-class _NotesRedacted(_TextRedactedIterable):
-    fields = ("notes",)
-
-
-class _ReasonRedacted(_TextRedactedIterable):
-    fields = ("reason",)
-
-
-def _with_text_for(
-    queryset: QuerySet, user: AnyUser, iterable: type[_TextRedactedIterable]
-) -> QuerySet:
-    queryset = queryset.annotate(
-        text_readable=Case(
-            When(organization__in=organizations_of(user), then=Value(True)),
-            default=Value(False),
-            output_field=BooleanField(),
-        )
-    )
-    queryset._iterable_class = iterable
-    return queryset
-
-
 def outcome_events_visible_to(user: AnyUser) -> QuerySet[OutcomeEvent]:
-    return _with_text_for(
-        OutcomeEvent.objects.filter(participant__in=participants_visible_to(user)),
-        user,
-        _NotesRedacted,
+    return with_notes_for(
+        OutcomeEvent.objects.filter(participant__in=participants_visible_to(user)), user
     )
 
 
@@ -111,10 +68,8 @@ def assessments_visible_to(user: AnyUser) -> QuerySet[Assessment]:
 
 
 def tier_changes_visible_to(user: AnyUser) -> QuerySet[RiskTierChange]:
-    return _with_text_for(
-        RiskTierChange.objects.filter(participant__in=participants_visible_to(user)),
-        user,
-        _ReasonRedacted,
+    return with_notes_for(
+        RiskTierChange.objects.filter(participant__in=participants_visible_to(user)), user
     )
 
 

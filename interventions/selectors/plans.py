@@ -1,8 +1,10 @@
 """Reads of life plans and the incentive ledger, scoped to the user.
 
-Plan text (goals, milestones, changes) is case-note-grade: only the organisation that runs the
-program of the plan's enrolment reads it, through its workers and managers, and only while the
-participant is visible to the user. Consent to another organisation opens nothing here. The
+Plan text (goals, milestones, changes, the reason an incentive was declined) is a note
+(interventions/notes.py): only the organisation that runs the program of the plan's enrolment
+reads it, through its workers and managers, and only while the participant is visible to the
+user; the reads below that return it go through `access.with_notes_for`, the one rule. Consent
+to another organisation opens nothing here. The
 ledger is read by the organisation's managers and finance staff (finance sees the ledger and
 nothing else); workers see the payments of a plan on the plan page."""
 
@@ -100,12 +102,17 @@ def plans_visible_to(user: AnyUser) -> QuerySet[LifePlan]:
 
 
 def goals_visible_to(user: AnyUser) -> QuerySet[Goal]:
-    return Goal.objects.filter(plan__in=plans_visible_to(user)).select_related("plan")
+    return selectors.with_notes_for(
+        Goal.objects.filter(plan__in=plans_visible_to(user)).select_related("plan"), user
+    )
 
 
 def milestones_visible_to(user: AnyUser) -> QuerySet[Milestone]:
-    return Milestone.objects.filter(goal__plan__in=plans_visible_to(user)).select_related(
-        "goal__plan"
+    return selectors.with_notes_for(
+        Milestone.objects.filter(goal__plan__in=plans_visible_to(user)).select_related(
+            "goal__plan"
+        ),
+        user,
     )
 
 
@@ -129,30 +136,39 @@ def ledger_visible_to(user: AnyUser) -> QuerySet[IncentiveEntry]:
 
 
 def incentive_entries_for_plan_page(user: AnyUser) -> QuerySet[IncentiveEntry]:
-    """Entries the plan page may show: those of plans the user reads."""
-    return IncentiveEntry.objects.filter(plan__in=plans_visible_to(user)).select_related(
-        "requested_by", "decided_by", "paid_by"
+    """Entries the plan page may show: those of plans the user reads, the reason of a decline
+    kept for the organisation running the program."""
+    return selectors.with_notes_for(
+        IncentiveEntry.objects.filter(plan__in=plans_visible_to(user)).select_related(
+            "requested_by", "decided_by", "paid_by"
+        ),
+        user,
     )
 
 
 # One plan, drawn --------------------------------------------------------------------------------
 
 
-def plan_with_contents(plans: QuerySet[LifePlan]) -> QuerySet[LifePlan]:
-    """Plans with their goals and milestones in three queries, whatever their number."""
+def plan_with_contents(plans: QuerySet[LifePlan], user: AnyUser) -> QuerySet[LifePlan]:
+    """Plans with their goals and milestones in three queries, whatever their number; their
+    text through the notes rule."""
     return plans.prefetch_related(
         Prefetch(
             "goals",
-            queryset=Goal.objects.order_by("order", "pk").prefetch_related(
+            queryset=selectors.with_notes_for(
+                Goal.objects.order_by("order", "pk"), user
+            ).prefetch_related(
                 Prefetch(
                     "milestones",
-                    queryset=Milestone.objects.prefetch_related(
+                    queryset=selectors.with_notes_for(Milestone.objects.all(), user)
+                    .prefetch_related(
                         Prefetch(
                             "incentive_entries",
                             queryset=IncentiveEntry.objects.filter(kind="payment").order_by("pk"),
                             to_attr="payments",
                         )
-                    ).order_by("due_on", "order", "pk"),
+                    )
+                    .order_by("due_on", "order", "pk"),
                 )
             ),
         )
@@ -214,13 +230,16 @@ def current_plans_for(user: AnyUser, plan_ids: list[int]) -> list[PlanGlance]:
     if not plan_ids:
         return []
     plans = plan_with_contents(
-        plans_visible_to(user).filter(pk__in=plan_ids).order_by("enrollment__program__name")
+        plans_visible_to(user).filter(pk__in=plan_ids).order_by("enrollment__program__name"), user
     )
     return [glance(plan) for plan in plans]
 
 
-def plan_changes(plan: LifePlan) -> QuerySet[PlanChange]:
-    return PlanChange.objects.filter(plan=plan).select_related("changed_by")
+def plan_changes(user: AnyUser, plan: LifePlan) -> QuerySet[PlanChange]:
+    """The changes made to an approved plan; their old and new text are notes."""
+    return selectors.with_notes_for(
+        PlanChange.objects.filter(plan=plan).select_related("changed_by"), user
+    )
 
 
 def plan_versions(plan: LifePlan) -> QuerySet[LifePlan]:
@@ -245,9 +264,10 @@ def participant_plan_panel(user: AnyUser, open_enrollments: list[Enrollment]) ->
 # The worker's home --------------------------------------------------------------------------------
 
 
-def plans_due_for_review(user: AnyUser) -> QuerySet[LifePlan]:
-    """Current plans of the user's own caseload last reviewed the review interval ago or more."""
-    cutoff = timezone.localdate() - timedelta(days=review_days())
+def plans_due_for_review(user: AnyUser, today: date | None = None) -> QuerySet[LifePlan]:
+    """Current plans of the user's own caseload last reviewed the review interval
+    (GVR_PLAN_REVIEW_DAYS) ago or more, on `today` (the local day by default)."""
+    cutoff = (today or timezone.localdate()) - timedelta(days=review_days())
     return (
         plans_visible_to(user)
         .filter(

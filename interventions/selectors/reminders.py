@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from interventions.access import AnyUser
 from interventions.models import ReminderPreference, SessionParticipant
+from interventions.selectors import plans as plan_selectors
 from interventions.selectors.worker import caseload_for
 
 # A follow-up date further back than this is history, not something due.
@@ -67,9 +68,9 @@ def follow_ups_due_count(user: AnyUser, today: date) -> int:
 
 
 def plans_due_for_review_count(user: AnyUser, today: date) -> int:
-    """HOOK for the life plans (being added on another branch): how many of the user's
-    participants' plans are due for review on or before `today`. Until plans exist, none."""
-    return 0
+    """How many current plans of the user's caseload are due for review on `today`: not
+    reviewed for GVR_PLAN_REVIEW_DAYS or more (the list the worker's home shows)."""
+    return plan_selectors.plans_due_for_review(user, today).count()
 
 
 def digest_counts(user: AnyUser, today: date) -> DigestCounts:

@@ -132,7 +132,9 @@ def plan_start(request: HttpRequest, enrollment_id: int) -> HttpResponse:
 @require_GET
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(
-        plan_selectors.plan_with_contents(plan_selectors.plans_visible_to(request.user)),
+        plan_selectors.plan_with_contents(
+            plan_selectors.plans_visible_to(request.user), request.user
+        ),
         pk=plan_id,
     )
     glance = plan_selectors.glance(plan)
@@ -156,7 +158,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         and plan.drafted_by_id != request.user.pk,
         "entries": entries,
         "pays_incentives": bool(rules and rules.pays_incentives),
-        "changes": list(plan_selectors.plan_changes(plan)[:50]),
+        "changes": list(plan_selectors.plan_changes(request.user, plan)[:50]),
         "versions": list(plan_selectors.plan_versions(plan)),
         "goal_form": GoalForm(auto_id="id_goal_new_%s"),
         "milestone_form": MilestoneForm(auto_id=False),

@@ -20,6 +20,9 @@ from interventions.models import (
     ReviewDecision,
     ShootingReview,
 )
+from interventions.models.plans import Goal, IncentiveEntry
+from interventions.services import outcomes as outcome_services
+from interventions.services import plans as plan_services
 from tests.conftest import OrgSetup
 from tests.factories import (
     ConsentFactory,
@@ -35,6 +38,8 @@ from tests.factories import (
     StreetGroupFactory,
     UserFactory,
 )
+from tests.outcomes.factories import OutcomeEventFactory
+from tests.plans.factories import plan_objects
 from tests.test_scoping import content
 
 
@@ -103,6 +108,27 @@ def planted(org_a: OrgSetup, org_b: OrgSetup) -> dict[str, Any]:
     incident = IncidentFactory(organization=org_a.organization, entered_by=org_a.manager)
     IncidentParticipant.objects.create(incident=incident, participant=person, role="victim")
     task = ResponseTaskFactory(incident=incident, participant=person)
+    # Outcomes: an event, and a tier set by hand (its reason is a note).
+    OutcomeEventFactory(participant=person, recorded_by=org_a.worker)
+    outcome_services.set_risk_tier_by_hand(
+        participant=person,
+        by=org_a.manager,
+        tier=1 if person.risk_tier != 1 else 2,
+        reason="x" * 20,
+    )
+    # A's approved plan with a goal, a met milestone, a change with old and new values, and an
+    # incentive request declined with a reason (the ledger refuses any later change but the
+    # next step, so the reason is written as the decline, not planted afterwards).
+    plan_ids = plan_objects(org_a, enrollment)
+    goal = Goal.objects.get(pk=plan_ids["goal_id"])
+    plan_services.update_goal(
+        goal=goal, by=org_a.worker, target_on=goal.target_on + timedelta(days=7)
+    )
+    plan_services.decline_incentive(
+        entry=IncentiveEntry.objects.get(pk=plan_ids["entry_id"]),
+        by=org_a.manager,
+        reason=plant(IncentiveEntry, "decline_reason"),
+    )
 
     missing = []
     for model in case_models():
@@ -126,6 +152,7 @@ def planted(org_a: OrgSetup, org_b: OrgSetup) -> dict[str, Any]:
         "responsetask_id": task.pk,
         "streetgroup_id": group.pk,
         "consent_id": person.consents.get().pk,
+        **plan_ids,
     }
 
 

@@ -49,7 +49,8 @@ def test_the_funder_report_on_a_phone_prints_and_downloads(phone, org_a):
     assert download.suggested_filename.endswith(".xlsx")
     with open(download.path(), "rb") as file:
         workbook = load_workbook(io.BytesIO(file.read()))
-    assert "Gender" in workbook.sheetnames and len(workbook.sheetnames) == 10
+    assert "Gender" in workbook.sheetnames and len(workbook.sheetnames) == 12
+    assert "Incentives paid by funding source"[:31] in workbook.sheetnames  # names of 31 at most
 
 
 def test_a_worker_records_an_outcome_on_a_phone(phone, org_a):

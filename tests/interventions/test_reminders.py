@@ -25,9 +25,11 @@ from interventions.models import (
     ReminderPreference,
 )
 from interventions.outbox.models import OutboxMessage
+from interventions.selectors import reminders as reminder_selectors
 from interventions.services import reminders
 from interventions.services import response as response_services
 from tests.factories import EnrollmentFactory, IncidentFactory, ParticipantFactory, SessionFactory
+from tests.plans.factories import GoalFactory, LifePlanFactory
 from tests.test_settings import BASE_DIR, DATABASE_URL, PRODUCTION, SETUP
 
 pytestmark = pytest.mark.django_db
@@ -115,6 +117,48 @@ def test_the_digest_carries_counts_and_a_link_and_no_name(org_a, caseload, texts
         "https://gvr.example.org/caseload/"
     )
     assert_names_nothing(texts)
+
+
+def test_the_digest_counts_the_workers_plans_due_for_review_and_names_none(
+    org_a, caseload, texts, settings
+):
+    """Plans of the worker's caseload not reviewed for GVR_PLAN_REVIEW_DAYS are counted; a
+    recently reviewed plan and a colleague's caseload are not; no plan text is in any message."""
+    settings.GVR_PLAN_REVIEW_DAYS = 30
+    today = timezone.localdate()
+    due = LifePlanFactory(
+        enrollment=caseload["due"].enrollments.get(),
+        drafted_by=org_a.worker,
+        reviewed_on=today - timedelta(days=30),
+    )
+    GoalFactory(plan=due, description="Zacarias wants to leave the Ortega crew")
+    LifePlanFactory(
+        enrollment=caseload["cold"].enrollments.get(),
+        drafted_by=org_a.worker,
+        reviewed_on=today - timedelta(days=29),
+    )
+    colleague = EnrollmentFactory(
+        participant=ParticipantFactory(organization=org_a.organization),
+        program=org_a.program,
+        assigned_worker=org_a.manager,
+    )
+    LifePlanFactory(
+        enrollment=colleague, drafted_by=org_a.manager, reviewed_on=today - timedelta(days=90)
+    )
+    assert reminder_selectors.digest_counts(org_a.worker, today).plans_due_for_review == 1
+
+    wants_texts(org_a.worker)
+    # The worker's digest, and the manager's (the colleague whose caseload has the third plan).
+    assert reminders.send_morning_digests(now=at(7, 15)) == 2
+    [email] = [m for m in mail.outbox if m.to == [org_a.worker.email]]
+    assert "Plans due for review: 1" in email.body
+    assert texts[0].body.startswith("GVR: 1 follow-up due, 1 person gone cold, 1 plan to review.")
+    assert_names_nothing(texts)
+    assert not any("crew" in message for message in every_message(texts))
+
+    # A shorter interval makes the recently reviewed plan due as well.
+    settings.GVR_PLAN_REVIEW_DAYS = 29
+    assert reminder_selectors.digest_counts(org_a.worker, today).plans_due_for_review == 2
 
 
 def test_a_new_response_task_is_told_at_once_through_the_outbox(

@@ -18,8 +18,10 @@ from openpyxl import load_workbook
 
 from interventions.access import ANALYST_GROUP
 from interventions.models import Enrollment, Session
+from interventions.models.plans import Domain, FundingSource, Goal, IncentiveEntry, LifePlan
 from interventions.selectors.funder_report import (
     SUPPRESSED,
+    WITHHELD,
     Period,
     ReportScope,
     Table,
@@ -37,6 +39,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.outcomes.factories import DemographicsFactory, OutcomeEventFactory
+from tests.plans.factories import GoalFactory, LifePlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -294,6 +297,131 @@ def test_shares_sit_beside_their_counts_and_are_withheld_when_counts_are_hidden(
     assert outcome_rows["A new arrest within 6 months"][1:] == [SUPPRESSED, SUPPRESSED, "withheld"]
 
 
+# Life plans and incentives --------------------------------------------------------------------
+
+
+def _approved_plan(enrollment, *, approved: datetime, superseded: datetime | None = None):  # type: ignore[no-untyped-def]
+    """A plan of the enrolment approved at `approved` (and superseded at `superseded`)."""
+    drafter, approver = UserFactory(), UserFactory()
+    return LifePlanFactory(
+        enrollment=enrollment,
+        drafted_by=drafter,
+        status=LifePlan.Status.SUPERSEDED if superseded else LifePlan.Status.APPROVED,
+        approved_by=approver,
+        approved_at=approved,
+        superseded_at=superseded,
+    )
+
+
+def _paid(plan, cents: int, source: str, on: date, reverses=None) -> IncentiveEntry:  # type: ignore[no-untyped-def]
+    """An entry of the plan's enrolment, requested, approved and marked paid on `on`."""
+    requester, decider = UserFactory(), UserFactory()
+    moment = timezone.make_aware(datetime.combine(on, datetime.min.time()))
+    return IncentiveEntry.objects.create(
+        enrollment=plan.enrollment,
+        plan=plan,
+        kind=IncentiveEntry.Kind.REVERSAL if reverses else IncentiveEntry.Kind.PAYMENT,
+        reverses=reverses,
+        month=on.replace(day=1),
+        amount_cents=cents,
+        funding_source=source,
+        status=IncentiveEntry.Status.PAID,
+        requested_by=requester,
+        decided_by=decider,
+        decided_at=moment,
+        paid_by=decider,
+        paid_on=on,
+        payment_method=IncentiveEntry.Method.CHECK,
+        paid_recorded_at=moment,
+    )
+
+
+@pytest.fixture
+def plan_data(org_a, org_b):  # type: ignore[no-untyped-def]
+    """In org A: two people with plans approved before the quarter (one employment goal
+    achieved, one not; a housing goal in progress), a plan superseded before the quarter, a
+    draft; public-grant and private payments in the quarter, one reversed, and one paid before
+    it. Org B: a plan and a payment of its own."""
+    in_quarter = timezone.make_aware(datetime(2026, 1, 5, 9))
+
+    def enrolment(org):  # type: ignore[no-untyped-def]
+        person = ParticipantFactory(organization=org.organization)
+        return EnrollmentFactory(participant=person, program=org.program)
+
+    first = _approved_plan(enrolment(org_a), approved=in_quarter)
+    GoalFactory(plan=first, domain=Domain.EMPLOYMENT, status=Goal.Status.ACHIEVED)
+    GoalFactory(plan=first, domain=Domain.HOUSING, status=Goal.Status.IN_PROGRESS)
+    second = _approved_plan(enrolment(org_a), approved=in_quarter - timedelta(days=60))
+    GoalFactory(plan=second, domain=Domain.EMPLOYMENT)
+    old = _approved_plan(
+        enrolment(org_a),
+        approved=in_quarter - timedelta(days=200),
+        superseded=in_quarter - timedelta(days=40),
+    )
+    GoalFactory(plan=old, domain=Domain.EDUCATION, status=Goal.Status.ACHIEVED)
+    draft = LifePlanFactory(enrollment=enrolment(org_a))
+    GoalFactory(plan=draft, domain=Domain.LEGAL)
+    theirs = _approved_plan(enrolment(org_b), approved=in_quarter)
+    GoalFactory(plan=theirs, domain=Domain.EMPLOYMENT, status=Goal.Status.ACHIEVED)
+
+    public, private = FundingSource.PUBLIC_GRANT, FundingSource.PRIVATE_FUNDS
+    _paid(first, 100_000, public, date(2026, 2, 10))
+    _paid(first, 25_000, private, date(2026, 3, 5))
+    wrong = _paid(second, 50_000, public, date(2026, 2, 11))
+    _paid(second, -50_000, public, date(2026, 3, 1), reverses=wrong)
+    _paid(second, 70_000, public, date(2025, 12, 30))
+    _paid(theirs, 90_000, public, date(2026, 2, 10))
+    return first, second
+
+
+def test_plans_count_people_with_goals_set_and_achieved_by_domain(manager_client, plan_data):
+    response = manager_client.get(reverse("funder_report"), QUARTER)
+    plans = table_of(response, "Plans with goals set and achieved by domain")
+    # Org A's two plans in force; the superseded one, the draft and org B's are not counted.
+    assert plans["Employment"] == ["2", "1", "50.0"]
+    assert plans["Housing"] == ["1", "0", "0.0"]
+    assert plans["Education"] == ["0", "0", "None"]
+    assert plans["Legal and court"] == ["0", "0", "None"]
+    assert plans["Any domain"] == ["2", "1", "50.0"]
+
+
+def test_incentives_are_paid_by_funding_source_net_of_reversals_never_added_together(
+    manager_client, plan_data
+):
+    response = manager_client.get(reverse("funder_report"), QUARTER)
+    money = table_of(response, "Incentives paid by funding source")
+    assert money == {
+        "Public grant": ["2", "1500.00", "500.00", "1000.00"],
+        "Private funds": ["1", "250.00", "0.00", "250.00"],
+    }, "the payment of December and org B's are not in it; no row adds the two sources"
+
+
+def test_outside_the_organisation_people_are_suppressed_and_money_is_not(
+    admin_client_city, plan_data
+):
+    response = admin_client_city.get(reverse("funder_report"), {**QUARTER, "org": "org-a"})
+    money = table_of(response, "Incentives paid by funding source")
+    assert money["Public grant"] == [SUPPRESSED, "1500.00", "500.00", "1000.00"]
+    assert money["Private funds"] == [SUPPRESSED, "250.00", "0.00", "250.00"]
+    plans = table_of(response, "Plans with goals set and achieved by domain")
+    assert plans["Employment"] == [SUPPRESSED, SUPPRESSED, WITHHELD]
+    assert plans["Education"] == ["0", "0", "None"]
+
+
+def test_the_downloads_hold_the_plans_and_incentives(manager_client, plan_data):
+    response = manager_client.get(reverse("funder_report_csv"), QUARTER)
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert ["Life plans", "Plans with goals set and achieved by domain"] in rows
+    assert ["Incentives", "Incentives paid by funding source"] in rows
+    assert ["Public grant", "2", "1500.00", "500.00", "1000.00"] in rows
+    workbook = load_workbook(
+        io.BytesIO(manager_client.get(reverse("funder_report_xlsx"), QUARTER).content)
+    )
+    sheet = workbook["Incentives paid by funding source"[:31]]
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert ["Private funds", 1, 250, 0, 250] in values
+
+
 # Downloads -------------------------------------------------------------------------------------
 
 
@@ -308,6 +436,8 @@ def test_the_csv_holds_every_table(manager_client, quarter_data):
         "Enrolments",
         "Services and dosage",
         "Referrals",
+        "Life plans",
+        "Incentives",
         "Outcomes in people's lives",
         "Shooting response",
     } <= section_titles
@@ -322,7 +452,7 @@ def test_the_workbook_has_a_sheet_per_table_and_defuses_formulas(org_a, quarter_
     response = logged_in(org_a.manager).get(reverse("funder_report_xlsx"), QUARTER)
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(response.content))
-    assert len(workbook.sheetnames) == 10
+    assert len(workbook.sheetnames) == 12
     assert "Gender" in workbook.sheetnames
     sheet = workbook["Gender"]
     values = [cell.value for row in sheet.iter_rows() for cell in row if cell.value is not None]
@@ -345,8 +475,9 @@ def test_an_export_is_audited(manager_client, quarter_data):
 # The page's queries: the session, the user, the viewer's roles, the organisations to choose
 # from, the report's savepoint, SET LOCAL and release, and one per section. A new section adds
 # its own here; a query per row would make the two sizes differ. Plus the background-work
-# banner's one query (city admins and managers see it).
-REPORT_QUERIES = 14
+# banner's one query (city admins and managers see it). 16: the life plans and the incentives
+# sections added one query each to the 14 before them.
+REPORT_QUERIES = 16
 
 
 def _report_queries(client) -> int:  # type: ignore[no-untyped-def]
@@ -371,6 +502,12 @@ def test_the_report_query_count_does_not_grow_with_the_rows(admin_client_city, o
             SessionFactory(organization=organization, occurred_at=IN_QUARTER, participants=[person])
             ReferralFactory(participant=person, made_on=date(2026, 1, 4))
             OutcomeEventFactory(participant=person, occurred_on=date(2026, 2, 1))
+            plan = _approved_plan(
+                Enrollment.objects.get(participant=person),
+                approved=timezone.make_aware(datetime(2026, 1, 5)),
+            )
+            GoalFactory(plan=plan, status=Goal.Status.ACHIEVED)
+            _paid(plan, 10_000, FundingSource.PUBLIC_GRANT, date(2026, 2, 2))
 
     add(2)
     small = _report_queries(admin_client_city)

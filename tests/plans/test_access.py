@@ -134,7 +134,7 @@ def test_every_page_but_the_ledger_refuses_finance(pw, entry):
         "entry_id": entry.pk,
     }
     client = logged_in(pw.finance)
-    # The installable app's service worker and manifest are public files with no record in them.
+    # The installable app's service worker and manifest are files of the site, not case pages.
     theirs = ("accounts/", "healthz", "ledger/", "sw.js", "manifest.webmanifest")
     checked = 0
     for route in ROUTES:

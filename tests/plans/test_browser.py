@@ -40,7 +40,8 @@ def test_session_milestone_incentive_approved_paid_and_shown(phone, chromium, li
     phone.wait_for_load_state()
     phone.locator("#plan-step summary").click()
     phone.locator(f"#met-{milestone.pk}").check()
-    phone.get_by_role("button", name="Log session").click()
+    # The button says what it will save ("Log 60 min mentoring with …").
+    phone.locator("#session-submit").click()
     phone.wait_for_load_state()
     assert Milestone.objects.get(pk=milestone.pk).met_in_session is not None
     assert "4 of 5" in phone.locator("#plans").inner_text()

@@ -16,8 +16,8 @@ SKIPPED_KWARGS = {
     "id": "admin user password change page (needs a user id, not a record)",
     "app_label": "admin app index: needs an app label, not a record",
     "content_type_id": "admin 'view on site' redirect",
-    "uidb64": "password reset confirmation link",
-    "token": "password reset confirmation link",
+    "uidb64": "password reset and staff invitation links (a one-time token, no case data)",
+    "token": "password reset and staff invitation links (a one-time token, no case data)",
     "pk": "django-otp's admin pages showing a device's secret: refused to everyone "
     "(tests/security/test_two_factor.py)",
 }
