@@ -67,6 +67,7 @@ from tests.factories import (
     StreetGroupFactory,
     UserFactory,
 )
+from tests.registry import project_tables
 
 TODAY = timezone.localdate()
 DAY = timedelta(days=1)
@@ -563,18 +564,6 @@ def _month_filled_twice() -> None:
 
 
 # The checks ---------------------------------------------------------------------------------
-
-
-def project_tables() -> set[str]:
-    """Tables of the models (many-to-many tables included) of the apps that live in this
-    repository, so an app added later is covered without editing this file."""
-    base = Path(settings.BASE_DIR).resolve()
-    return {
-        model._meta.db_table
-        for app in apps.get_app_configs()
-        if Path(app.path).resolve().is_relative_to(base)
-        for model in app.get_models(include_auto_created=True)
-    }
 
 
 def constraints_in_the_project() -> set[str]:

@@ -166,6 +166,10 @@ SHARED_RECORDS = {"streetgroup_id"}
 
 @pytest.fixture
 def world(org_a: OrgSetup, org_b: OrgSetup) -> World:
+    return make_world(org_a, org_b)
+
+
+def make_world(org_a: OrgSetup, org_b: OrgSetup) -> World:
     participant = ParticipantFactory(organization=org_a.organization, **SECRETS)
     enrollment = EnrollmentFactory(
         participant=participant, program=org_a.program, assigned_worker=org_a.worker
