@@ -43,20 +43,30 @@ def _shape(sql: str) -> str:
 
 
 def assert_fixed_queries(
-    request: Callable[[], Any], grow: Callable[[], None], *, status: int = 200
+    request: Callable[[], Any] | list[Callable[[], Any]],
+    grow: Callable[[], None],
+    *,
+    status: int = 200,
+    later: tuple[Callable[[], Any], ...] = (),
 ) -> int:
-    """Measure `request` exactly, `grow()` the world, measure again; equal or the failure
-    shows the queries that appeared. Returns the count."""
-    queries_of(request, status=status)  # first request of a client: session and caches
-    before = queries_of(request, status=status)
+    """Measure each request exactly, `grow()` the world, measure again: equal, or the failure
+    shows the queries that appeared. `later` are requests that only make sense in the grown
+    world (page 3 of a list), held to the first request's count. Returns that count."""
+    requests = request if isinstance(request, list) else [request]
+    for each in requests:
+        queries_of(each, status=status)  # a client's first request: session and caches
+    before = [queries_of(each, status=status) for each in requests]
     grow()
-    after = queries_of(request, status=status)
-    extra = Counter(map(_shape, after)) - Counter(map(_shape, before))
-    assert len(after) == len(before), (
-        f"{len(before)} queries grew to {len(after)}; new or repeated:\n"
-        + "\n".join(sql[:300] for sql in extra)
-    )
-    return len(before)
+    after = [queries_of(each, status=status) for each in requests]
+    after += [queries_of(each, status=status) for each in later]
+    before += [before[0]] * len(later)
+    for small, large in zip(before, after, strict=True):
+        extra = Counter(map(_shape, large)) - Counter(map(_shape, small))
+        assert len(large) == len(small), (
+            f"{len(small)} queries grew to {len(large)}; new or repeated:\n"
+            + "\n".join(sql[:300] for sql in extra)
+        )
+    return len(before[0])
 
 
 def spread(org: OrgSetup, n: int, *, prefix: str) -> None:
