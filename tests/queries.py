@@ -28,6 +28,13 @@ from tests.factories import (
 )
 
 
+def count_queries(call: Callable[[], object]) -> int:
+    """The exact number of queries of a call that is not a request (a selector, a service)."""
+    with CaptureQueriesContext(connection) as captured:
+        call()
+    return len(captured.captured_queries)
+
+
 def queries_of(request: Callable[[], Any], *, status: int = 200) -> list[str]:
     """The SQL of one request, a streamed body read to its end."""
     with CaptureQueriesContext(connection) as captured:
