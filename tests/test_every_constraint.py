@@ -541,15 +541,10 @@ def _rollup_mid_month() -> None:
     _rollup(month=FIRST_OF_MONTH + 14 * DAY)
 
 
-ROLLUP_COUNTS = (
-    "sessions",
-    "contact_minutes",
-    "participants_served",
-    "new_enrollments",
-    "exits",
-    "referrals_made",
-    "referrals_completed",
-)
+# The counts: the columns for which Django writes a `>= 0` check.
+ROLLUP_COUNTS = [
+    field.name for field in ActivityRollup._meta.concrete_fields if field.db_check(connection)
+]
 for _count in ROLLUP_COUNTS:
     refused_by(f"metrics_activityrollup_{_count}_check")(
         lambda count=_count: _rollup(**{count: -1})
