@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -48,6 +48,27 @@ from interventions.models import (
     SessionParticipant,
     ShootingReview,
 )
+from interventions.models.outcomes import (
+    Answer,
+    Assessment,
+    InstrumentVersion,
+    Item,
+    ItemChoice,
+    OutcomeEvent,
+    RiskTierChange,
+    Scale,
+    ScaleScore,
+)
+from interventions.models.plans import (
+    FundingSource,
+    IncentiveEntry,
+    IncentiveEntryMilestone,
+    IncentiveRules,
+    LifePlan,
+    MilestoneProgress,
+)
+from interventions.models.reminders import ReminderDelivery, ReminderPreference
+from interventions.outbox.models import OutboxMessage
 from metrics.models import ActivityRollup, AreaPopulation, CrimeOutcome, RollupFillState
 from tests.factories import (
     AreaFactory,
@@ -66,6 +87,15 @@ from tests.factories import (
     SessionFactory,
     StreetGroupFactory,
     UserFactory,
+)
+from tests.outcomes.factories import DemographicsFactory, InstrumentFactory, OutcomeEventFactory
+from tests.plans.factories import (
+    GoalFactory,
+    IncentiveRulesFactory,
+    LifePlanFactory,
+    MilestoneFactory,
+    PlanTemplateFactory,
+    PlanTemplateGoalFactory,
 )
 from tests.registry import project_tables
 
@@ -556,6 +586,518 @@ def _month_filled_twice() -> None:
     _twice(
         lambda: RollupFillState.objects.create(month=FIRST_OF_MONTH, refreshed_at=timezone.now())
     )
+
+
+# Life plans and the incentive ledger ---------------------------------------------------------
+
+
+@refused_by("plantemplate_unique_name_per_program")
+def _template_name_twice() -> None:
+    program = ProgramFactory()
+    _twice(lambda: PlanTemplateFactory(program=program, name="Same"))
+
+
+@refused_by("interventions_plantemplategoal_order_check")
+def _template_goal_negative_order() -> None:
+    PlanTemplateGoalFactory(order=-1)
+
+
+@refused_by("interventions_plantemplategoal_target_weeks_check")
+def _template_goal_negative_weeks() -> None:
+    PlanTemplateGoalFactory(target_weeks=-1)
+
+
+@refused_by("lifeplan_one_current_per_enrollment")
+def _two_current_plans() -> None:
+    enrollment = EnrollmentFactory()
+    LifePlanFactory(enrollment=enrollment, version=1)
+    LifePlanFactory(enrollment=enrollment, version=2)
+
+
+@refused_by("lifeplan_unique_version")
+def _plan_version_twice() -> None:
+    enrollment = EnrollmentFactory()
+    LifePlanFactory(
+        enrollment=enrollment,
+        version=1,
+        status=LifePlan.Status.SUPERSEDED,
+        approved_by=UserFactory(),
+        approved_at=timezone.now(),
+        superseded_at=timezone.now(),
+    )
+    LifePlanFactory(enrollment=enrollment, version=1)
+
+
+@refused_by("lifeplan_approver_is_not_drafter")
+def _plan_approved_by_its_drafter() -> None:
+    drafter = UserFactory()
+    LifePlanFactory(
+        drafted_by=drafter,
+        status=LifePlan.Status.APPROVED,
+        approved_by=drafter,
+        approved_at=timezone.now(),
+    )
+
+
+@refused_by("lifeplan_approval_has_approver_and_time")
+def _plan_approved_by_nobody() -> None:
+    LifePlanFactory(status=LifePlan.Status.APPROVED)
+
+
+@refused_by("lifeplan_superseded_has_its_time")
+def _plan_superseded_without_time() -> None:
+    LifePlanFactory(
+        status=LifePlan.Status.SUPERSEDED, approved_by=UserFactory(), approved_at=timezone.now()
+    )
+
+
+@refused_by("interventions_lifeplan_version_check")
+def _plan_negative_version() -> None:
+    LifePlanFactory(version=-1)
+
+
+@refused_by("goal_has_a_description")
+def _goal_without_description() -> None:
+    GoalFactory(description="")
+
+
+@refused_by("interventions_goal_order_check")
+def _goal_negative_order() -> None:
+    GoalFactory(order=-1)
+
+
+@refused_by("milestone_has_a_description")
+def _milestone_without_description() -> None:
+    MilestoneFactory(description="")
+
+
+@refused_by("milestone_met_in_session_has_date")
+def _milestone_met_in_session_without_date() -> None:
+    MilestoneFactory(met_in_session=SessionFactory(), met_on=None)
+
+
+@refused_by("interventions_milestone_order_check")
+def _milestone_negative_order() -> None:
+    MilestoneFactory(order=-1)
+
+
+@refused_by("milestoneprogress_once_per_session")
+def _milestone_progress_twice() -> None:
+    session, milestone, user = SessionFactory(), MilestoneFactory(), UserFactory()
+    _twice(
+        lambda: MilestoneProgress.objects.create(
+            session=session, milestone=milestone, recorded_by=user
+        )
+    )
+
+
+@refused_by("incentiverules_caps_positive_and_ordered")
+def _monthly_cap_above_total() -> None:
+    IncentiveRulesFactory(monthly_cap_cents=200, total_cap_cents=100)
+
+
+@refused_by("incentiverules_at_least_one_month")
+def _no_incentive_month() -> None:
+    IncentiveRulesFactory(max_months=0)
+
+
+@refused_by("incentiverules_paying_program_has_a_source")
+def _paying_without_a_source() -> None:
+    IncentiveRulesFactory(pays_incentives=True, funds_public_grant=False, funds_private=False)
+
+
+@refused_by("interventions_incentiverules_max_months_check")
+def _negative_max_months() -> None:
+    with shadow_removed("interventions_incentiverules", "incentiverules_at_least_one_month"):
+        IncentiveRulesFactory(max_months=-1)
+
+
+@refused_by("interventions_incentiverules_monthly_cap_cents_check")
+def _negative_monthly_cap() -> None:
+    with shadow_removed("interventions_incentiverules", "incentiverules_caps_positive_and_ordered"):
+        IncentiveRulesFactory(monthly_cap_cents=-1)
+
+
+@refused_by("interventions_incentiverules_total_cap_cents_check")
+def _negative_total_cap() -> None:
+    with shadow_removed("interventions_incentiverules", "incentiverules_caps_positive_and_ordered"):
+        IncentiveRulesFactory(total_cap_cents=-1)
+
+
+@refused_by("interventions_incentiverules_months_before_eligible_check")
+def _negative_wait() -> None:
+    IncentiveRulesFactory(months_before_eligible=-1)
+
+
+@refused_by("interventions_incentiverules_program_id_key")
+def _incentive_rules_twice() -> None:
+    program = ProgramFactory()
+    _twice(
+        lambda: IncentiveRules.objects.create(
+            program=program, monthly_cap_cents=100, total_cap_cents=100
+        )
+    )
+
+
+def _entry(plan: LifePlan | None = None, **values: object) -> IncentiveEntry:
+    plan = plan or LifePlanFactory()
+    defaults: dict[str, object] = {
+        "enrollment": plan.enrollment,
+        "plan": plan,
+        "month": FIRST_OF_MONTH,
+        "amount_cents": 100,
+        "funding_source": FundingSource.PUBLIC_GRANT,
+        "requested_by": UserFactory(),
+    }
+    return IncentiveEntry.objects.create(**(defaults | values))
+
+
+@refused_by("incentive_amount_sign_follows_kind")
+def _negative_payment() -> None:
+    _entry(amount_cents=-100)
+
+
+@refused_by("incentive_two_person_rule")
+def _approved_by_its_requester() -> None:
+    requester = UserFactory()
+    _entry(
+        requested_by=requester,
+        status=IncentiveEntry.Status.APPROVED,
+        decided_by=requester,
+        decided_at=timezone.now(),
+    )
+
+
+@refused_by("incentive_month_is_first_day")
+def _incentive_mid_month() -> None:
+    _entry(month=FIRST_OF_MONTH + 14 * DAY)
+
+
+@refused_by("incentive_decision_has_decider_and_time")
+def _approved_by_nobody() -> None:
+    _entry(status=IncentiveEntry.Status.APPROVED)
+
+
+@refused_by("incentive_reason_only_when_declined")
+def _reason_on_a_request() -> None:
+    _entry(decline_reason="Not this month")
+
+
+@refused_by("incentive_payment_has_date_method_and_payer")
+def _paid_date_on_a_request() -> None:
+    _entry(paid_on=TODAY)
+
+
+@refused_by("interventions_incentiveentry_reverses_id_key")
+def _reversed_twice() -> None:
+    paid = _entry()
+    _twice(
+        lambda: _entry(
+            paid.plan, kind=IncentiveEntry.Kind.REVERSAL, amount_cents=-100, reverses=paid
+        )
+    )
+
+
+@refused_by("incentive_milestone_once_per_entry")
+def _milestone_twice_in_an_entry() -> None:
+    entry, milestone = _entry(), MilestoneFactory()
+    _twice(lambda: IncentiveEntryMilestone.objects.create(entry=entry, milestone=milestone))
+
+
+# Demographics, outcomes and assessments ------------------------------------------------------
+
+
+@refused_by("demographics_race_ethnicity_known_values")
+def _unknown_race_value() -> None:
+    DemographicsFactory(race_ethnicity=["not-on-the-list"])
+
+
+@refused_by("demographics_declined_or_unknown_alone")
+def _declined_with_an_answer() -> None:
+    DemographicsFactory(race_ethnicity=["declined", "white"])
+
+
+@refused_by("interventions_demographics_participant_id_key")
+def _demographics_twice() -> None:
+    participant = ParticipantFactory()
+    _twice(lambda: DemographicsFactory(participant=participant))
+
+
+@refused_by("outcome_event_not_in_future")
+def _outcome_tomorrow() -> None:
+    OutcomeEventFactory(occurred_on=TODAY + 2 * DAY)
+
+
+@refused_by("outcome_event_detail_fits_kind")
+def _arrest_with_an_injury() -> None:
+    OutcomeEventFactory(kind=OutcomeEvent.Kind.ARREST, detail=OutcomeEvent.Detail.SHOT)
+
+
+@refused_by("outcome_event_incident_only_for_injuries")
+def _arrest_from_an_incident() -> None:
+    OutcomeEventFactory(kind=OutcomeEvent.Kind.ARREST, incident=IncidentFactory())
+
+
+@refused_by("outcome_event_once_per_incident")
+def _injury_twice_from_one_incident() -> None:
+    participant, incident = ParticipantFactory(), IncidentFactory()
+    _twice(
+        lambda: OutcomeEventFactory(
+            participant=participant,
+            incident=incident,
+            kind=OutcomeEvent.Kind.VIOLENT_VICTIMIZATION,
+            source=OutcomeEvent.Source.HOSPITAL,
+        )
+    )
+
+
+@refused_by("interventions_instrument_slug_key")
+def _instrument_slug_twice() -> None:
+    _twice(lambda: InstrumentFactory(slug="same"))
+
+
+def _version(**values: object) -> InstrumentVersion:
+    defaults: dict[str, object] = {
+        "instrument": InstrumentFactory(),
+        "number": 1,
+        "is_published": False,
+        "eligible_min_scales": 2,
+        "tier_1_min_scales": 3,
+        "tier_2_min_scales": 2,
+    }
+    return InstrumentVersion.objects.create(**(defaults | values))
+
+
+@refused_by("instrumentversion_number_once")
+def _version_number_twice() -> None:
+    instrument = InstrumentFactory()
+    _twice(lambda: _version(instrument=instrument))
+
+
+@refused_by("instrumentversion_number_from_1")
+def _version_zero() -> None:
+    _version(number=0)
+
+
+@refused_by("interventions_instrumentversion_number_check")
+def _version_negative() -> None:
+    with shadow_removed("interventions_instrumentversion", "instrumentversion_number_from_1"):
+        _version(number=-1)
+
+
+@refused_by("instrumentversion_tier_1_needs_more_scales")
+def _tier_1_below_tier_2() -> None:
+    _version(tier_1_min_scales=2, tier_2_min_scales=3)
+
+
+@refused_by("interventions_instrumentversion_eligible_min_scales_check")
+def _negative_eligibility() -> None:
+    _version(eligible_min_scales=-1)
+
+
+@refused_by("interventions_instrumentversion_tier_1_min_scales_check")
+def _negative_tier_1() -> None:
+    _version(tier_1_min_scales=-1, tier_2_min_scales=None)
+
+
+@refused_by("interventions_instrumentversion_tier_2_min_scales_check")
+def _negative_tier_2() -> None:
+    _version(tier_1_min_scales=None, tier_2_min_scales=-1)
+
+
+def _scale(**values: object) -> Scale:
+    defaults: dict[str, object] = {"code": "s1", "name": "Scale", "cutoff": 1, "position": 1}
+    return Scale.objects.create(**({"version": _version()} | defaults | values))
+
+
+@refused_by("scale_code_once_per_version")
+def _scale_code_twice() -> None:
+    version = _version()
+    _twice(lambda: _scale(version=version))
+
+
+@refused_by("interventions_scale_cutoff_check")
+def _negative_cutoff() -> None:
+    _scale(cutoff=-1)
+
+
+@refused_by("interventions_scale_position_check")
+def _negative_scale_position() -> None:
+    _scale(position=-1)
+
+
+def _item(**values: object) -> Item:
+    scale = _scale()
+    defaults: dict[str, object] = {
+        "version": scale.version,
+        "scale": scale,
+        "text": "Question",
+        "kind": Item.Kind.YES_NO,
+        "max_value": None,
+        "position": 1,
+    }
+    return Item.objects.create(**(defaults | values))
+
+
+@refused_by("item_scale_has_a_maximum")
+def _yes_no_item_with_a_maximum() -> None:
+    # Only this half of the rule holds in the database: a scale item with no maximum makes the
+    # condition NULL, which a CHECK lets through (the form requires the maximum).
+    _item(kind=Item.Kind.YES_NO, max_value=3)
+
+
+@refused_by("interventions_item_max_value_check")
+def _negative_item_maximum() -> None:
+    _item(kind=Item.Kind.SCALE, max_value=-1)
+
+
+@refused_by("interventions_item_position_check")
+def _negative_item_position() -> None:
+    _item(position=-1)
+
+
+@refused_by("interventions_itemchoice_points_check")
+def _negative_choice_points() -> None:
+    ItemChoice.objects.create(item=_item(kind=Item.Kind.CHOICE), label="No", points=-1)
+
+
+@refused_by("interventions_itemchoice_position_check")
+def _negative_choice_position() -> None:
+    ItemChoice.objects.create(item=_item(kind=Item.Kind.CHOICE), label="No", points=0, position=-1)
+
+
+def _assessment(**values: object) -> Assessment:
+    participant = ParticipantFactory()
+    defaults: dict[str, object] = {
+        "participant": participant,
+        "organization": participant.organization,
+        "version": _version(),
+        "kind": Assessment.Kind.INTAKE,
+        "assessed_on": TODAY,
+        "assessed_by": UserFactory(),
+        "scales_at_cutoff": 0,
+        "eligible": False,
+    }
+    return Assessment.objects.create(**(defaults | values))
+
+
+@refused_by("assessment_not_in_future")
+def _assessment_tomorrow() -> None:
+    _assessment(assessed_on=TODAY + 2 * DAY)
+
+
+@refused_by("interventions_assessment_scales_at_cutoff_check")
+def _negative_scales_at_cutoff() -> None:
+    _assessment(scales_at_cutoff=-1)
+
+
+@refused_by("interventions_assessment_suggested_tier_check")
+def _negative_suggested_tier() -> None:
+    _assessment(suggested_tier=-1)
+
+
+def _answered() -> tuple[Assessment, Item]:
+    item = _item()
+    return _assessment(version=item.version), item
+
+
+@refused_by("answer_once_per_item")
+def _item_answered_twice() -> None:
+    assessment, item = _answered()
+    _twice(lambda: Answer.objects.create(assessment=assessment, item=item, points=1))
+
+
+@refused_by("interventions_answer_points_check")
+def _negative_answer() -> None:
+    assessment, item = _answered()
+    Answer.objects.create(assessment=assessment, item=item, points=-1)
+
+
+@refused_by("scalescore_once_per_scale")
+def _scale_scored_twice() -> None:
+    assessment, item = _answered()
+    _twice(
+        lambda: ScaleScore.objects.create(
+            assessment=assessment, scale=item.scale, score=1, at_cutoff=True
+        )
+    )
+
+
+@refused_by("interventions_scalescore_score_check")
+def _negative_scale_score() -> None:
+    assessment, item = _answered()
+    ScaleScore.objects.create(assessment=assessment, scale=item.scale, score=-1, at_cutoff=False)
+
+
+def _tier_change(**values: object) -> None:
+    participant = ParticipantFactory()
+    defaults: dict[str, object] = {
+        "participant": participant,
+        "organization": participant.organization,
+        "from_tier": 3,
+        "to_tier": 2,
+        "basis": RiskTierChange.Basis.BY_HAND,
+        "reason": "Shot at last week",
+        "changed_by": UserFactory(),
+    }
+    RiskTierChange.objects.create(**(defaults | values))
+
+
+@refused_by("risktierchange_assessment_or_reason")
+def _tier_by_hand_without_reason() -> None:
+    _tier_change(reason="")
+
+
+@refused_by("interventions_risktierchange_from_tier_check")
+def _negative_from_tier() -> None:
+    _tier_change(from_tier=-1)
+
+
+@refused_by("interventions_risktierchange_to_tier_check")
+def _negative_to_tier() -> None:
+    _tier_change(to_tier=-1)
+
+
+# Reminders and the outbox -------------------------------------------------------------------
+
+
+@refused_by("reminder_text_needs_a_phone")
+def _text_without_a_phone() -> None:
+    ReminderPreference.objects.create(user=UserFactory(), by_text=True, phone="")
+
+
+@refused_by("reminder_quiet_hours_both_ends")
+def _quiet_hours_without_an_end() -> None:
+    ReminderPreference.objects.create(user=UserFactory(), quiet_from=time(22, 0))
+
+
+@refused_by("interventions_reminderpreference_user_id_key")
+def _two_preferences() -> None:
+    user = UserFactory()
+    _twice(lambda: ReminderPreference.objects.create(user=user))
+
+
+@refused_by("reminder_one_digest_per_user_and_day")
+def _digest_twice_a_day() -> None:
+    user = UserFactory()
+    kind = ReminderDelivery.Kind.MORNING_DIGEST
+    _twice(lambda: ReminderDelivery.objects.create(user=user, day=TODAY, kind=kind))
+
+
+@refused_by("reminder_one_alert_per_user_and_incident")
+def _alert_twice_for_an_incident() -> None:
+    user = UserFactory()
+    kind = ReminderDelivery.Kind.RESPONSE_TASKS
+    _twice(
+        lambda: ReminderDelivery.objects.create(
+            user=user, day=TODAY, kind=kind, subject="incident-1"
+        )
+    )
+
+
+@refused_by("outbox_outboxmessage_attempts_check")
+def _negative_attempts() -> None:
+    OutboxMessage.objects.create(task_name="metrics.refresh_month", attempts=-1)
 
 
 # The checks ---------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from interventions.access import ANALYST_GROUP
-from interventions.models import Area, Incident, PartnerOrganization
+from interventions.models import Area, Incident
 from metrics.models import CrimeOutcome
 from tests.conftest import OrgSetup, logged_in
 from tests.factories import (
