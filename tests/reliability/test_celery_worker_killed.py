@@ -20,12 +20,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import redis
 from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.utils import timezone
 
 from gvr_site.celery import app
 from interventions.models import Incident, IncidentParticipant, ResponseTask, Session
@@ -147,14 +149,18 @@ def _response_case(org: OrgSetup) -> Case:
     group = StreetGroupFactory()
     tied = [GroupTieFactory(group=group).participant for _ in range(2)]
 
+    # The manager links a street group only with the street-intelligence permission.
+    org.manager.user_permissions.add(Permission.objects.get(codename="view_street_intelligence"))
+
     def queue() -> object:
         # Recording the incident writes the generation to the outbox; it is sent to the broker
         # right after the commit.
         return record_incident(
             entered_by=org.manager,
             organization=org.organization,
-            kind=Incident.Kind.values[0],
-            occurred_at=datetime(2024, 5, 7, 22, 0, tzinfo=ZoneInfo("America/Los_Angeles")),
+            kind=Incident.Kind.SHOTS_FIRED,
+            # Recent: the group ties (a year old) are current on its day.
+            occurred_at=timezone.now() - timedelta(hours=1),
             participants={IncidentParticipant.Role.WITNESS: involved},
             groups=[group],
         )
