@@ -238,10 +238,18 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
-CELERY_TIMEZONE = TIME_ZONE
+# Redis gives a message that a worker took but did not acknowledge (with acks_late, until its
+# task ends) to another worker after this many seconds: what happens when a whole worker is
+# lost (a pool child killed alone is requeued at once). It must be longer than the longest a
+# task may run (the hard time limit) or a running task starts a second time, and no longer than
+# that needs: Redis's default is an hour, too long for a shooting's response tasks to wait.
 # A Redis that does not answer (a host gone, not a closed port) is given up on after seconds,
 # not the operating system's minutes: the relay tries again next minute.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60,
+    "socket_connect_timeout": 3,
+}
+CELERY_TIMEZONE = TIME_ZONE
 # Periodic tasks live here, in code (run by `celery -A gvr_site beat`).
 CELERY_BEAT_SCHEDULE = {
     # Every month of the activity rollup, rebuilt at night (the current month is also refreshed

@@ -68,9 +68,12 @@ def start_worker(
     name: str | None = None,
     extra_env: dict[str, str] | None = None,
     new_session: bool = False,
+    pool: str = "solo",
 ) -> subprocess.Popen:
     """A `celery worker` of `app_module` on its own queue, against the test database. With
-    `new_session` it gets a process group of its own, so a kill reaches all of it."""
+    `new_session` it gets a process group of its own, so a kill reaches all of it. `pool` is
+    "solo" (the task runs in the worker's process) or "prefork" (production's pool, with one
+    child)."""
     env = {
         **os.environ,
         "CELERY_BROKER_URL": broker_url,
@@ -84,7 +87,8 @@ def start_worker(
             "-A",
             app_module,
             "worker",
-            "--pool=solo",
+            f"--pool={pool}",
+            *(["--concurrency=1"] if pool == "prefork" else []),
             "--loglevel=INFO",
             "-Q",
             queue,

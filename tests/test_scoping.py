@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, Permission
@@ -27,14 +28,21 @@ from django.contrib.contenttypes.models import ContentType
 from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from interventions.access import ANALYST_GROUP
 from interventions.models import (
+    CallIn,
+    CustomNotification,
     Enrollment,
+    EnrollmentStatusChange,
     GroupTie,
     IncidentParticipant,
     Participant,
+    Referral,
+    ReviewDecision,
     Session,
+    ShootingReview,
 )
 from tests.conftest import OrgSetup, logged_in
 from tests.factories import (
@@ -67,6 +75,22 @@ SECRETS = {
     "participant_code": "ALEAK-00001",
 }
 SECRET_NOTE = "whispered-secret-note"
+# Every other free text A writes about its people, each distinctive enough that finding it in a
+# page can only mean the record leaked.
+OWNED_TEXT = {
+    "incident location": "Alleyleak behind Quarrystone Market",
+    "referral provider": "Providerleak Housing Trust",
+    "referral note": "referral-secret-note",
+    "referral outcome": "referral-secret-outcome",
+    "consent note": "consent-secret-witness",
+    "status change note": "status-change-secret-note",
+    "review decisions": "review-secret-decisions",
+    "follow-up task": "followup-secret-task-text",
+    "call-in place": "Callinleak Community Hall",
+    "call-in note": "callin-secret-note",
+    "notification note": "notification-secret-response",
+    "tie source": "tiesourceleak informant",
+}
 
 
 @dataclass(frozen=True)
@@ -102,7 +126,17 @@ def _excluded(route: Route) -> bool:
 
 ALL_ROUTES = list(_walk(get_resolver().url_patterns))
 ROUTES = [route for route in ALL_ROUTES if not _excluded(route)]
-RECORD_ROUTES = [route for route in ROUTES if route.kwargs]
+# Record routes left out of the record matrix, each named with the reason. Nothing else is.
+TOKEN_ROUTES = {
+    "staff_invitation_accept": (
+        "opened by the token in its address, not by a session: whoever holds the e-mailed link "
+        "sets that new account's password once, so there is no organisation's record to refuse "
+        "to an outsider; used, expired and borrowed (password-reset) tokens are refused in "
+        "tests/interventions/test_staff_invitations.py, and its POST is classified in "
+        "tests/test_post_scoping.py"
+    ),
+}
+RECORD_ROUTES = [route for route in ROUTES if route.kwargs and route.name not in TOKEN_ROUTES]
 LIST_ROUTES = [route for route in ROUTES if not route.kwargs]
 
 
@@ -146,6 +180,10 @@ SHARED_RECORDS = {"streetgroup_id"}
 
 @pytest.fixture
 def world(org_a: OrgSetup, org_b: OrgSetup) -> World:
+    return make_world(org_a, org_b)
+
+
+def make_world(org_a: OrgSetup, org_b: OrgSetup) -> World:
     participant = ParticipantFactory(organization=org_a.organization, **SECRETS)
     enrollment = EnrollmentFactory(
         participant=participant, program=org_a.program, assigned_worker=org_a.worker
@@ -160,7 +198,7 @@ def world(org_a: OrgSetup, org_b: OrgSetup) -> World:
     incident = IncidentFactory(
         organization=org_a.organization,
         entered_by=org_a.manager,
-        location_description="Corner of 4th and Main",
+        location_description=OWNED_TEXT["incident location"],
     )
     IncidentParticipant.objects.create(
         incident=incident, participant=participant, role=IncidentParticipant.Role.VICTIM
@@ -169,7 +207,13 @@ def world(org_a: OrgSetup, org_b: OrgSetup) -> World:
         incident=incident, participant=participant, assigned_worker=org_a.worker
     )
     group = StreetGroupFactory()
-    GroupTieFactory(participant=participant, group=group, kind=GroupTie.Kind.MEMBER)
+    GroupTieFactory(
+        participant=participant,
+        group=group,
+        kind=GroupTie.Kind.MEMBER,
+        source=OWNED_TEXT["tie source"],
+    )
+    _owned_free_text(org_a, participant, enrollment)
     # B's own records, so B's pages have something in them.
     theirs = EnrollmentFactory(
         participant__organization=org_b.organization,
@@ -189,6 +233,7 @@ def world(org_a: OrgSetup, org_b: OrgSetup) -> World:
         participant=participant,
         organization=PartnerOrganizationFactory(slug="org-c"),
         recorded_by=org_a.manager,
+        note=OWNED_TEXT["consent note"],
     )
     analyst = UserFactory(username="analyst")
     analyst.groups.add(Group.objects.get(name=ANALYST_GROUP))
@@ -244,6 +289,52 @@ def _plan_and_incentive(org_a: OrgSetup, enrollment: Enrollment) -> tuple:
     return plan, goal, milestone, entry
 
 
+def _owned_free_text(a: OrgSetup, participant: Participant, enrollment: Enrollment) -> None:
+    """A's referral, status change, review with a follow-up, call-in and custom notification,
+    each carrying one of OWNED_TEXT."""
+    ReferralFactory(
+        participant=participant,
+        made_by=a.worker,
+        outside_provider=OWNED_TEXT["referral provider"],
+        notes=OWNED_TEXT["referral note"],
+        status=Referral.Status.COMPLETED,
+        closed_on=timezone.localdate(),
+        outcome=OWNED_TEXT["referral outcome"],
+    )
+    EnrollmentStatusChange.objects.create(
+        enrollment=enrollment,
+        from_status=Enrollment.Status.ENROLLED,
+        to_status=Enrollment.Status.ACTIVE,
+        changed_on=timezone.localdate(),
+        changed_by=a.worker,
+        note=OWNED_TEXT["status change note"],
+    )
+    review = ShootingReview.objects.create(
+        period_start=timezone.localdate() - timedelta(days=6),
+        period_end=timezone.localdate(),
+        organization=a.organization,
+        decisions=OWNED_TEXT["review decisions"],
+        recorded_by=a.manager,
+    )
+    ReviewDecision.objects.create(
+        review=review, assigned_to=a.worker, description=OWNED_TEXT["follow-up task"]
+    )
+    call_in = CallIn.objects.create(
+        held_on=timezone.localdate(),
+        place=OWNED_TEXT["call-in place"],
+        organization=a.organization,
+        notes=OWNED_TEXT["call-in note"],
+    )
+    call_in.attendees.add(participant)
+    CustomNotification.objects.create(
+        participant=participant,
+        organization=a.organization,
+        delivered_on=timezone.localdate(),
+        response=CustomNotification.Response.UNDECIDED,
+        response_notes=OWNED_TEXT["notification note"],
+    ).deliverers.add(a.worker)
+
+
 def content(response) -> str:
     if isinstance(response, StreamingHttpResponse):
         return b"".join(response.streaming_content).decode(errors="replace")
@@ -257,7 +348,7 @@ def leaked(text: str, typed: dict[str, object] | None = None) -> list[str]:
     lowered = text.lower()
     return [
         secret
-        for secret in [*SECRETS.values(), SECRET_NOTE]
+        for secret in [*SECRETS.values(), SECRET_NOTE, *OWNED_TEXT.values()]
         if secret.lower() not in echoed and secret.lower() in lowered
     ]
 
@@ -308,17 +399,49 @@ def test_another_organisations_record_is_not_found(route: Route, world: World) -
             assert not leaked(content(response)), f"{who} {method.upper()} {url} shows A's data"
 
 
+def _reached(response) -> bool:  # type: ignore[no-untyped-def]
+    """A 2xx, or a redirect that is not to a login page: the user got through."""
+    if 200 <= response.status_code < 300:
+        return True
+    return 300 <= response.status_code < 400 and not response["Location"].startswith(
+        (reverse("login"), reverse("two_factor_verify"), reverse("two_factor_setup"))
+    )
+
+
 @pytest.mark.parametrize("route", RECORD_ROUTES, ids=str)
 def test_the_record_urls_are_built_right(route: Route, world: World) -> None:
-    """The control: organisation A's own people reach the records the matrix builds, so the
-    outsiders' 404 above means scoping and not a wrong id."""
+    """The control: organisation A's own people reach the records the matrix builds (a 2xx or
+    a redirect that is not to a login page), so the outsiders' 404 above means scoping and not
+    a wrong id. A POST-only route is reached by POST."""
     url = build_url(route, world)
-    answers = []
-    for user in (world.a.worker, world.a.manager):
+    answers = {}
+    for who, user in (("worker", world.a.worker), ("manager", world.a.manager)):
         client = logged_in(user)
-        for method in ("get", "post"):
-            answers.append(getattr(client, method)(url).status_code)
-    assert any(status != 404 for status in answers), f"{url}: A's own users get {answers}"
+        response = client.get(url)
+        if response.status_code == 405:
+            response = client.post(url)
+        answers[who] = response
+    assert any(_reached(response) for response in answers.values()), (
+        f"{url}: A's own users get {[r.status_code for r in answers.values()]}"
+    )
+
+
+def test_a_sees_its_own_free_text_so_the_leak_check_can_fail(world: World) -> None:
+    """The control for `leaked`: each string of OWNED_TEXT is shown to A's own people on some
+    page of the matrix, so its absence from the outsiders' pages means something."""
+    clients = [logged_in(world.a.worker), logged_in(world.a.manager)]
+    seen: set[str] = set()
+    for route in ROUTES:
+        if route.kwargs and set(route.kwargs) - set(RECORD_BUILDERS):
+            continue
+        url = build_url(route, world) if route.kwargs else reverse(route.name)
+        for client in clients:
+            seen.update(leaked(content(client.get(url))))
+    # Call-in and notification notes and referral notes are written but shown on no page
+    # today; they stay in the leak check for the day a page or export starts showing them.
+    written_only = {OWNED_TEXT[key] for key in ("call-in note", "notification note")}
+    written_only.add(OWNED_TEXT["referral note"])
+    assert set(OWNED_TEXT.values()) - seen == written_only
 
 
 def _list_queries(world: World) -> list[dict[str, object]]:
@@ -368,6 +491,8 @@ def test_only_the_admin_is_left_out_of_this_matrix_and_has_its_own() -> None:
     names = {route.name for route in ROUTES}
     assert {"participant_detail", "org_participants", "export_caseload"} <= names
     assert not any(route.route.startswith("admin/") for route in ROUTES)
+    left_out = {route.name for route in ROUTES if route.kwargs} - {r.name for r in RECORD_ROUTES}
+    assert left_out == set(TOKEN_ROUTES)
 
 
 # The admin ----------------------------------------------------------------------------------

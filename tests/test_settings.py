@@ -209,10 +209,22 @@ def integrity_of(data: bytes, algorithm: str = "sha512") -> str:
     return f"{algorithm}-{base64.b64encode(hashlib.new(algorithm, data).digest()).decode()}"
 
 
-def test_verify_integrity_accepts_the_published_hash() -> None:
-    data = b"/*! Bootstrap v5.3.8 */"
-    verify_integrity(data, integrity_of(data))
-    verify_integrity(data, integrity_of(data, "sha256"))
+# "abc" is the worked example of FIPS 180-2 (SHA-256 ba7816bf…f20015ad), written as the
+# Subresource Integrity strings npm publishes: a value computed outside this code base.
+ABC_INTEGRITY = {
+    "sha256": "sha256-ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=",
+    "sha512": (
+        "sha512-3a81oZNherrMQXNJriBBMRLm+k6JqX6iCp7u5ktV05ohkpkqJ0/BqDa6PCOj/uu9RU1EI2Q86A4qmslPpUyknw=="
+    ),
+}
+
+
+@pytest.mark.parametrize("algorithm", sorted(ABC_INTEGRITY))
+def test_verify_integrity_accepts_the_published_hash(algorithm: str) -> None:
+    assert verify_integrity(b"abc", ABC_INTEGRITY[algorithm]) is None
+    # The same check refuses one changed byte, so accepting "abc" meant comparing.
+    with pytest.raises(IntegrityError, match="integrity mismatch"):
+        verify_integrity(b"abd", ABC_INTEGRITY[algorithm])
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,38 @@ PHONE = {"width": 360, "height": 780}
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+# Uncaught JavaScript errors ("pageerror") of every page of every context the browser opens,
+# emptied before each test and checked after it: a script that throws fails the test that met
+# it, whatever the test was looking at.
+PAGE_ERRORS: list[str] = []
+
+
+def _watch_page(page) -> None:  # type: ignore[no-untyped-def]
+    page.on("pageerror", lambda error: PAGE_ERRORS.append(f"{page.url}: {error}"))
+
+
+def _watching_contexts(browser) -> None:  # type: ignore[no-untyped-def]
+    """Every context made through `browser.new_context` reports its pages' errors."""
+    original = browser.new_context
+
+    def new_context(*args, **kwargs):  # type: ignore[no-untyped-def]
+        context = original(*args, **kwargs)
+        context.on("page", _watch_page)
+        return context
+
+    browser.new_context = new_context
+
+
+@pytest.fixture(autouse=True)
+def no_uncaught_javascript_errors() -> Iterator[None]:
+    PAGE_ERRORS.clear()
+    yield
+    # Set up before the page fixtures, so checked after they closed their contexts (which
+    # delivers any event still on its way).
+    errors, PAGE_ERRORS[:] = list(PAGE_ERRORS), []
+    assert not errors, f"uncaught JavaScript errors: {errors}"
+
+
 def _chromium_available() -> bool:
     return os.path.exists(CHROMIUM) or shutil.which(CHROMIUM) is not None
 
@@ -43,6 +75,7 @@ def chromium() -> Iterator[object]:
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
+        _watching_contexts(browser)
         yield browser
         browser.close()
 

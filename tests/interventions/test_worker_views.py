@@ -7,8 +7,6 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -23,11 +21,15 @@ from interventions.models import (
 from tests.conftest import logged_in
 from tests.factories import (
     TEST_PASSWORD,
+    ConsentFactory,
     EnrollmentFactory,
+    MembershipFactory,
     ParticipantFactory,
     ReferralFactory,
     SessionFactory,
+    UserFactory,
 )
+from tests.queries import assert_fixed_queries, spread
 
 pytestmark = pytest.mark.django_db
 
@@ -312,26 +314,16 @@ def _bulk_caseload(org, count: int, *, start: int = 0) -> None:
     )
 
 
-def count_queries(client, url: str, **params) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url, params).status_code == 200
-    return len(queries)
-
-
-# The page's own queries plus what the middleware and the base template do for any page
-# (session, user, roles, audit); the row count must not change it.
-CASELOAD_QUERIES = 10
-
-
-def test_caseload_query_count_is_the_same_at_5_and_500_rows(
-    org_a, worker_client, django_assert_max_num_queries
-):
+def test_caseload_query_count_is_exact_as_the_organisation_grows(org_a, worker_client):
     _bulk_caseload(org_a, 5)
-    at_5 = {url: count_queries(worker_client, url) for url in (reverse("caseload"), "/")}
-    _bulk_caseload(org_a, 495, start=5)
-    for url, expected in at_5.items():
-        with django_assert_max_num_queries(CASELOAD_QUERIES):
-            assert count_queries(worker_client, url) == expected, url
+    spread(org_a, 1, prefix="small")
+
+    def grow() -> None:
+        _bulk_caseload(org_a, 495, start=5)
+        spread(org_a, 6, prefix="large")
+
+    pages = [lambda url=url: worker_client.get(url) for url in (reverse("caseload"), "/")]
+    assert_fixed_queries(pages, grow)
     assert worker_client.get(reverse("caseload")).context["page"].paginator.count == 500
 
 
@@ -564,21 +556,30 @@ def _bulk_history(org, participant, count: int) -> None:
     )
 
 
-# Two of them for the sharing section: the user's organisations and the record's consents.
-PARTICIPANT_PAGE_QUERIES = 17
-
-
-def test_participant_page_query_count_is_the_same_at_5_and_500_rows(
-    org_a, worker_client, django_assert_max_num_queries
+def test_participant_page_query_count_is_exact_as_the_history_and_organisation_grow(
+    org_a, worker_client
 ):
     participant = in_caseload(org_a)
     url = reverse("participant_detail", args=[participant.pk])
     _bulk_history(org_a, participant, 5)
-    at_5 = count_queries(worker_client, url)
-    _bulk_history(org_a, participant, 495)
-    for page in (1, 3):
-        with django_assert_max_num_queries(PARTICIPANT_PAGE_QUERIES):
-            assert count_queries(worker_client, url, page=page) == at_5
+    spread(org_a, 1, prefix="small")
+
+    def grow() -> None:
+        _bulk_history(org_a, participant, 495)
+        spread(org_a, 6, prefix="large")
+        # Other organisations sharing this person's record (consents) and more sessions by
+        # other workers of the organisation.
+        for index in range(4):
+            ConsentFactory(participant=participant, recorded_by=org_a.manager)
+            colleague = UserFactory(username=f"colleague-{index}")
+            MembershipFactory(user=colleague, organization=org_a.organization)
+            SessionFactory(
+                organization=org_a.organization, worker=colleague, participants=[participant]
+            )
+
+    assert_fixed_queries(
+        lambda: worker_client.get(url), grow, later=(lambda: worker_client.get(url, {"page": 3}),)
+    )
     response = worker_client.get(url)
     assert len(response.context["waiting_referrals"]) == 500
     assert response.context["timeline_has_next"]

@@ -22,6 +22,7 @@ from metrics.demo import load_demo_outcomes
 from metrics.models import ActivityRollup, AreaPopulation, CrimeOutcome
 from tests.conftest import logged_in
 from tests.factories import AreaFactory, PartnerOrganizationFactory
+from tests.queries import assert_fixed_queries
 
 DASHBOARD = reverse("metrics:dashboard")
 CSV_URL = reverse("metrics:dashboard_csv")
@@ -316,18 +317,41 @@ def test_query_count_does_not_depend_on_the_date_range(admin_client_city, small_
     assert counts[0] == counts[1], counts
 
 
-def test_query_count_pinned_for_one_and_five_years(
-    admin_client_city, small_activity, django_assert_max_num_queries
+PROGRAM_KINDS = ("mentoring", "street_outreach", "gang_intervention", "hospital_violence")
+
+
+def test_query_count_is_exact_as_organisations_areas_program_kinds_and_years_grow(
+    admin_client_city, small_activity, demo
 ) -> None:  # type: ignore[no-untyped-def]
     AreaFactory(name="Kern County", slug="kern-county")
-    for start in ("2024-01", "2020-01"):
-        # 14 before the response reach, the areas under the chosen one (now always needed) and
-        # the incident counts were added.
-        with django_assert_max_num_queries(17):
-            response = admin_client_city.get(
-                DASHBOARD, params(start=start, end="2024-12", compare_area="kern-county")
+
+    def grow() -> None:
+        for index in range(6):
+            organization = PartnerOrganizationFactory()
+            neighbourhood = AreaFactory(parent=demo)
+            ActivityRollup.objects.bulk_create(
+                ActivityRollup(
+                    month=date(year, month, 1),
+                    organization=organization,
+                    program_kind=PROGRAM_KINDS[index % len(PROGRAM_KINDS)],
+                    area=neighbourhood,
+                    sessions=5,
+                    contact_minutes=300,
+                    participants_served=11 + index,
+                )
+                for year in (2020, 2022, 2024)
+                for month in range(1, 13)
             )
-        assert response.status_code == 200
+            AreaPopulation.objects.create(area=neighbourhood, year=2024, population=5000)
+
+    requests = [
+        lambda start=start, url=url: admin_client_city.get(
+            url, params(start=start, end="2024-12", compare_area="kern-county")
+        )
+        for start in ("2024-01", "2020-01")
+        for url in (DASHBOARD, CSV_URL)
+    ]
+    assert_fixed_queries(requests, grow)
 
 
 def test_page_has_no_inline_script(admin_client_city, demo) -> None:  # type: ignore[no-untyped-def]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from interventions.errors import ServiceError
@@ -15,7 +17,10 @@ from tests.factories import (
     EnrollmentFactory,
     GroupConflictFactory,
     GroupTieFactory,
+    MembershipFactory,
     ParticipantFactory,
+    PartnerOrganizationFactory,
+    ProgramFactory,
     StreetGroupFactory,
     UserFactory,
 )
@@ -138,18 +143,29 @@ def test_homicide_victim_gets_a_home_visit(world, city_admin):
     )
 
 
-def test_generation_uses_a_fixed_number_of_queries(
-    world, city_admin, org_a, django_assert_max_num_queries
-):
+def test_generation_queries_are_exact_as_people_groups_and_organisations_grow(world, city_admin):
     people, group = world
-    for _ in range(40):
-        GroupTieFactory(
-            participant=ParticipantFactory(organization=org_a.organization), group=group
-        )
-    incident = _record(city_admin, people, group)
-    with django_assert_max_num_queries(12):
-        created = response_services.generate_response_tasks(incident.pk)
-    assert created == 45
+
+    def generate() -> tuple[int, int]:
+        incident = _record(city_admin, people, group)
+        with CaptureQueriesContext(connection) as captured:
+            created = response_services.generate_response_tasks(incident.pk)
+        return len(captured), created
+
+    queries, created = generate()
+    # Thirty more people to reach, in six more organisations, each with a worker, tied to the
+    # involved group or to one of six more rivals in active conflict with it.
+    for _ in range(6):
+        organization = PartnerOrganizationFactory()
+        worker = MembershipFactory(organization=organization).user
+        rival = StreetGroupFactory()
+        GroupConflictFactory(group_a=group, group_b=rival, status=GroupConflict.Status.ACTIVE)
+        program = ProgramFactory(organization=organization)
+        for index in range(5):
+            person = ParticipantFactory(organization=organization)
+            EnrollmentFactory(participant=person, program=program, assigned_worker=worker)
+            GroupTieFactory(participant=person, group=rival if index % 2 else group)
+    assert generate() == (queries, created + 30)
 
 
 def test_a_missing_incident_is_nothing_to_do(db):

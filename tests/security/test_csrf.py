@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from interventions.audit.models import AuditEvent
 from tests.conftest import logged_in
-from tests.security.routes import all_routes, case_objects, fill_kwargs
+from tests.security.routes import SKIPPED_KWARGS, all_routes, case_objects, fill_kwargs
 
 pytestmark = pytest.mark.django_db
 
@@ -36,11 +36,23 @@ def _snapshot() -> dict[str, tuple[int, object]]:
 
 
 def _routes_with_urls(objects: dict[str, object]) -> list[tuple[str, str]]:
-    out = []
+    """Every route, its kwargs filled; a route is left out only when a kwarg it takes is in
+    SKIPPED_KWARGS (with the reason). Any other kwarg that cannot be filled fails the walk, so
+    a new record URL is never silently missing from it."""
+    out, unfillable = [], []
     for route in all_routes():
         kwargs = fill_kwargs(route, objects)
         if kwargs is not None:
             out.append((route.name, reverse(route.name, kwargs=kwargs)))
+            continue
+        unknown = [name for name in route.kwarg_names if name not in objects]
+        if set(unknown) - SKIPPED_KWARGS.keys():
+            unfillable.append(f"{route.name} ({route.pattern}): {unknown}")
+    if unfillable:
+        pytest.fail(
+            "routes whose kwargs the walk cannot fill (add a factory, or the kwarg to "
+            f"SKIPPED_KWARGS in tests/security/routes.py with the reason): {unfillable}"
+        )
     return out
 
 
