@@ -38,6 +38,7 @@ from interventions.admin_forms import (
     SessionChangeForm,
 )
 from interventions.audit import record
+from interventions.audit.admin_views import RecordsRecordViews
 from interventions.csv_export import stream_csv
 from interventions.models import (
     Area,
@@ -418,7 +419,7 @@ class ServiceRoutedAdmin(BaseAdmin):
 
 
 @admin.register(Participant)
-class ParticipantAdmin(EditConflictAdminMixin, BaseAdmin):
+class ParticipantAdmin(RecordsRecordViews, EditConflictAdminMixin, BaseAdmin):
     form = ParticipantAdminForm
     list_display = (
         "participant_code",
