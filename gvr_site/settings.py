@@ -185,6 +185,9 @@ GVR_SESSION_IDLE_MINUTES = int(os.environ.get("GVR_SESSION_IDLE_MINUTES", "30"))
 GVR_SESSION_MAX_HOURS = int(os.environ.get("GVR_SESSION_MAX_HOURS", "12"))
 SESSION_COOKIE_AGE = GVR_SESSION_MAX_HOURS * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Flash messages name participants ("Session logged … with <name>"); the default cookie storage
+# signs them but does not encrypt them, so they stay server-side with the session.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Audit events are kept this long, then purged daily (interventions/audit/services.py). The
 # database refuses to delete any younger than a year whatever this says.
