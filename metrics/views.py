@@ -5,7 +5,6 @@ else gets 403."""
 
 from __future__ import annotations
 
-import csv
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
@@ -16,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from interventions.audit import record
+from interventions.csv_export import csv_response
 from interventions.models import Area
 from metrics import selectors
 from metrics.dashboard import build_dashboard, csv_rows
@@ -120,8 +120,4 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
         format="csv",
         area=cleaned["area"].slug,
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerows(csv_rows(data))
-    return response
+    return csv_response(filename, csv_rows(data))
