@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from interventions.consent_services import OVERRIDE_REASON_MIN_LENGTH
+from interventions.date_bounds import BoundedDateField
 from interventions.forms import DateInput
 from interventions.models import Participant, PartnerOrganization
 
@@ -20,8 +21,8 @@ class ConsentForm(forms.Form):
         label="Share the record with",
         help_text="The city means every city partner organisation.",
     )
-    granted_on = forms.DateField(label="Consent given on", widget=DateInput())
-    expires_on = forms.DateField(
+    granted_on = BoundedDateField(label="Consent given on", widget=DateInput())
+    expires_on = BoundedDateField(
         label="Expires on",
         required=False,
         widget=DateInput(),
@@ -68,7 +69,7 @@ class ConsentForm(forms.Form):
 
 
 class ConsentRevokeForm(forms.Form):
-    on = forms.DateField(
+    on = BoundedDateField(
         label="Revoked on",
         widget=DateInput(),
         help_text="From this day the other organisation no longer sees the record.",

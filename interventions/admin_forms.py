@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from interventions import services
 from interventions.concurrency import EditConflictFormMixin
+from interventions.date_bounds import BoundedDateField
 from interventions.models import Enrollment, Participant, Referral, Session
 from interventions.services import ServiceError
 
@@ -98,7 +99,7 @@ class EnrollmentChangeForm(EditConflictFormMixin, ServiceRoutedForm):
         required=False,
         help_text="Leave blank to keep the current status. Exiting needs a reason.",
     )
-    status_on = forms.DateField(
+    status_on = BoundedDateField(
         label="Date of the change",
         required=False,
         widget=AdminDateWidget,
@@ -255,7 +256,7 @@ class ReferralChangeForm(EditConflictFormMixin, ServiceRoutedForm):
         required=False,
         help_text="Leave blank to keep the current status.",
     )
-    status_on = forms.DateField(
+    status_on = BoundedDateField(
         label="Date of the change",
         required=False,
         widget=AdminDateWidget,

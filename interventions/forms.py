@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from interventions import selectors
 from interventions.concurrency import VersionField, surface_version_error, version_of
+from interventions.date_bounds import BoundedDateField, BoundedDateTimeField
 from interventions.models import (
     CLOCK_SKEW_ALLOWANCE,
     Area,
@@ -68,7 +69,7 @@ class SessionLogForm(forms.Form):
         },
     )
     kind = forms.ChoiceField(choices=Session.Kind.choices)
-    occurred_at = forms.DateTimeField(label="Date and time", widget=DateTimeLocalInput)
+    occurred_at = BoundedDateTimeField(label="Date and time", widget=DateTimeLocalInput)
     duration_minutes = forms.IntegerField(
         label="Duration (minutes)",
         min_value=1,
@@ -79,7 +80,7 @@ class SessionLogForm(forms.Form):
     notes = forms.CharField(
         max_length=NOTES_MAX_LENGTH, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    follow_up_on = forms.DateField(label="Follow-up date", required=False, widget=DateInput)
+    follow_up_on = BoundedDateField(label="Follow-up date", required=False, widget=DateInput)
     client_key = forms.UUIDField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
@@ -128,7 +129,7 @@ class ReferralForm(SingleSubmitFormMixin, forms.Form):
         help_text="A partner organisation, or name an outside provider below.",
     )
     outside_provider = forms.CharField(max_length=200, required=False)
-    made_on = forms.DateField(label="Date", widget=DateInput, initial=timezone.localdate)
+    made_on = BoundedDateField(label="Date", widget=DateInput, initial=timezone.localdate)
     notes = forms.CharField(
         max_length=NOTES_MAX_LENGTH, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -161,7 +162,7 @@ class ReferralAdvanceForm(forms.Form):
             )
         ]
     )
-    on = forms.DateField(label="Date", widget=DateInput, initial=timezone.localdate)
+    on = BoundedDateField(label="Date", widget=DateInput, initial=timezone.localdate)
     outcome = forms.CharField(max_length=500, required=False)
 
     def clean_on(self) -> Any:
@@ -172,7 +173,7 @@ class ReferralAdvanceForm(forms.Form):
 
 class EnrollmentStatusForm(forms.Form):
     status = forms.ChoiceField(label="New status", choices=())
-    on = forms.DateField(label="Date", widget=DateInput, initial=timezone.localdate)
+    on = BoundedDateField(label="Date", widget=DateInput, initial=timezone.localdate)
     note = forms.CharField(max_length=500, required=False)
 
     def __init__(self, *args: Any, enrollment: Enrollment, **kwargs: Any) -> None:
@@ -196,7 +197,7 @@ class EnrollmentExitForm(forms.Form):
     reason = forms.ChoiceField(
         label="Exit reason", choices=[("", "Choose a reason"), *Enrollment.ExitReason.choices]
     )
-    on = forms.DateField(label="Exit date", widget=DateInput, initial=timezone.localdate)
+    on = BoundedDateField(label="Exit date", widget=DateInput, initial=timezone.localdate)
     note = forms.CharField(max_length=500, required=False)
 
     def clean_on(self) -> Any:
@@ -211,7 +212,7 @@ class ParticipantRegisterForm(SingleSubmitFormMixin, forms.Form):
     aliases = forms.CharField(
         max_length=200, required=False, help_text="Street names and other names, comma-separated."
     )
-    date_of_birth = forms.DateField(required=False, widget=DateInput)
+    date_of_birth = BoundedDateField(required=False, widget=DateInput)
     phone = forms.CharField(max_length=40, required=False)
     area = forms.ModelChoiceField(queryset=Area.objects.all(), required=False)
     referral_source = forms.ChoiceField(
@@ -220,7 +221,7 @@ class ParticipantRegisterForm(SingleSubmitFormMixin, forms.Form):
     risk_tier = forms.TypedChoiceField(
         choices=Participant.RiskTier.choices, coerce=int, initial=Participant.RiskTier.HIGH
     )
-    identified_on = forms.DateField(
+    identified_on = BoundedDateField(
         label="Identified on", widget=DateInput, initial=timezone.localdate
     )
     program = forms.ModelChoiceField(queryset=Program.objects.none(), empty_label=None)
@@ -288,7 +289,7 @@ class ParticipantEditForm(forms.Form):
     aliases = forms.CharField(
         max_length=200, required=False, help_text="Street names and other names, comma-separated."
     )
-    date_of_birth = forms.DateField(required=False, widget=DateInput)
+    date_of_birth = BoundedDateField(required=False, widget=DateInput)
     phone = forms.CharField(max_length=40, required=False)
     area = forms.ModelChoiceField(queryset=Area.objects.all(), required=False)
     referral_source = forms.ChoiceField(choices=Participant.ReferralSource.choices)
