@@ -7,6 +7,7 @@ a missing SECRET_KEY or ALLOWED_HOSTS stops start-up with a message naming it.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -154,19 +155,20 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_HANDLER = "gvr_site.security.WindowedLockoutHandler"
+AXES_HANDLER = "gvr_site.lockout.GraduatedLockoutHandler"
 AXES_FAILURE_LIMIT = 5
 AXES_FAILURE_WINDOW_MINUTES = 15
-# None: a locked account stays locked until an admin unlocks it (Axes > Access attempts, or
-# `manage.py axes_reset_username NAME`).
-AXES_COOLOFF_TIME = None
-# By username, not by address: a whole office behind one NAT address must not be locked out by
-# one person's typos, and an attacker rotating addresses still hits the account's limit.
-AXES_LOCKOUT_PARAMETERS = ["username"]
-# axes.W006 warns that lockouts without the address can be dodged by rotating user agents or
-# cookies; a lockout by username cannot. A lockout by address with no cool-off would lock out a
-# whole office or hospital behind one NAT address until an admin notices.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# By username and address together: an attacker elsewhere cannot lock the owner out of their own
+# device; gvr_site/lockout.py adds the cool-off that doubles up to a cap and a per-username
+# ceiling that slows a distributed attack.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# How long failures are kept: longer than the longest cool-off (gvr_site/lockout.py), so each
+# further lock of the same username and address is longer.
+AXES_COOLOFF_TIME = timedelta(hours=24)
+# A refused try during a lock is not a new failure: pressing "log in" again does not lengthen it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+GVR_LOGIN_USERNAME_CEILING = int(os.environ.get("GVR_LOGIN_USERNAME_CEILING", "25"))
+GVR_LOGIN_CEILING_SECONDS = int(os.environ.get("GVR_LOGIN_CEILING_SECONDS", "30"))
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "gvr_site.security.client_ip"
