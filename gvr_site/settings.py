@@ -150,7 +150,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 
-# django-axes counts failed logins per username; see gvr_site/security.py for the 15-minute window.
+# django-axes counts failed logins per username and address; gvr_site/security.py keeps the
+# 15-minute window, gvr_site/lockout.py the cool-off and the per-username ceiling.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
