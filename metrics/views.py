@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from interventions.audit import record
-from interventions.csv_export import csv_response
+from interventions.csv_export import as_download, csv_response
 from interventions.models import Area
 from metrics import city_claims, extract, selectors, services
 from metrics.dashboard import build_dashboard, csv_rows, evaluation_context
@@ -229,9 +229,7 @@ def evaluate_json(request: HttpRequest) -> HttpResponse:
     if isinstance(answer, HttpResponse):
         return answer
     result = answer
-    response = JsonResponse(result)
-    response["Content-Disposition"] = f'attachment; filename="{_download_name(result, "json")}"'
-    return response
+    return as_download(JsonResponse(result), _download_name(result, "json"))
 
 
 # --- The de-identified extract for outside evaluators --------------------------------------
@@ -277,10 +275,8 @@ def evaluator_extract(request: HttpRequest) -> HttpResponse:
         people_rows=built.people_rows,
         area_rows=built.area_rows,
     )
-    response = HttpResponse(built.content, content_type="application/zip")
     filename = f"evaluator-extract-{cleaned['start']:%Y-%m}-to-{cleaned['end']:%Y-%m}.zip"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return as_download(HttpResponse(built.content, content_type="application/zip"), filename)
 
 
 # --- City claims, checked -------------------------------------------------------------------

@@ -13,7 +13,11 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 
 from interventions import access
-from interventions.date_bounds import BoundedDateField, BoundedDateTimeField
+from interventions.date_bounds import (
+    BoundedDateField,
+    BoundedDateTimeField,
+    validate_date_in_range,
+)
 from interventions.forms.single_submit import SingleSubmitFormMixin
 from interventions.forms.widgets import DateInput, DateTimeLocalInput
 from interventions.models import (
@@ -243,9 +247,11 @@ class NameMatchForm(forms.Form):
 
     def typed_date_of_birth(self) -> date | None:
         try:
-            return date.fromisoformat(self.cleaned_data.get("date_of_birth") or "")
-        except ValueError:
+            typed = date.fromisoformat(self.cleaned_data.get("date_of_birth") or "")
+            validate_date_in_range(typed)
+        except (ValueError, forms.ValidationError):
             return None
+        return typed
 
 
 # The registration form asks for likely matches as the name is typed (views.participant_matches).

@@ -248,6 +248,8 @@ def test_every_page_showing_a_participant_record_leaves_a_view_event(org_a, city
             reverse("admin:interventions_participant_change", args=[participant.pk]),
         ),
         (logged_in(org_a.manager), reverse("audit_participant", args=[participant.pk])),
+        # The demographics form shows what is on record.
+        (logged_in(org_a.worker), reverse("demographics_edit", args=[participant.pk])),
     ]
     for client, url in pages:
         start = _last_id()

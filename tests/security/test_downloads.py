@@ -27,7 +27,14 @@ PLANTED = "=cmd|' /C calc'!A0"
 DOWNLOAD_TYPES = ("text/csv", "application/vnd.", "application/zip")
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # Downloads that must be among those found, or the walk below missed them.
-KNOWN_DOWNLOADS = {"export_caseload", "export_sessions", "metrics:dashboard_csv"}
+KNOWN_DOWNLOADS = {
+    "export_caseload",
+    "export_sessions",
+    "metrics:dashboard_csv",
+    "funder_report_csv",
+    "funder_report_xlsx",
+    "ledger_export",
+}
 
 
 def _is_number(text: str) -> bool:
@@ -89,6 +96,8 @@ def planted(org_a):  # type: ignore[no-untyped-def]
     )
     type(org_a.worker).objects.filter(pk=org_a.worker.pk).update(first_name=PLANTED)
     type(org_a.program).objects.filter(pk=org_a.program.pk).update(name=PLANTED)
+    # The funder report names its scope (the organisation) and no person.
+    type(org_a.organization).objects.filter(pk=org_a.organization.pk).update(name=PLANTED)
     area = AreaFactory(name=PLANTED, slug="planted-area")
     CrimeOutcome.objects.create(
         area=area,
@@ -139,3 +148,44 @@ def test_the_admin_export_action_defuses_a_planted_formula(city_admin, planted):
     cells = _csv_cells(_body(response))
     assert f"'{PLANTED}" in cells
     assert _live_formulas(cells) == []
+
+
+def _assert_a_defused_download(response) -> list[str]:  # type: ignore[no-untyped-def]
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert "no-store" in response["Cache-Control"]
+    cells = _cells_of(response["Content-Type"], _body(response))
+    assert cells
+    assert _live_formulas(cells) == []
+    return cells
+
+
+def test_the_evaluator_extract_zip_defuses_every_cell(org_a, city_admin, planted):
+    """A POST, so the walk above does not reach it; the planted area is among its areas."""
+    response = logged_in(city_admin).post(
+        reverse("metrics:extract"),
+        {
+            "organizations": [org_a.organization.slug],
+            "start": "2024-01",
+            "end": "2024-04",
+            "key": "k" * 40,
+        },
+    )
+    assert response["Content-Type"].startswith("application/zip")
+    _assert_a_defused_download(response)
+
+
+def test_the_evaluation_csv_goes_through_the_one_writer(city_admin):
+    """The fitted series needs years of counts, which the walk's planted area lacks."""
+    from tests.metrics.test_evaluate import monthly, simulated
+
+    area = AreaFactory(name="Testville", slug="testville")
+    monthly(area, simulated(1, 20, 0.6))
+    response = logged_in(city_admin).get(
+        reverse("metrics:evaluate_csv"),
+        {"area": area.slug, "measure": "homicide", "start": "2016-01"},
+    )
+    assert response["Content-Type"].startswith("text/csv")
+    assert _body(response).startswith("\ufeff".encode())  # the BOM: Excel reads it as UTF-8
+    cells = _assert_a_defused_download(response)
+    assert cells[:4] == ["month", "observed", "fitted", "counterfactual"]
