@@ -263,3 +263,34 @@ def test_a_missing_participant_on_the_admin_change_page_records_no_view(city_adm
     start = _last_id()
     logged_in(city_admin).get(reverse("admin:interventions_participant_change", args=[999999]))
     assert not AuditEvent.objects.filter(id__gt=start, action="view", outcome="ok").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_plan_and_outcome_tables_name_the_acting_user_through_the_last_trigger_function(org_a):
+    """Their triggers were made by interventions/0005-0006, before audit/0004 replaced the
+    function they call: a write from a request names its user and the participant."""
+    from tests.factories import EnrollmentFactory
+    from tests.outcomes.factories import OutcomeEventFactory
+    from tests.plans.factories import GoalFactory, LifePlanFactory
+
+    participant = ParticipantFactory(organization=org_a.organization)
+    enrollment = EnrollmentFactory(participant=participant, program=org_a.program)
+
+    def view(request: HttpRequest) -> HttpResponse:
+        plan = LifePlanFactory(enrollment=enrollment, drafted_by=org_a.worker)
+        GoalFactory(plan=plan)
+        OutcomeEventFactory(participant=participant)
+        return HttpResponse("ok")
+
+    AuditContextMiddleware(view)(_request_as(org_a.worker, "/plans/"))
+
+    events = AuditEvent.objects.filter(
+        action="create", object_type__in=["lifeplan", "goal", "outcomeevent"]
+    )
+    assert {event.object_type for event in events} == {"lifeplan", "goal", "outcomeevent"}
+    for event in events:
+        assert (event.user_id, event.path, event.participant_id) == (
+            org_a.worker.pk,
+            "/plans/",
+            participant.pk,
+        ), event.object_type
