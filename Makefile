@@ -58,9 +58,11 @@ check: install-dev
 	$(PY) manage.py check
 
 ## Production-style serving: gunicorn + whitenoise, with a Celery worker and beat beside it.
+## Migrates as DATABASE_OWNER_URL (when set), then refuses to serve as a superuser or owner role.
 serve: install
 	DEBUG=$${DEBUG:-0} $(PY) manage.py collectstatic --no-input
-	DEBUG=$${DEBUG:-0} $(PY) manage.py migrate --no-input
+	DATABASE_URL=$${DATABASE_OWNER_URL:-$$DATABASE_URL} DEBUG=$${DEBUG:-0} $(PY) manage.py migrate --no-input
+	DEBUG=$${DEBUG:-0} $(PY) manage.py check_db_role
 	DEBUG=$${DEBUG:-0} $(VENV)/bin/celery -A gvr_site worker --loglevel=INFO & \
 	DEBUG=$${DEBUG:-0} $(VENV)/bin/celery -A gvr_site beat --loglevel=INFO & \
 	DEBUG=$${DEBUG:-0} $(VENV)/bin/gunicorn gvr_site.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3}; \

@@ -7,6 +7,7 @@ a missing SECRET_KEY or ALLOWED_HOSTS stops start-up with a message naming it.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -94,6 +95,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "interventions.accounts.bad_input.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -152,25 +154,27 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 
-# django-axes counts failed logins per username; see interventions/accounts/security.py for the
-# 15-minute window.
+# django-axes counts failed logins per username and address; interventions/accounts/security.py
+# keeps the 15-minute window, interventions/accounts/lockout.py the cool-off and the per-username
+# ceiling.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_HANDLER = "interventions.accounts.security.WindowedLockoutHandler"
+AXES_HANDLER = "interventions.accounts.lockout.GraduatedLockoutHandler"
 AXES_FAILURE_LIMIT = 5
 AXES_FAILURE_WINDOW_MINUTES = 15
-# None: a locked account stays locked until an admin unlocks it (Axes > Access attempts, or
-# `manage.py axes_reset_username NAME`).
-AXES_COOLOFF_TIME = None
-# By username, not by address: a whole office behind one NAT address must not be locked out by
-# one person's typos, and an attacker rotating addresses still hits the account's limit.
-AXES_LOCKOUT_PARAMETERS = ["username"]
-# axes.W006 warns that lockouts without the address can be dodged by rotating user agents or
-# cookies; a lockout by username cannot. A lockout by address with no cool-off would lock out a
-# whole office or hospital behind one NAT address until an admin notices.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# By username and address together: an attacker elsewhere cannot lock the owner out of their own
+# device; interventions/accounts/lockout.py adds the cool-off that doubles up to a cap and a
+# per-username ceiling that slows a distributed attack.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# How long failures are kept: longer than the longest cool-off (interventions/accounts/lockout.py),
+# so each further lock of the same username and address is longer.
+AXES_COOLOFF_TIME = timedelta(hours=24)
+# A refused try during a lock is not a new failure: pressing "log in" again does not lengthen it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+GVR_LOGIN_USERNAME_CEILING = int(os.environ.get("GVR_LOGIN_USERNAME_CEILING", "25"))
+GVR_LOGIN_CEILING_SECONDS = int(os.environ.get("GVR_LOGIN_CEILING_SECONDS", "30"))
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "interventions.audit.middleware.client_ip"
@@ -191,6 +195,9 @@ GVR_SESSION_IDLE_MINUTES = int(os.environ.get("GVR_SESSION_IDLE_MINUTES", "30"))
 GVR_SESSION_MAX_HOURS = int(os.environ.get("GVR_SESSION_MAX_HOURS", "12"))
 SESSION_COOKIE_AGE = GVR_SESSION_MAX_HOURS * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Flash messages name participants ("Session logged … with <name>"); the default cookie storage
+# signs them but does not encrypt them, so they stay server-side with the session.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Audit events are kept this long, then purged daily (interventions/audit/services.py). The
 # database refuses to delete any younger than a year whatever this says.

@@ -12,13 +12,16 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TypeVar
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone
+
+UTF8_BOM = "\ufeff"
+_Response = TypeVar("_Response", bound=HttpResponseBase)
 
 # A spreadsheet treats a cell starting with one of these as a formula; tab and carriage return
 # can hide such a character behind leading whitespace.
-UTF8_BOM = "\ufeff"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -77,6 +80,19 @@ def stream_csv(
     response = StreamingHttpResponse(
         itertools.chain([UTF8_BOM], csv_lines(header, rows)), content_type="text/csv; charset=utf-8"
     )
+    return as_download(response, filename)
+
+
+def csv_response(filename: str, rows: Sequence[Sequence[object]]) -> HttpResponse:
+    """A small CSV download built in memory (a page's tables: a header line of their own sits
+    among the rows), through the same defusing cells as `stream_csv`."""
+    lines = csv_lines(rows[0], rows[1:]) if rows else iter(())
+    # The byte-order mark first, as in stream_csv.
+    response = HttpResponse(UTF8_BOM + "".join(lines), content_type="text/csv; charset=utf-8")
+    return as_download(response, filename)
+
+
+def as_download(response: _Response, filename: str) -> _Response:
     response["Content-Disposition"] = f'attachment; filename="{safe_filename(filename)}"'
     # Exports hold case data: no browser or proxy may keep a copy.
     response["Cache-Control"] = "no-store"

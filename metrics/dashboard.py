@@ -25,13 +25,15 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from interventions.models import Area
 from interventions.selectors.response import INCIDENT_MEASURES, INCIDENT_SOURCE_LABEL
-from metrics import selectors
+from metrics import selectors, suppression
 from metrics.models import CrimeOutcome, Measure
 from metrics.months import months_between as months_between  # the dashboard's months
 from metrics.selectors import DashboardScope
 
 SUPPRESSED = "1\u201310"  # one, en dash, ten
-WITHHELD = "withheld"  # a share that would give away a suppressed count
+# A share that would give away a suppressed count, or a count hidden so that no suppressed one
+# can be derived by subtraction (metrics/suppression.py).
+WITHHELD = "withheld"
 MEASURE_LABELS = dict(Measure.choices)
 # The measures the recorded incidents also count, named after their source wherever shown.
 INCIDENT_LABELS = {
@@ -212,6 +214,17 @@ def build_dashboard(
     refreshed = selectors.rollup_refreshed_at(start=start, end=end)["latest"]
     small = scope.suppress_small_counts
 
+    # Every count of people, with the cells hidden across the area tree so none of 1-10 people
+    # is shown or can be derived from other areas' counts (metrics/suppression.py).
+    hidden = suppression.hidden_people_counts(scope, start=start, end=end)
+    shown_cell = ("area", area.pk) if activity_in_area else suppression.EVERYONE
+
+    def shown_people(month: date, name: str, act: dict[str, object]) -> object:
+        reason = hidden.get((month, name), {}).get(shown_cell)
+        if reason is None:
+            return act.get(name) or 0
+        return SUPPRESSED if reason == suppression.PRIMARY else WITHHELD
+
     months = months_between(start, end)
     monthly_rows = []
     reach_rows = []
@@ -229,13 +242,7 @@ def build_dashboard(
                 "incidents": [incidents.get((measure, month), 0) for measure in incident_measures],
                 "sessions": act.get("sessions") or 0,
                 "contact_hours": round(minutes / 60, 1),
-                "participants_served": suppress(
-                    act.get("participants_served") or 0, suppress_small=small
-                ),
-                "new_enrollments": act.get("new_enrollments") or 0,
-                "exits": act.get("exits") or 0,
-                "referrals_made": act.get("referrals_made") or 0,
-                "referrals_completed": act.get("referrals_completed") or 0,
+                **{name: shown_people(month, name, act) for name in suppression.PEOPLE_COUNTS},
             }
         )
 

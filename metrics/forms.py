@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
+from interventions.date_bounds import validate_date_in_range
 from interventions.models import Area, PartnerOrganization
 from metrics.extract import MIN_KEY_LENGTH
 from metrics.models import Measure
@@ -27,9 +28,12 @@ class OutcomeUploadForm(forms.Form):
 def _parse_month(value: str) -> date:
     try:
         year, month = (int(part) for part in value.split("-"))
-        return date(year, month, 1)
-    except (ValueError, TypeError) as error:
+        month_start = date(year, month, 1)
+    except (ValueError, TypeError, OverflowError) as error:
         raise ValidationError("Enter a month as YYYY-MM, for example 2021-01.") from error
+    # The dashboard steps a month past the last one: 9999-12 would overflow (issue 13).
+    validate_date_in_range(month_start)
+    return month_start
 
 
 def _check_month_range(form: forms.Form, data: dict[str, object], *, max_months: int) -> None:

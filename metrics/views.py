@@ -5,7 +5,6 @@ else gets 403."""
 
 from __future__ import annotations
 
-import csv
 from datetime import date
 
 from django.conf import settings
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from interventions.audit import record
+from interventions.csv_export import as_download, csv_response
 from interventions.models import Area
 from metrics import city_claims, extract, selectors, services
 from metrics.dashboard import build_dashboard, csv_rows, evaluation_context
@@ -121,11 +121,7 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
         format="csv",
         area=cleaned["area"].slug,
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerows(csv_rows(data))
-    return response
+    return csv_response(filename, csv_rows(data))
 
 
 # --- Evaluate: did it work? -----------------------------------------------------------------
@@ -219,13 +215,10 @@ def evaluate_csv(request: HttpRequest) -> HttpResponse:
     if isinstance(answer, HttpResponse):
         return answer
     result = answer
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_download_name(result, "csv")}"'
-    writer = csv.writer(response)
-    writer.writerow(["month", "observed", "fitted", "counterfactual"])
+    rows: list[list[object]] = [["month", "observed", "fitted", "counterfactual"]]
     for row in result["series"]:  # type: ignore[attr-defined]
-        writer.writerow([row["month"], row["observed"], row["fitted"], row["counterfactual"]])
-    return response
+        rows.append([row["month"], row["observed"], row["fitted"], row["counterfactual"]])
+    return csv_response(_download_name(result, "csv"), rows)
 
 
 @login_required
@@ -236,9 +229,7 @@ def evaluate_json(request: HttpRequest) -> HttpResponse:
     if isinstance(answer, HttpResponse):
         return answer
     result = answer
-    response = JsonResponse(result)
-    response["Content-Disposition"] = f'attachment; filename="{_download_name(result, "json")}"'
-    return response
+    return as_download(JsonResponse(result), _download_name(result, "json"))
 
 
 # --- The de-identified extract for outside evaluators --------------------------------------
@@ -284,10 +275,8 @@ def evaluator_extract(request: HttpRequest) -> HttpResponse:
         people_rows=built.people_rows,
         area_rows=built.area_rows,
     )
-    response = HttpResponse(built.content, content_type="application/zip")
     filename = f"evaluator-extract-{cleaned['start']:%Y-%m}-to-{cleaned['end']:%Y-%m}.zip"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return as_download(HttpResponse(built.content, content_type="application/zip"), filename)
 
 
 # --- City claims, checked -------------------------------------------------------------------

@@ -80,8 +80,8 @@ class NoStoreForAuthenticatedMiddleware:
 class WindowedLockoutHandler(AxesDatabaseHandler):
     """django-axes with a failure window: a username is locked after AXES_FAILURE_LIMIT failures
     that each follow the previous one within AXES_FAILURE_WINDOW_MINUTES (so any 5 in 15
-    minutes lock it), and then stays locked until an admin unlocks it (AXES_COOLOFF_TIME is None).
-    A run of failures that pauses longer than the window starts again from zero."""
+    minutes lock it); how long the lock lasts is lockout.py's. A run of failures that
+    pauses longer than the window starts again from zero."""
 
     def user_login_failed(
         self, sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any

@@ -37,6 +37,7 @@ from interventions.admin.forms import (
     SessionAddForm,
     SessionChangeForm,
 )
+from interventions.audit.admin_views import RecordsRecordViews
 from interventions.models import (
     Area,
     Enrollment,
@@ -282,7 +283,7 @@ class ServiceRoutedAdmin(BaseAdmin):
 
 
 @admin.register(Participant)
-class ParticipantAdmin(EditConflictAdminMixin, BaseAdmin):
+class ParticipantAdmin(RecordsRecordViews, EditConflictAdminMixin, BaseAdmin):
     form = ParticipantAdminForm
     list_display = (
         "participant_code",

@@ -18,6 +18,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from interventions import access
+from interventions.date_bounds import BoundedDateField
 from interventions.errors import ServiceError
 from interventions.models import Enrollment, Membership, Participant, Referral, Session
 from interventions.services import case as services
@@ -99,7 +100,7 @@ class EnrollmentChangeForm(EditConflictFormMixin, ServiceRoutedForm):
         required=False,
         help_text="Leave blank to keep the current status. Exiting needs a reason.",
     )
-    status_on = forms.DateField(
+    status_on = BoundedDateField(
         label="Date of the change",
         required=False,
         widget=AdminDateWidget,
@@ -256,7 +257,7 @@ class ReferralChangeForm(EditConflictFormMixin, ServiceRoutedForm):
         required=False,
         help_text="Leave blank to keep the current status.",
     )
-    status_on = forms.DateField(
+    status_on = BoundedDateField(
         label="Date of the change",
         required=False,
         widget=AdminDateWidget,

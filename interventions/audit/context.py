@@ -9,9 +9,12 @@ extra INSERT per batch, not one per row.
 The triggers read the actor from PostgreSQL settings (`gvr.user_id`, `gvr.username`, `gvr.ip`,
 `gvr.path`). Rather than set them once per request (an extra query on every page, and settings
 that a rolled-back transaction would silently revert), an execute wrapper sets them just before
-each statement that writes to a case table, on the same connection: inside a transaction with
-`is_local` so they vanish at its end, and in autocommit for the session (the next audited write
-sets them again before it runs). The middleware and `acting_as()` fill the context variable."""
+each statement that writes to a table of tables.AUDITED_TABLES, on the same connection, for the
+current transaction only (`set_config(..., true)`, with the transaction's id in `gvr.actor_xact`);
+a write in autocommit gets a transaction of its own for it. A setting made for the whole session
+would outlive the request on a pooled connection and name its user in the next request's rows,
+so the triggers ignore any actor not set in their own transaction (migrations/0004). The
+middleware and `acting_as()` fill the context variable."""
 
 from __future__ import annotations
 
@@ -22,50 +25,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.db.backends.signals import connection_created
 
-# The tables whose changes the triggers record (see migrations/0001_initial.py).
-AUDITED_TABLES = (
-    "interventions_participant",
-    "interventions_enrollment",
-    "interventions_enrollmentstatuschange",
-    "interventions_session",
-    "interventions_sessionparticipant",
-    "interventions_referral",
-    "interventions_membership",
-    # Street intelligence and shootings (migrations/0003_response_tables.py).
-    "interventions_streetgroup",
-    "interventions_grouptie",
-    "interventions_groupconflict",
-    "interventions_incident",
-    "interventions_incidentparticipant",
-    "interventions_incidentgroup",
-    "interventions_responsetask",
-    # Demographics, outcomes and assessments (interventions/migrations/0005_...).
-    "interventions_demographics",
-    "interventions_outcomeevent",
-    "interventions_assessment",
-    "interventions_answer",
-    "interventions_scalescore",
-    "interventions_risktierchange",
-    "interventions_instrument",
-    "interventions_instrumentversion",
-    "interventions_scale",
-    "interventions_item",
-    "interventions_itemchoice",
-    # Life plans and the incentive ledger (interventions/migrations/0006_plans_and_incentives.py).
-    "interventions_lifeplan",
-    "interventions_goal",
-    "interventions_milestone",
-    "interventions_milestoneprogress",
-    "interventions_planchange",
-    "interventions_incentiveentry",
-    "interventions_incentiveentrymilestone",
-    "interventions_incentiverules",
-)
+from interventions.audit.tables import AUDITED_TABLE_NAMES
+
+# Longest names first, so `interventions_callin` does not stop short of `…_callin_attendees`.
 _WRITE_TO_AUDITED_TABLE = re.compile(
-    r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(?:' + "|".join(AUDITED_TABLES) + r')"?\b',
+    r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(?:'
+    + "|".join(sorted(AUDITED_TABLE_NAMES, key=len, reverse=True))
+    + r')"?(?![\w])',
     re.IGNORECASE,
 )
 
@@ -101,28 +70,39 @@ def acting_as(actor: Actor | Callable[[], Actor]) -> Iterator[None]:
         _current_actor.reset(token)
 
 
+def _set_actor_for_this_transaction(cursor: Any) -> None:
+    """Hand the acting user to the triggers for the current transaction only, with the
+    transaction's id: the triggers ignore an actor set by any other transaction."""
+    actor = current_actor()
+    cursor.execute(
+        "SELECT set_config('gvr.user_id', %s, true), set_config('gvr.username', %s, true),"
+        " set_config('gvr.ip', %s, true), set_config('gvr.path', %s, true),"
+        " set_config('gvr.actor_xact', pg_current_xact_id()::text, true)",
+        [
+            "" if actor.user_id is None else str(actor.user_id),
+            actor.username,
+            actor.ip_address or "",
+            actor.path[:500],
+        ],
+    )
+
+
 def _set_actor_before_audited_writes(
     execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
 ) -> Any:
-    if isinstance(sql, str) and _WRITE_TO_AUDITED_TABLE.match(sql):
-        actor = current_actor()
-        connection = context["connection"]
-        local = connection.in_atomic_block
-        # The driver's own cursor: this bookkeeping is not one of the page's queries.
-        context["cursor"].cursor.execute(
-            "SELECT set_config('gvr.user_id', %s, %s), set_config('gvr.username', %s, %s),"
-            " set_config('gvr.ip', %s, %s), set_config('gvr.path', %s, %s)",
-            [
-                "" if actor.user_id is None else str(actor.user_id),
-                local,
-                actor.username,
-                local,
-                actor.ip_address or "",
-                local,
-                actor.path[:500],
-                local,
-            ],
-        )
+    if not (isinstance(sql, str) and _WRITE_TO_AUDITED_TABLE.match(sql)):
+        return execute(sql, params, many, context)
+    connection = context["connection"]
+    # The driver's own cursor: this bookkeeping is not one of the page's queries.
+    raw_cursor = context["cursor"].cursor
+    if connection.get_autocommit():
+        # In autocommit the setting and the write would be two transactions, and a setting for
+        # the session would outlive the request on a pooled connection (issue 13): make the
+        # write and its actor one transaction.
+        with transaction.atomic(using=connection.alias):
+            _set_actor_for_this_transaction(raw_cursor)
+            return execute(sql, params, many, context)
+    _set_actor_for_this_transaction(raw_cursor)
     return execute(sql, params, many, context)
 
 
@@ -152,3 +132,5 @@ def summarise_bulk_writes() -> None:
         raise RuntimeError("summarise_bulk_writes() applies to a transaction; call it inside one.")
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL gvr.audit_bulk = 'summary'")
+        # COPY is not a write the hook recognises: name the actor for the whole transaction.
+        _set_actor_for_this_transaction(cursor.cursor)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from interventions.audit.models import AuditEvent
+from interventions.date_bounds import BoundedDateField
 
 
 class AuditFilterForm(forms.Form):
@@ -10,10 +11,10 @@ class AuditFilterForm(forms.Form):
         choices=[("", "Any action"), *AuditEvent.Action.choices], required=False
     )
     username = forms.CharField(max_length=150, required=False, label="User")
-    since = forms.DateField(
+    since = BoundedDateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
-    until = forms.DateField(
+    until = BoundedDateField(
         required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from interventions.access import organizations_of, participants_visible_to
 from interventions.audit.forms import AuditFilterForm
 from interventions.audit.models import AuditEvent
+from interventions.audit.recording import audited_view
 from interventions.models import Membership
 
 
@@ -36,6 +37,7 @@ def _filtered(events: QuerySet[AuditEvent], form: AuditFilterForm) -> QuerySet[A
 
 @require_GET
 @login_required
+@audited_view("view", "participant")
 def audit_participant(request: HttpRequest, participant_id: int) -> HttpResponse:
     """Who has seen or changed this person's record: for the managers of their organisation."""
     participant = get_object_or_404(

@@ -13,6 +13,11 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 
 from interventions import access
+from interventions.date_bounds import (
+    BoundedDateField,
+    BoundedDateTimeField,
+    validate_date_in_range,
+)
 from interventions.forms.single_submit import SingleSubmitFormMixin
 from interventions.forms.widgets import DateInput, DateTimeLocalInput
 from interventions.models import (
@@ -71,7 +76,7 @@ class SessionLogForm(forms.Form):
     )
     # Chips right under the people (session_log.html): the worker sees what will be saved.
     kind = forms.ChoiceField(choices=Session.Kind.choices, widget=forms.RadioSelect)
-    occurred_at = forms.DateTimeField(label="Date and time", widget=DateTimeLocalInput)
+    occurred_at = BoundedDateTimeField(label="Date and time", widget=DateTimeLocalInput)
     duration_minutes = forms.IntegerField(
         label="Duration (minutes)",
         min_value=1,
@@ -82,7 +87,7 @@ class SessionLogForm(forms.Form):
     notes = forms.CharField(
         max_length=NOTES_MAX_LENGTH, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    follow_up_on = forms.DateField(label="Follow-up date", required=False, widget=DateInput)
+    follow_up_on = BoundedDateField(label="Follow-up date", required=False, widget=DateInput)
     client_key = forms.UUIDField(widget=forms.HiddenInput)
     # Sent by the "Log anyway" button of the likely-duplicate warning; never drawn as a field.
     log_anyway = forms.BooleanField(required=False)
@@ -153,7 +158,7 @@ class ReferralForm(SingleSubmitFormMixin, forms.Form):
         help_text="A partner organisation, or name an outside provider below.",
     )
     outside_provider = forms.CharField(max_length=200, required=False)
-    made_on = forms.DateField(label="Date", widget=DateInput, initial=timezone.localdate)
+    made_on = BoundedDateField(label="Date", widget=DateInput, initial=timezone.localdate)
     notes = forms.CharField(
         max_length=NOTES_MAX_LENGTH, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -186,7 +191,7 @@ class ReferralAdvanceForm(forms.Form):
             )
         ]
     )
-    on = forms.DateField(label="Date", widget=DateInput, initial=timezone.localdate)
+    on = BoundedDateField(label="Date", widget=DateInput, initial=timezone.localdate)
     outcome = forms.CharField(max_length=500, required=False)
 
     def clean_on(self) -> Any:
@@ -197,7 +202,7 @@ class ReferralAdvanceForm(forms.Form):
 
 class EnrollmentStatusForm(forms.Form):
     status = forms.ChoiceField(label="New status", choices=())
-    on = forms.DateField(label="Date", widget=DateInput, initial=timezone.localdate)
+    on = BoundedDateField(label="Date", widget=DateInput, initial=timezone.localdate)
     note = forms.CharField(max_length=500, required=False)
 
     def __init__(self, *args: Any, enrollment: Enrollment, **kwargs: Any) -> None:
@@ -221,7 +226,7 @@ class EnrollmentExitForm(forms.Form):
     reason = forms.ChoiceField(
         label="Exit reason", choices=[("", "Choose a reason"), *Enrollment.ExitReason.choices]
     )
-    on = forms.DateField(label="Exit date", widget=DateInput, initial=timezone.localdate)
+    on = BoundedDateField(label="Exit date", widget=DateInput, initial=timezone.localdate)
     note = forms.CharField(max_length=500, required=False)
 
     def clean_on(self) -> Any:
@@ -242,9 +247,11 @@ class NameMatchForm(forms.Form):
 
     def typed_date_of_birth(self) -> date | None:
         try:
-            return date.fromisoformat(self.cleaned_data.get("date_of_birth") or "")
-        except ValueError:
+            typed = date.fromisoformat(self.cleaned_data.get("date_of_birth") or "")
+            validate_date_in_range(typed)
+        except (ValueError, forms.ValidationError):
             return None
+        return typed
 
 
 # The registration form asks for likely matches as the name is typed (views.participant_matches).
@@ -265,7 +272,7 @@ class ParticipantRegisterForm(SingleSubmitFormMixin, forms.Form):
     aliases = forms.CharField(
         max_length=200, required=False, help_text="Street names and other names, comma-separated."
     )
-    date_of_birth = forms.DateField(required=False, widget=DateInput)
+    date_of_birth = BoundedDateField(required=False, widget=DateInput)
     phone = forms.CharField(max_length=40, required=False)
     area = forms.ModelChoiceField(queryset=Area.objects.all(), required=False)
     referral_source = forms.ChoiceField(
@@ -274,7 +281,7 @@ class ParticipantRegisterForm(SingleSubmitFormMixin, forms.Form):
     risk_tier = forms.TypedChoiceField(
         choices=Participant.RiskTier.choices, coerce=int, initial=Participant.RiskTier.HIGH
     )
-    identified_on = forms.DateField(
+    identified_on = BoundedDateField(
         label="Identified on", widget=DateInput, initial=timezone.localdate
     )
     program = forms.ModelChoiceField(queryset=Program.objects.none(), empty_label=None)
@@ -342,7 +349,7 @@ class ParticipantEditForm(forms.Form):
     aliases = forms.CharField(
         max_length=200, required=False, help_text="Street names and other names, comma-separated."
     )
-    date_of_birth = forms.DateField(required=False, widget=DateInput)
+    date_of_birth = BoundedDateField(required=False, widget=DateInput)
     phone = forms.CharField(max_length=40, required=False)
     area = forms.ModelChoiceField(queryset=Area.objects.all(), required=False)
     referral_source = forms.ChoiceField(choices=Participant.ReferralSource.choices)

@@ -23,6 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Concat
 from django.utils import timezone
 
+from interventions.date_bounds import validate_date_in_range
 from interventions.models import (
     Area,
     Enrollment,
@@ -108,12 +109,14 @@ class ParticipantFilter(django_filters.FilterSet):
         empty_label="Anyone",
     )
     identified_from = django_filters.DateFilter(
+        validators=[validate_date_in_range],
         field_name="identified_on",
         lookup_expr="gte",
         label="Identified from",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     identified_to = django_filters.DateFilter(
+        validators=[validate_date_in_range],
         field_name="identified_on",
         lookup_expr="lte",
         label="Identified to",
@@ -235,10 +238,16 @@ class SessionFilter(django_filters.FilterSet):
 
     worker = django_filters.ChoiceFilter(choices=[], method="filter_worker", empty_label="Anyone")
     occurred_from = django_filters.DateFilter(
-        method="filter_from", label="From", widget=forms.DateInput(attrs={"type": "date"})
+        validators=[validate_date_in_range],
+        method="filter_from",
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     occurred_to = django_filters.DateFilter(
-        method="filter_to", label="To", widget=forms.DateInput(attrs={"type": "date"})
+        validators=[validate_date_in_range],
+        method="filter_to",
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     kind = django_filters.ChoiceFilter(choices=Session.Kind.choices, empty_label="Any kind")
     program = django_filters.ModelChoiceFilter(queryset=None, empty_label="Any program")

@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from interventions.date_bounds import BoundedDateField
 from interventions.forms.widgets import DateInput
 from interventions.models import Participant, PartnerOrganization
 from interventions.models.outcomes import (
@@ -57,7 +58,7 @@ class OutcomeEventForm(forms.Form):
         required=False,
         help_text="For an injury: how. For a credential: which.",
     )
-    occurred_on = forms.DateField(label="On", widget=DateInput())
+    occurred_on = BoundedDateField(label="On", widget=DateInput())
     source = forms.ChoiceField(label="Learnt from", choices=OutcomeEvent.Source.choices)
     notes = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -102,7 +103,7 @@ class RiskTierForm(forms.Form):
 class AssessmentForm(forms.Form):
     """One field per item of the version, in its order; values are the item's points."""
 
-    assessed_on = forms.DateField(label="Assessed on", widget=DateInput())
+    assessed_on = BoundedDateField(label="Assessed on", widget=DateInput())
     apply_tier = forms.BooleanField(
         label="Set the risk tier from the result",
         required=False,
@@ -152,8 +153,8 @@ class ReportForm(forms.Form):
     """A quarter, or any range of dates; and for a city admin, one organisation or all."""
 
     quarter = forms.ChoiceField(required=False, help_text="Or choose dates below.")
-    start = forms.DateField(required=False, widget=DateInput())
-    end = forms.DateField(required=False, widget=DateInput())
+    start = BoundedDateField(required=False, widget=DateInput())
+    end = BoundedDateField(required=False, widget=DateInput())
     org = forms.ChoiceField(label="Organisation", required=False)
 
     def __init__(

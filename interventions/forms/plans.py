@@ -11,6 +11,7 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
+from interventions.date_bounds import BoundedDateField
 from interventions.forms.single_submit import SingleSubmitFormMixin
 from interventions.forms.widgets import DateInput
 from interventions.models.plans import (
@@ -67,7 +68,7 @@ class GoalForm(SingleSubmitFormMixin, forms.Form):
         max_length=DESCRIPTION_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    target_on = forms.DateField(label="Target date", widget=DateInput)
+    target_on = BoundedDateField(label="Target date", widget=DateInput)
 
 
 class GoalEditForm(forms.Form):
@@ -81,11 +82,11 @@ class MilestoneForm(SingleSubmitFormMixin, forms.Form):
     description = forms.CharField(
         label="Milestone", max_length=DESCRIPTION_MAX_LENGTH, widget=forms.TextInput()
     )
-    due_on = forms.DateField(label="Due", widget=DateInput)
+    due_on = BoundedDateField(label="Due", widget=DateInput)
 
 
 class DayForm(forms.Form):
-    on = forms.DateField(label="Date", widget=DateInput, initial=timezone.localdate)
+    on = BoundedDateField(label="Date", widget=DateInput, initial=timezone.localdate)
 
 
 class MonthInput(forms.DateInput):
@@ -102,7 +103,7 @@ class IncentiveRequestForm(forms.Form):
         label="Met milestones it is for",
         error_messages={"required": "Choose the met milestones the incentive is for."},
     )
-    month = forms.DateField(
+    month = BoundedDateField(
         widget=MonthInput(), input_formats=["%Y-%m", "%Y-%m-%d"], initial=timezone.localdate
     )
     amount = forms.DecimalField(
@@ -138,7 +139,7 @@ class DeclineForm(forms.Form):
 
 
 class PaidForm(forms.Form):
-    paid_on = forms.DateField(label="Paid on", widget=DateInput, initial=timezone.localdate)
+    paid_on = BoundedDateField(label="Paid on", widget=DateInput, initial=timezone.localdate)
     method = forms.ChoiceField(choices=IncentiveEntry.Method.choices)
     reference = forms.CharField(
         max_length=100, required=False, help_text="Check number, card or transfer reference."
@@ -146,7 +147,7 @@ class PaidForm(forms.Form):
 
 
 class LedgerFilterForm(forms.Form):
-    month = forms.DateField(
+    month = BoundedDateField(
         required=False, widget=MonthInput(), input_formats=["%Y-%m", "%Y-%m-%d"]
     )
     funding_source = forms.ChoiceField(

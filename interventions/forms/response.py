@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from interventions.date_bounds import BoundedDateField, BoundedDateTimeField
 from interventions.forms.single_submit import SingleSubmitFormMixin
 from interventions.models import (
     Area,
@@ -50,7 +51,7 @@ ROLE_FIELDS = {
 
 class IncidentForm(SingleSubmitFormMixin, forms.Form):
     kind = forms.ChoiceField(choices=Incident.Kind.choices)
-    occurred_at = forms.DateTimeField(
+    occurred_at = BoundedDateTimeField(
         label="When", widget=_datetime_input(), input_formats=[DATETIME_LOCAL]
     )
     organization = forms.ModelChoiceField(
@@ -123,7 +124,7 @@ class LinkSessionForm(forms.Form):
 
 
 class QuickContactForm(forms.Form):
-    occurred_at = forms.DateTimeField(
+    occurred_at = BoundedDateTimeField(
         label="When", widget=_datetime_input(), input_formats=[DATETIME_LOCAL]
     )
     duration_minutes = forms.IntegerField(min_value=1, max_value=1440, initial=30, label="Minutes")
@@ -145,8 +146,8 @@ class QuickContactForm(forms.Form):
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(widget=_date_input(), required=False)
-    end = forms.DateField(widget=_date_input(), required=False)
+    start = BoundedDateField(widget=_date_input(), required=False)
+    end = BoundedDateField(widget=_date_input(), required=False)
 
     def __init__(self, *args: object, default_days: int = 7, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -168,8 +169,8 @@ class ReviewForm(forms.Form):
         empty_label="City-wide",
         label="Review of",
     )
-    period_start = forms.DateField(widget=forms.HiddenInput)
-    period_end = forms.DateField(widget=forms.HiddenInput)
+    period_start = BoundedDateField(widget=forms.HiddenInput)
+    period_end = BoundedDateField(widget=forms.HiddenInput)
     decisions = forms.CharField(
         max_length=NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
     )
@@ -191,7 +192,7 @@ class ReviewForm(forms.Form):
 class FollowUpForm(forms.Form):
     assigned_to = forms.ModelChoiceField(queryset=None, required=False, label="Assign to")
     description = forms.CharField(max_length=500, required=False, label="Follow-up")
-    due_on = forms.DateField(widget=_date_input(), required=False, label="Due")
+    due_on = BoundedDateField(widget=_date_input(), required=False, label="Due")
 
     def __init__(self, *args: object, assignees: QuerySet, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -211,7 +212,7 @@ FollowUpFormSet = forms.formset_factory(FollowUpForm, extra=3, max_num=10)
 
 class CallInForm(SingleSubmitFormMixin, forms.Form):
     organization = forms.ModelChoiceField(queryset=None, empty_label=None)
-    held_on = forms.DateField(widget=_date_input(), label="Date")
+    held_on = BoundedDateField(widget=_date_input(), label="Date")
     place = forms.CharField(max_length=200)
     area = forms.ModelChoiceField(queryset=Area.objects.all(), required=False)
     attendees = PeopleField(queryset=None, required=False)
@@ -239,7 +240,7 @@ class PersonField(forms.ModelChoiceField):
 
 class CustomNotificationForm(SingleSubmitFormMixin, forms.Form):
     participant = PersonField(queryset=None)
-    delivered_on = forms.DateField(widget=_date_input(), label="Delivered on")
+    delivered_on = BoundedDateField(widget=_date_input(), label="Delivered on")
     deliverers = forms.ModelMultipleChoiceField(queryset=None, label="Delivered by")
     message_delivered = forms.BooleanField(required=False, initial=True)
     response = forms.ChoiceField(

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from interventions.date_bounds import BoundedDateField
 from interventions.forms.widgets import DateInput
 from interventions.models import Participant, PartnerOrganization
 from interventions.services.sharing import OVERRIDE_REASON_MIN_LENGTH
@@ -20,8 +21,8 @@ class ConsentForm(forms.Form):
         label="Share the record with",
         help_text="The city means every city partner organisation.",
     )
-    granted_on = forms.DateField(label="Consent given on", widget=DateInput())
-    expires_on = forms.DateField(
+    granted_on = BoundedDateField(label="Consent given on", widget=DateInput())
+    expires_on = BoundedDateField(
         label="Expires on",
         required=False,
         widget=DateInput(),
@@ -74,7 +75,7 @@ class ConsentForm(forms.Form):
 
 
 class ConsentRevokeForm(forms.Form):
-    on = forms.DateField(
+    on = BoundedDateField(
         label="Revoked on",
         widget=DateInput(),
         help_text="From this day the other organisation no longer sees the record.",

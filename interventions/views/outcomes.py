@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from interventions import access as selectors
 from interventions.access import VIEW_AGGREGATES_PERMISSION
 from interventions.audit import audited_view, record
-from interventions.csv_export import safe_filename, stream_csv
+from interventions.csv_export import as_download, safe_filename, stream_csv
 from interventions.errors import ServiceError
 from interventions.forms.outcomes import (
     AssessmentForm,
@@ -154,6 +154,7 @@ def participant_outcomes(request: HttpRequest, participant_id: int) -> HttpRespo
 
 
 @member_required
+@audited_view("view", "participant")
 @require_http_methods(["GET", "POST"])
 def demographics_edit(request: HttpRequest, participant_id: int) -> HttpResponse:
     participant = _owned_participant(request, participant_id)
@@ -443,6 +444,4 @@ def funder_report_xlsx(request: HttpRequest) -> HttpResponse:
         )
     _record_export(request, report, "xlsx")
     response = HttpResponse(report_workbook(report), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{_download_name(report, "xlsx")}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return as_download(response, _download_name(report, "xlsx"))

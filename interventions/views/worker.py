@@ -314,6 +314,7 @@ def participant_detail(request: HttpRequest, participant_id: int) -> HttpRespons
 
 
 @member_required
+@audited_view("view", "participant")
 @require_http_methods(["GET", "POST"])
 def participant_edit(request: HttpRequest, participant_id: int) -> HttpResponse:
     """Correct a participant's profile. A save over someone else's newer save is refused and the

@@ -301,3 +301,101 @@ def test_outcome_import_is_all_or_nothing(city_admin):
             assert table() == before  # a refused import changes no row
 
     run()
+
+
+# GET parameters of every list page (issue 13, finding 10) ----------------------------------
+
+ODD_QUERIES = [
+    ("response_reach", {"end": "0001-01-01"}),
+    ("shooting_review", {"end": "0001-01-01"}),
+    ("notification_funnel", {"end": "0001-01-01"}),
+    ("response_reach", {"start": "9999-12-31"}),
+    ("org_sessions", {"occurred_to": "9999-12-31"}),
+    ("org_sessions", {"occurred_from": "0001-01-01"}),
+    ("metrics:dashboard_csv", {"start": "9999-01"}),
+    ("metrics:dashboard", {"start": "9999-01"}),
+    ("metrics:dashboard", {"end": "0001-01"}),
+]
+
+
+@pytest.mark.parametrize(("name", "query"), ODD_QUERIES)
+def test_odd_dates_in_a_query_are_refused_or_bounded_never_a_server_error(
+    org_a, city_admin, name, query
+):
+    for user in (org_a.manager, city_admin):
+        response = logged_in(user).get(reverse(name), query)
+        _ok(response)
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [("participant_search", "q"), ("org_participants", "q"), ("metrics:dashboard", "area")],
+)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_nul_byte_in_any_parameter_is_a_400(org_a, name, key, method):
+    client = logged_in(org_a.manager)
+    response = getattr(client, method)(reverse(name), {key: "Elijah\x00"})
+    assert response.status_code == 400
+
+
+def _parameter_names(response: Any) -> set[str]:
+    """The names of the inputs a page's forms and filters read, from its template context."""
+    import django_filters
+    from django import forms as django_forms
+
+    names: set[str] = set()
+    contexts = response.context or []
+    layers = [contexts] if isinstance(contexts, dict) else list(contexts)
+    for layer in layers:
+        values = layer.flatten().values() if hasattr(layer, "flatten") else layer.values()
+        for value in values:
+            if isinstance(value, django_filters.FilterSet):
+                value = value.form
+            if isinstance(value, django_forms.BaseForm):
+                names |= {value.add_prefix(name) for name in value.fields}
+    return names
+
+
+# Pages that read GET parameters, found from the resolver: every route without URL arguments.
+def _list_pages() -> list[str]:
+    from tests.security.routes import all_routes, is_admin
+
+    return [
+        route.name
+        for route in all_routes()
+        if not route.kwarg_names and not is_admin(route) and "logout" not in route.name
+    ]
+
+
+# Read by pages whose filters are not a form in their context (downloads, the dashboard).
+COMMON_PARAMETERS = {"q", "page", "sort", "org", "area", "start", "end", "occurred_to"}
+
+
+@pytest.mark.parametrize("name", _list_pages())
+def test_odd_values_in_any_get_parameter_of_a_list_page(org_a, city_admin, caseload, name):
+    AreaFactory(slug="bakersfield")
+    values = [
+        "0001-01-01",
+        "9999-12-31",
+        "9999-01",
+        "0001-01",
+        "-1",
+        "99999999999999999999999",
+        "1e309",
+        "x" * 6000,
+    ]
+    tried = 0
+    for user in (org_a.worker, org_a.manager, city_admin):
+        client = logged_in(user)
+        plain = client.get(reverse(name))
+        if plain.status_code != 200:
+            continue
+        for parameter in sorted(_parameter_names(plain) | COMMON_PARAMETERS):
+            for value in values:
+                _ok(client.get(reverse(name), {parameter: value}))
+                tried += 1
+            nul = client.get(reverse(name), {parameter: "a\x00b"})
+            assert nul.status_code == 400, (name, parameter)
+        break  # one role that reaches the page is enough: the parameters are the same
+    if tried == 0:
+        pytest.skip(f"{name}: no role gets a page here (a redirect or a form page)")

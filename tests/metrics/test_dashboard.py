@@ -70,7 +70,7 @@ def table_rows(html: str, table_id: str) -> list[list[str]]:
 
 def csv_blocks(content: bytes) -> list[list[list[str]]]:
     blocks: list[list[list[str]]] = [[]]
-    for row in csv.reader(io.StringIO(content.decode())):
+    for row in csv.reader(io.StringIO(content.decode("utf-8-sig"))):
         if not row:
             blocks.append([])
         else:
@@ -235,7 +235,7 @@ def test_city_view_suppresses_1_to_10_people(admin_client_city, small_activity) 
     )
     served = dict(zip(chart["labels"], chart["activity"]["participants_served"], strict=True))
     assert served["2024-06"] is None and served["2024-05"] == 43
-    csv_text = admin_client_city.get(CSV_URL, params(activity="area")).content.decode()
+    csv_text = admin_client_city.get(CSV_URL, params(activity="area")).content.decode("utf-8-sig")
     assert f"2024-06,,,0,0,2,1.5,{SUPPRESSED}," in csv_text
 
 
@@ -243,7 +243,7 @@ def test_manager_sees_own_organisation_unsuppressed(manager_client, small_activi
     html = manager_client.get(DASHBOARD, params(activity="area")).content.decode()
     assert _month_row(html, "2024-05")[5:8] == ["12", "10.0", "3"]
     assert _month_row(html, "2024-06")[5:8] == ["2", "1.5", "7"]
-    csv_text = manager_client.get(CSV_URL, params(activity="area")).content.decode()
+    csv_text = manager_client.get(CSV_URL, params(activity="area")).content.decode("utf-8-sig")
     assert "2024-05,,,0,0,12,10.0,3," in csv_text
 
 
@@ -288,8 +288,9 @@ def test_csv_is_exactly_what_is_shown(admin_client_city, small_activity) -> None
         [cell.replace(",", "") for cell in row] for row in yearly_csv
     ]
     comparison = blocks[3]
-    assert comparison[2] == ["Homicides", "60", "26", "-34", "-56.7%"]
-    assert comparison[3] == ["Non-fatal shooting victims", "109", "44", "-65", "-59.6%"]
+    # The percent change is text, and text starting with "-" is defused like every CSV cell.
+    assert comparison[2] == ["Homicides", "60", "26", "-34", "'-56.7%"]
+    assert comparison[3] == ["Non-fatal shooting victims", "109", "44", "-65", "'-59.6%"]
     assert CAVEAT in comparison[4][0]
 
 
@@ -360,3 +361,89 @@ def test_page_has_no_inline_script(admin_client_city, demo) -> None:  # type: ig
         assert "src=" in tag or 'type="application/json"' in tag, tag
     assert "vendor/chartjs/chart.umd.min.js" in html and "js/metrics.js" in html
     assert " onclick=" not in html and " onload=" not in html
+
+
+# Secondary suppression (issue 13, finding 7) ----------------------------------------------------
+
+PEOPLE_COLUMNS = ("Participants served", "New enrolments", "Exits", "Referrals made")
+
+
+@pytest.fixture
+def county_with_cities(org_a, org_b):  # type: ignore[no-untyped-def]
+    """A county whose people all live in its three cities: one city has small counts."""
+    county = AreaFactory(name="Kern", slug="kern", kind=Area.Kind.COUNTY)
+    cities = {
+        slug: AreaFactory(name=slug.title(), slug=slug, parent=county)
+        for slug in ("delano", "arvin", "shafter")
+    }
+    # (served, new enrolments, exits, referrals made) per city; Delano's are all 1-10.
+    counts = {"delano": (3, 1, 1, 2), "arvin": (40, 15, 0, 20), "shafter": (25, 12, 14, 30)}
+    for slug, (served, new, exits, referrals) in counts.items():
+        ActivityRollup.objects.create(
+            month=date(2024, 5, 1),
+            organization=org_a.organization if slug == "delano" else org_b.organization,
+            program_kind="mentoring",
+            area=cities[slug],
+            sessions=5,
+            contact_minutes=300,
+            participants_served=served,
+            new_enrollments=new,
+            exits=exits,
+            referrals_made=referrals,
+        )
+    return county, cities
+
+
+def _people_cells(client, area_slug: str, activity: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    query = params(area=area_slug, start="2024-05", end="2024-05", activity=activity)
+    response = client.get(CSV_URL, query)
+    assert response.status_code == 200
+    header, *rows = csv_blocks(response.content)[0][1:]
+    (may,) = [row for row in rows if row[0] == "2024-05"]
+    return {column: may[header.index(column)] for column in PEOPLE_COLUMNS}
+
+
+def _derive(shown: dict[object, str], sums: list[tuple[object, list[object]]]) -> dict[object, int]:
+    """Every hidden cell an analyst can compute exactly from shown cells and the sums linking
+    them (a total is the sum of its parts), solved one unknown at a time until nothing new."""
+    known = {cell: int(text) for cell, text in shown.items() if text.isdigit()}
+    derived: dict[object, int] = {}
+    progress = True
+    while progress:
+        progress = False
+        for total, parts in sums:
+            members = [total, *parts]
+            unknown = [cell for cell in members if cell not in known]
+            if len(unknown) != 1:
+                continue
+            (cell,) = unknown
+            parts_known = sum(known[p] for p in parts if p in known)
+            value = parts_known if cell == total else known[total] - parts_known
+            known[cell] = derived[cell] = value
+            progress = True
+    return derived
+
+
+def test_no_hidden_count_of_people_can_be_derived_from_the_shown_ones(
+    admin_client_city, county_with_cities
+) -> None:  # type: ignore[no-untyped-def]
+    county, cities = county_with_cities
+    assert all(city.parent == county for city in cities.values())
+    pages = {slug: _people_cells(admin_client_city, slug, "area") for slug in cities}
+    pages["kern"] = _people_cells(admin_client_city, "kern", "area")
+    pages["everyone"] = _people_cells(admin_client_city, "kern", "all")
+    # Nobody lives in the county outside its cities, nobody without an area: an analyst can
+    # know both are 0.
+    sums = [
+        ("kern", ["kern-itself", *cities]),
+        ("everyone", ["no-area", "kern"]),
+    ]
+    for column in PEOPLE_COLUMNS:
+        shown = {page: cells[column] for page, cells in pages.items()}
+        shown |= {"kern-itself": "0", "no-area": "0"}
+        hidden = {page for page, text in shown.items() if not text.isdigit()}
+        # Delano's 1-10 people are hidden, on every count of people.
+        assert "delano" in hidden, column
+        assert shown["delano"] in (SUPPRESSED, "withheld"), column
+        derived = _derive(shown, sums)
+        assert set(derived) & hidden == set(), (column, derived)

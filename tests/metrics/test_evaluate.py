@@ -325,7 +325,7 @@ def test_csv_of_the_series_and_json_of_the_result_are_audited(
 ) -> None:
     client.force_login(city_admin)
     series = client.get(reverse("metrics:evaluate_csv"), query())
-    rows = list(csv.reader(io.StringIO(series.content.decode())))
+    rows = list(csv.reader(io.StringIO(series.content.decode("utf-8-sig"))))
     assert rows[0] == ["month", "observed", "fitted", "counterfactual"] and len(rows) == 97
     result = client.get(reverse("metrics:evaluate_json"), query()).json()
     assert set(result) >= FIELDS

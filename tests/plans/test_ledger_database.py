@@ -246,7 +246,7 @@ def test_every_step_is_in_the_audit_trail(pw):
 
 
 def test_every_plan_and_ledger_table_has_the_audit_triggers():
-    from interventions.audit.context import AUDITED_TABLES
+    from interventions.audit.tables import AUDITED_TABLE_NAMES
 
     tables = [
         "interventions_lifeplan",
@@ -266,4 +266,4 @@ def test_every_plan_and_ledger_table_has_the_audit_triggers():
         triggers = set(cursor.fetchall())
     for table in tables:
         assert {(table, f"audit_{op}") for op in ("insert", "update", "delete")} <= triggers
-        assert table in AUDITED_TABLES
+        assert table in AUDITED_TABLE_NAMES
