@@ -179,9 +179,14 @@
   // Queueing the session form -----------------------------------------------------------------
 
   function summaryOf(form) {
+    // A list (<select>) or a row of chips (radio buttons named by their labels).
     const selectedText = (name) => {
-      const select = form.elements[name];
-      return select && select.selectedOptions && select.selectedOptions[0] ? select.selectedOptions[0].text : "";
+      const field = form.elements[name];
+      if (!field) return "";
+      if (field.selectedOptions) return field.selectedOptions[0] ? field.selectedOptions[0].text : "";
+      const chosen = Array.from(form.querySelectorAll(`input[name='${name}']:checked`))[0];
+      const label = chosen && form.querySelector(`label[for='${chosen.id}']`);
+      return label ? label.textContent.trim() : "";
     };
     const people = Array.from(form.querySelectorAll("input[name='participants']:checked"))
       .map((box) => {
@@ -244,7 +249,7 @@
 
   function refusalReasons(html) {
     const page = new DOMParser().parseFromString(html, "text/html");
-    const found = Array.from(page.querySelectorAll("#error-summary li, .invalid-feedback, #session-form .alert-danger"))
+    const found = Array.from(page.querySelectorAll("#error-summary li, .invalid-feedback, #session-form .alert-danger, #likely-duplicate p"))
       .map((node) => node.textContent.trim()).filter(Boolean);
     return Array.from(new Set(found)).join(" ") || "it did not accept the form.";
   }

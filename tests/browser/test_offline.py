@@ -58,12 +58,16 @@ def _ready_for_offline(page) -> None:  # type: ignore[no-untyped-def]
 
 
 def _log_offline(page, person, note: str) -> None:  # type: ignore[no-untyped-def]
+    """As a person would: the person, the kind chip, the minutes chip, the place, a note, and
+    the button that names the choice."""
     page.locator(f"#pick-{person.pk}").check()
-    page.locator("#id_kind").select_option(Session.Kind.MENTORING)
+    page.locator("#kind-chips label", has_text=Session.Kind.MENTORING.label).click()
+    page.locator("[data-duration='30']").click()
     page.locator("#id_location").select_option(Session.Location.STREET)
-    page.locator("#id_duration_minutes").fill("30")
     page.locator("#id_notes").fill(note)
-    page.get_by_role("button", name="Log session").click()
+    submit = page.locator("#session-submit")
+    assert submit.inner_text() == f"Log 30 min mentoring with {person.first_name} Q."
+    submit.click()
 
 
 def _queue_one_offline(page, org, person, note: str) -> None:  # type: ignore[no-untyped-def]
@@ -119,6 +123,9 @@ def test_two_sessions_logged_offline_are_saved_once_each_when_the_connection_ret
         "Walked her to the clinic.": [brianna.pk],
     }
     assert all(s.worker_id == org_a.worker.pk and s.duration_minutes == 30 for s in sessions)
+    assert all(
+        (s.kind, s.location) == (Session.Kind.MENTORING, Session.Location.STREET) for s in sessions
+    )
     assert len({s.client_key for s in sessions}) == 2
 
 
