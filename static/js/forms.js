@@ -13,8 +13,9 @@
   const user = body.dataset.user || "";
   const DRAFT_PREFIX = "gvr:draft:";
   const SUBMITTED = "gvr:submitted-draft";
-  // Never kept in a draft: tokens that belong to one page, and the participant search box.
-  const NOT_KEPT = new Set(["csrfmiddlewaretoken", "form_token", "q"]);
+  // Never kept in a draft: tokens that belong to one page, the participant search box, and the
+  // session form's list of the people drawn as chips (the page's own, for the search).
+  const NOT_KEPT = new Set(["csrfmiddlewaretoken", "form_token", "q", "chosen"]);
 
   // Error summary ------------------------------------------------------------------------------
 
@@ -61,14 +62,21 @@
   function restore(form, fields) {
     const values = new Map();
     fields.forEach(([name, value]) => values.set(name, [...(values.get(name) || []), value]));
+    const used = new Map(); // fields of one name that are not ticked take their values in order
     Array.from(form.elements).forEach((element) => {
       if (!element.name || NOT_KEPT.has(element.name) || !values.has(element.name)) return;
       const wanted = values.get(element.name);
       if (element.type === "checkbox" || element.type === "radio") {
         element.checked = wanted.includes(element.value);
       } else if (element.type !== "file" && element.type !== "submit" && element.type !== "button") {
-        element.value = wanted[0];
+        const index = used.get(element.name) || 0;
+        used.set(element.name, index + 1);
+        if (index < wanted.length) element.value = wanted[index];
       }
+    });
+    // A person ticked in the session form's folded "+ Add people" list is shown, not hidden.
+    form.querySelectorAll("details").forEach((folded) => {
+      if (folded.querySelector("input[name='participants']:checked")) folded.open = true;
     });
   }
 

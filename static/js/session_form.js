@@ -21,6 +21,13 @@
     });
     const kind = form.querySelector("input[name='kind']:checked");
     const minutes = form.querySelector("input[name='duration_minutes']").value.trim();
+    // The minutes chip that matches the field is the pressed one, however the field was set
+    // (a chip, typed, a restored draft, a reset after queueing offline).
+    form.querySelectorAll("[data-duration]").forEach((chip) => {
+      const pressed = chip.dataset.duration === minutes;
+      chip.classList.toggle("active", pressed);
+      chip.setAttribute("aria-pressed", pressed ? "true" : "false");
+    });
     const words = ["Log"];
     if (/^\d+$/.test(minutes)) words.push(`${minutes} min`);
     words.push(kind ? kind.dataset.label : "session");
@@ -51,6 +58,8 @@
 
   form.addEventListener("change", label);
   form.addEventListener("input", label);
+  // Emptied after a session is queued offline (static/js/offline.js): redrawn once reset.
+  form.addEventListener("reset", () => window.setTimeout(label, 0));
   // The quick-duration chips set the field without an input event (worker.js).
   form.addEventListener("click", (event) => {
     if (event.target.closest("[data-duration]")) window.setTimeout(label, 0);

@@ -48,8 +48,14 @@ def test_session_form_draft_comes_back_until_the_session_is_saved(phone, org_a, 
     assert phone.locator("#id_notes").input_value() == "She wants to finish her GED this spring."
     assert phone.locator("#id_duration_minutes").input_value() == "45"
     assert phone.locator(f"#pick-{person.pk}").is_checked()
+    # The button names what came back, and the restored minutes' chip is the pressed one.
+    assert phone.locator("#session-submit").inner_text() == (
+        "Log 45 min street outreach with Elena R."
+    )
+    assert phone.locator("[data-duration='45']").get_attribute("aria-pressed") == "true"
+    assert phone.locator("[data-duration='30']").get_attribute("aria-pressed") == "false"
 
-    phone.get_by_role("button", name="Log session").click()
+    phone.locator("#session-submit").click()
     phone.wait_for_load_state()
     assert Session.objects.get().notes == "She wants to finish her GED this spring."
     assert phone.evaluate(DRAFT_KEYS) == []
@@ -60,20 +66,23 @@ def test_session_form_draft_comes_back_until_the_session_is_saved(phone, org_a, 
 
 def test_referral_form_draft_survives_a_reload_and_goes_once_saved(phone, org_a, person):
     log_in(phone, org_a.worker.username, TEST_PASSWORD)
-    detail = reverse("participant_detail", args=[person.pk])
-    phone.goto(detail)
-    phone.locator("summary", has_text="Make a referral").click()
-    phone.locator("#id_referral_new_service_category").select_option(
-        Referral.ServiceCategory.HOUSING
-    )
-    phone.locator("#id_referral_new_outside_provider").fill("Flood Ministries")
-    phone.locator("#id_referral_new_notes").fill("Needs a bed before Friday.")
-    assert _wait_for_draft(phone)
+    phone.goto(reverse("participant_detail", args=[person.pk]))
+    # The participant page links to the referral form, a page of its own.
+    phone.get_by_role("link", name="Make a referral").first.click()
+    phone.wait_for_url(f"**{reverse('referral_create', args=[person.pk])}")
+    phone.locator("#id_service_category").select_option(Referral.ServiceCategory.HOUSING)
+    phone.locator("#id_outside_provider").fill("Flood Ministries")
+    phone.locator("#id_notes").fill("Needs a bed before Friday.")
+    assert _wait_for_draft(phone) == [
+        f"gvr:draft:{org_a.worker.pk}:{reverse('referral_create', args=[person.pk])}"
+    ]
 
     phone.reload()
-    assert phone.locator("#id_referral_new_notes").is_visible()  # the folded form is opened
-    assert phone.locator("#id_referral_new_notes").input_value() == "Needs a bed before Friday."
-    assert phone.locator("#id_referral_new_outside_provider").input_value() == "Flood Ministries"
+    assert phone.locator("[data-draft-restored]").is_visible()
+    assert phone.locator("#id_notes").is_visible()
+    assert phone.locator("#id_notes").input_value() == "Needs a bed before Friday."
+    assert phone.locator("#id_outside_provider").input_value() == "Flood Ministries"
+    assert phone.locator("#id_service_category").input_value() == (Referral.ServiceCategory.HOUSING)
     phone.get_by_role("button", name="Make referral").click()
     phone.wait_for_load_state()
     assert Referral.objects.get().notes == "Needs a bed before Friday."
@@ -136,7 +145,7 @@ def test_a_stale_form_gets_the_plain_csrf_page_and_the_draft_is_there_on_the_way
     phone.locator("#session-form input[name='csrfmiddlewaretoken']").evaluate(
         "(input) => { input.value = 'a'.repeat(64); }"
     )
-    phone.get_by_role("button", name="Log session").click()
+    phone.locator("#session-submit").click()
     phone.wait_for_load_state()
 
     assert phone.locator("h1").inner_text() == "This form had expired, so nothing was saved"
@@ -148,6 +157,6 @@ def test_a_stale_form_gets_the_plain_csrf_page_and_the_draft_is_there_on_the_way
     assert phone.url.endswith(reverse("session_log"))
     assert phone.locator("[data-draft-restored]").is_visible()
     assert phone.locator("#id_notes").input_value() == "Typed before the form went stale."
-    phone.get_by_role("button", name="Log session").click()
+    phone.locator("#session-submit").click()
     phone.wait_for_load_state()
     assert Session.objects.get().notes == "Typed before the form went stale."
