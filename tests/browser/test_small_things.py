@@ -80,7 +80,7 @@ def test_a_note_over_the_limit_is_refused_with_a_message_and_kept_whole(phone, o
     assert counter.inner_text() == (
         "Too long by 10 characters: shorten it to 5,000 or fewer to save."
     )
-    phone.get_by_role("button", name="Log session").click()
+    phone.locator("#session-submit").click()
     assert phone.url.endswith(reverse("session_log"))
     assert phone.evaluate("document.activeElement.id") == "id_notes"
     assert notes.input_value() == pasted  # nothing cut
@@ -88,7 +88,7 @@ def test_a_note_over_the_limit_is_refused_with_a_message_and_kept_whole(phone, o
 
     notes.fill("a" * 5_000)
     assert counter.inner_text() == "5,000 of 5,000 characters"
-    phone.get_by_role("button", name="Log session").click()
+    phone.locator("#session-submit").click()
     phone.wait_for_load_state()
     assert len(Session.objects.get().notes) == 5_000
 
