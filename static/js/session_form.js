@@ -60,10 +60,6 @@
   form.addEventListener("input", label);
   // Emptied after a session is queued offline (static/js/offline.js): redrawn once reset.
   form.addEventListener("reset", () => window.setTimeout(label, 0));
-  // The quick-duration chips set the field without an input event (worker.js).
-  form.addEventListener("click", (event) => {
-    if (event.target.closest("[data-duration]")) window.setTimeout(label, 0);
-  });
   // A restored page (back button) may hold other values than the server drew.
   window.addEventListener("pageshow", label);
   label();

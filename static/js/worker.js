@@ -7,6 +7,8 @@ document.addEventListener("click", (event) => {
   const field = document.getElementById(button.dataset.durationTarget);
   if (!field) return;
   field.value = button.dataset.duration;
+  // As if typed: the button's label (session_form.js) and the draft (forms.js) follow at once.
+  field.dispatchEvent(new Event("input", { bubbles: true }));
   document.querySelectorAll("[data-duration]").forEach((other) => {
     other.classList.toggle("active", other === button);
     other.setAttribute("aria-pressed", other === button ? "true" : "false");
