@@ -62,10 +62,14 @@ def csv_lines(header: Sequence[object], rows: Iterable[Sequence[object]]) -> Ite
         yield writer.writerow([csv_cell(cell) for cell in row])
 
 
+DOWNLOAD_ENDINGS = (".csv", ".xlsx")
+
+
 def safe_filename(filename: str) -> str:
     """A download name that cannot break out of the Content-Disposition header."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", filename).strip(".-")
-    if not cleaned.lower().endswith(".csv"):
+    # A spreadsheet keeps its own ending; anything else is named as the CSV it is.
+    if not cleaned.lower().endswith(DOWNLOAD_ENDINGS):
         cleaned = f"{cleaned or 'export'}.csv"
     return cleaned
 

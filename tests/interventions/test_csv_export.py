@@ -49,6 +49,8 @@ def test_safe_filename() -> None:
     assert safe_filename('a"; evil=.csv') == "a-evil-.csv"
     assert safe_filename("report") == "report.csv"
     assert safe_filename("../../") == "export.csv"
+    assert safe_filename("funder report Q1.xlsx") == "funder-report-Q1.xlsx"
+    assert safe_filename("report.xlsx.exe") == "report.xlsx.exe.csv"
 
 
 def test_stream_csv_streams_rows_lazily() -> None:
