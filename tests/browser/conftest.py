@@ -57,8 +57,17 @@ def _chromium_available() -> bool:
     return os.path.exists(CHROMIUM) or shutil.which(CHROMIUM) is not None
 
 
+# The one browser of the run. Other folders' conftests import these fixtures (tests/plans), which
+# makes a second session fixture of the same function: it shares this browser, as a second
+# Playwright could not start inside the first one's event loop.
+_SHARED: dict[str, object] = {}
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[object]:
+    if "browser" in _SHARED:
+        yield _SHARED["browser"]
+        return
     reason = None
     try:
         from playwright.sync_api import sync_playwright
@@ -76,8 +85,12 @@ def chromium() -> Iterator[object]:
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         _watching_contexts(browser)
-        yield browser
-        browser.close()
+        _SHARED["browser"] = browser
+        try:
+            yield browser
+        finally:
+            _SHARED.pop("browser", None)
+            browser.close()
 
 
 @pytest.fixture

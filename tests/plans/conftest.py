@@ -15,7 +15,12 @@ from interventions.models.plans import IncentiveRules, LifePlan, Milestone
 from interventions.services import plans as plan_services
 
 # The browser fixtures (Chromium, a 360 px page) of tests/browser, for test_browser.py.
-from tests.browser.conftest import chromium, phone  # noqa: F401
+# The check for uncaught JavaScript errors comes too.
+from tests.browser.conftest import (  # noqa: F401
+    chromium,
+    no_uncaught_javascript_errors,
+    phone,
+)
 from tests.conftest import OrgSetup
 from tests.factories import EnrollmentFactory, MembershipFactory, ParticipantFactory, UserFactory
 from tests.plans.factories import GoalFactory, IncentiveRulesFactory, MilestoneFactory
