@@ -62,13 +62,13 @@ def csv_lines(header: Sequence[object], rows: Iterable[Sequence[object]]) -> Ite
         yield writer.writerow([csv_cell(cell) for cell in row])
 
 
-DOWNLOAD_ENDINGS = (".csv", ".xlsx")
+DOWNLOAD_ENDINGS = (".csv", ".xlsx", ".zip", ".json")
 
 
 def safe_filename(filename: str) -> str:
     """A download name that cannot break out of the Content-Disposition header."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", filename).strip(".-")
-    # A spreadsheet keeps its own ending; anything else is named as the CSV it is.
+    # A spreadsheet, an archive or JSON keeps its own ending; anything else is named a CSV.
     if not cleaned.lower().endswith(DOWNLOAD_ENDINGS):
         cleaned = f"{cleaned or 'export'}.csv"
     return cleaned

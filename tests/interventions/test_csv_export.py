@@ -51,6 +51,8 @@ def test_safe_filename() -> None:
     assert safe_filename("../../") == "export.csv"
     assert safe_filename("funder report Q1.xlsx") == "funder-report-Q1.xlsx"
     assert safe_filename("report.xlsx.exe") == "report.xlsx.exe.csv"
+    assert safe_filename("extract 2024-01.zip") == "extract-2024-01.zip"
+    assert safe_filename("evaluation.json") == "evaluation.json"
 
 
 def test_stream_csv_streams_rows_lazily() -> None:
