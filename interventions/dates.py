@@ -23,6 +23,15 @@ def next_month(day: date) -> date:
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
+def months_between(first: date, last: date) -> list[date]:
+    """Every first-of-month from first to last (both firsts of months), both included."""
+    months, month = [], first
+    while month <= last:
+        months.append(month)
+        month = next_month(month)
+    return months
+
+
 def last_day_of_month(month: date) -> date:
     return next_month(month) - timedelta(days=1)
 

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from interventions.dates import months_between as months_between  # the dashboard's months
 from interventions.models import Area
 from interventions.selectors.response import INCIDENT_MEASURES, INCIDENT_SOURCE_LABEL
 from metrics import selectors, suppression
 from metrics.models import CrimeOutcome, Measure
-from metrics.months import months_between as months_between  # the dashboard's months
 from metrics.selectors import DashboardScope
 
 SUPPRESSED = "1\u201310"  # one, en dash, ten

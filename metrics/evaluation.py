@@ -42,7 +42,7 @@ import statsmodels.formula.api as smf
 from scipy.optimize import minimize_scalar
 from scipy.special import gammaln
 
-from metrics.months import months_between as months_between  # part of this module's API
+from interventions.dates import months_between as months_between  # part of this module's API
 
 DISPERSION_LIMIT = 1.5
 MIN_MONTHS_BEFORE = 24

@@ -38,6 +38,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from interventions.csv_export import defuse_formula
+from interventions.dates import last_day_of_month, months_between
 from interventions.models import (
     Area,
     Enrollment,
@@ -50,7 +51,6 @@ from interventions.models import (
 )
 from metrics.dashboard import SUPPRESSED, suppress
 from metrics.models import ActivityRollup, CrimeOutcome, Measure
-from metrics.months import months_between, next_month_start
 
 MIN_KEY_LENGTH = 32
 AGE_BANDS = ("under 18", "18-24", "25-34", "35+", "unknown")
@@ -195,7 +195,7 @@ def age_band(date_of_birth: date | None, on: date) -> str:
 
 
 def _month_end(month: date) -> date:
-    return next_month_start(month) - timedelta(days=1)
+    return last_day_of_month(month)
 
 
 def _local_month(moment: datetime | date) -> date:
