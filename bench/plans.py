@@ -31,7 +31,6 @@ from django.utils import timezone  # noqa: E402
 
 from bench._sessions import client_for  # noqa: E402
 from bench.pages import measure  # noqa: E402
-from interventions import plan_services  # noqa: E402
 from interventions.audit.context import Actor, acting_as  # noqa: E402
 from interventions.models import (  # noqa: E402
     Enrollment,
@@ -41,6 +40,7 @@ from interventions.models import (  # noqa: E402
     Program,
 )
 from interventions.models.plans import Domain, IncentiveRules, LifePlan, Milestone  # noqa: E402
+from interventions.services import plans as plan_services  # noqa: E402
 
 SLUG = "bench-plans"
 GOALS, MILESTONES_PER_GOAL = 10, 6
