@@ -55,7 +55,8 @@ def tidy(catalogue: polib.POFile) -> None:
 
 def merge(catalogue: polib.POFile, parts: list[Path]) -> list[str]:
     """Copy each part's translations into the catalogue's untranslated entries with the same
-    context and msgid; what a part translates that the code no longer has is reported."""
+    context and msgid. Reported: what a part translates that the code no longer has, and a
+    part's different text for an entry already translated (the catalogue's is kept)."""
     by_key = {_key(entry): entry for entry in catalogue}
     unused = []
     for path in parts:
@@ -67,6 +68,8 @@ def merge(catalogue: polib.POFile, parts: list[Path]) -> list[str]:
                 unused.append(f"{path.name}: {source.msgid[:60]!r} is not in the code")
                 continue
             if _translated(target):
+                if (target.msgstr, target.msgstr_plural) != (source.msgstr, source.msgstr_plural):
+                    unused.append(f"{path.name}: {source.msgid[:60]!r} keeps the catalogue's text")
                 continue
             if target.msgid_plural:
                 if not source.msgid_plural:

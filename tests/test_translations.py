@@ -511,3 +511,17 @@ def test_the_switch_is_a_csrf_protected_post() -> None:
     source = (ROOT / "templates" / "includes" / "language_switch.html").read_text()
     assert 'method="post"' in source and "{% csrf_token %}" in source
     assert re.search(r"url 'set_language'", source)
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_spanish_speaking_worker_and_prints_her_login() -> None:
+    from interventions.demo import case as demo
+
+    organizations, _ = demo._seed_organizations(demo._seed_areas())
+    _, logins = demo._seed_staff(organizations)
+    _, again = demo._seed_staff(organizations)  # idempotent: the same logins, one preference
+    assert again == logins
+    [spanish] = [login for login in logins if login.username == demo.SPANISH_SPEAKING_WORKER]
+    assert spanish.role == "Outreach worker (Spanish)"
+    preference = ReminderPreference.objects.get(user__username=demo.SPANISH_SPEAKING_WORKER)
+    assert preference.language == "es"
