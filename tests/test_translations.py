@@ -525,3 +525,28 @@ def test_the_demo_has_a_spanish_speaking_worker_and_prints_her_login() -> None:
     assert spanish.role == "Outreach worker (Spanish)"
     preference = ReminderPreference.objects.get(user__username=demo.SPANISH_SPEAKING_WORKER)
     assert preference.language == "es"
+
+
+@pytest.mark.django_db
+def test_an_invitation_in_spanish_sets_the_language_and_its_page_speaks_it(org_a) -> None:
+    from interventions.services import staff as staff_services
+
+    manager = Client()
+    manager.force_login(org_a.manager)
+    answer = manager.post(
+        reverse("invite_staff"),
+        {
+            "first_name": "Ana",
+            "last_name": "Ruiz",
+            "email": "ana.ruiz@example.org",
+            "organization": org_a.organization.pk,
+            "role": "outreach_worker",
+            "language": "es",
+        },
+    )
+    assert answer.status_code == 302
+    preference = ReminderPreference.objects.get(user__email="ana.ruiz@example.org")
+    assert preference.language == "es"
+    page = Client(HTTP_ACCEPT_LANGUAGE="en").get(staff_services.invitation_path(preference.user))
+    text = page.content.decode()
+    assert '<html lang="es">' in text and "Cree su contraseña" in text

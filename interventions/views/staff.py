@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
-from django.utils.translation import gettext, override
+from django.utils.translation import activate, gettext, override
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -68,9 +68,17 @@ def staff_invitation_accept(request: HttpRequest, uidb64: str, token: str) -> Ht
     user = _invited_user(uidb64, token)
     if user is None:
         return render(request, "interventions/invitation_invalid.html", status=404)
+    # The page speaks the language chosen on the invitation, as the e-mail did.
+    language = languages.saved_language(user.pk)
+    if language:
+        activate(language)
+        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         staff_services.accept_invitation(user=user, password_form=form)
         messages.success(request, gettext("Your password is set. Log in with it now."))
-        return redirect("login")
+        response = redirect("login")
+        if language:
+            languages.set_cookie(response, language)
+        return response
     return render(request, "interventions/invitation_accept.html", {"form": form, "invited": user})
