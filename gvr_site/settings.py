@@ -220,7 +220,7 @@ USE_TZ = True
 # compiled to django.mo and committed, so a machine without GNU gettext serves Spanish.
 LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-# The app's one date format ("Fri 27 Nov 2026, 8:30 a.m."; "vie 27 nov 2026, 8:30 a. m."),
+# The app's one date format ("Fri 27 Nov 2026, 8:30 am"; "vie 27 nov 2026, 8:30 a. m."),
 # per language; files (CSV, Excel) stay ISO.
 FORMAT_MODULE_PATH = ["gvr_site.formats"]
 LANGUAGE_COOKIE_SAMESITE = "Lax"

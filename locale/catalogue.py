@@ -2,7 +2,7 @@
 
     python locale/catalogue.py tidy             # the header: Spanish, two plural forms, not fuzzy
     python locale/catalogue.py merge PART.po…   # fill untranslated entries from translated parts
-    python locale/catalogue.py compile          # django.po -> django.mo (committed)
+    python locale/catalogue.py compile          # each django.po -> django.mo (committed)
 
 `make messages` runs makemessages (which needs GNU gettext) and then these three; see
 docs/translation.md. Django reads only the compiled django.mo at run time.
@@ -101,7 +101,9 @@ def main(argv: list[str]) -> int:
             print(line)
         catalogue.save()
     else:
-        catalogue.save_as_mofile(str(CATALOGUE.with_suffix(".mo")))
+        # Every language's catalogue (locale/en holds a few English spellings kept by hand).
+        for path in sorted(CATALOGUE.parents[2].glob("*/LC_MESSAGES/django.po")):
+            polib.pofile(str(path)).save_as_mofile(str(path.with_suffix(".mo")))
     missing = untranslated(catalogue)
     if missing:
         print(f"{len(missing)} entries have no Spanish yet, for example:")

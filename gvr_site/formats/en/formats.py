@@ -1,4 +1,5 @@
-"""English formats (gvr_site/formats/__init__.py): "Fri 27 Nov 2026, 8:30 a.m."."""
+"""English formats (gvr_site/formats/__init__.py): "Fri 27 Nov 2026, 8:30 am" (the "am" from
+locale/en, in place of Django's "a.m.")."""
 
 DATE_FORMAT = "D j M Y"
 TIME_FORMAT = "g:i a"
