@@ -33,7 +33,7 @@ from django.utils import formats, timezone, translation
 
 from interventions.models import ReminderPreference
 from interventions.services import reminders
-from tests.factories import EnrollmentFactory, ParticipantFactory
+from tests.factories import TEST_PASSWORD, EnrollmentFactory, ParticipantFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "locale" / "es" / "LC_MESSAGES" / "django.po"
@@ -408,6 +408,25 @@ def test_the_compiled_check_sees_a_stale_mo(tmp_path: Path) -> None:
 
 
 # 4. The pages, the dates and the reminders in the person's language -------------------------
+
+
+@pytest.fixture(autouse=True)
+def _back_to_the_default_language():
+    """A request leaves its language active in the thread (Django's LocaleMiddleware does not
+    reset it): after a Spanish page here, later tests must not run in Spanish."""
+    yield
+    translation.deactivate()
+
+
+@pytest.mark.django_db
+def test_logging_in_speaks_the_saved_language_at_once(worker) -> None:
+    _prefers(worker, "es")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    answer = client.post(
+        reverse("login"), {"username": worker.username, "password": TEST_PASSWORD}, follow=True
+    )
+    page = answer.content.decode()
+    assert '<html lang="es">' in page and "Mis casos" in page
 
 
 def _prefers(user, language: str) -> None:

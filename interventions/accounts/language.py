@@ -76,7 +76,12 @@ def set_cookie(response: HttpResponse, language: str) -> None:
 @receiver(user_logged_in, dispatch_uid="gvr_language_at_login")
 def _remember_at_login(sender: object, request: HttpRequest | None, user, **kwargs: object) -> None:  # type: ignore[no-untyped-def]
     if request is not None and hasattr(request, "session"):
-        remember(request, saved_language(user.pk))
+        language = saved_language(user.pk)
+        remember(request, language)
+        if language:
+            # The rest of this request too ("You are logged in." in their language).
+            translation.activate(language)
+            request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
 
 
 class UserLanguageMiddleware:
