@@ -30,18 +30,12 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import (
-    BooleanField,
-    Case,
-    CharField,
     Count,
     Exists,
-    ExpressionWrapper,
     OuterRef,
     Q,
     QuerySet,
     Sum,
-    Value,
-    When,
 )
 from django.utils import timezone
 
@@ -50,13 +44,15 @@ from interventions.models import (
     Enrollment,
     Participant,
     PartnerOrganization,
+    Program,
     Referral,
     ResponseTask,
     Session,
     SessionParticipant,
 )
-from interventions.models.outcomes import Gender, Language, RaceEthnicity
+from interventions.models.outcomes import Demographics, Gender, Language, RaceEthnicity
 from interventions.models.plans import Domain, FundingSource, Goal, IncentiveEntry, LifePlan
+from interventions.models.report_counts import SessionDayCount, SessionDayCountFillState
 from interventions.selectors import response as response_selectors
 from interventions.selectors.outcomes import COHORT_MEASURES, COHORT_WINDOWS, cohort_outcome_counts
 
@@ -223,12 +219,17 @@ def _in_scope(queryset: QuerySet, scope: ReportScope, path: str) -> QuerySet:
     return queryset.filter(**{f"{path}__in": scope.organizations})
 
 
-def _sessions(scope: ReportScope, period: Period) -> QuerySet[Session]:
-    return _in_scope(
-        Session.objects.filter(occurred_at__gte=period.start_at, occurred_at__lt=period.end_before),
-        scope,
-        "organization",
-    )
+def _table(model: type) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _scope_sql(scope: ReportScope, column: str) -> tuple[str, list[object]]:
+    """An SQL condition keeping the rows of the scope's organisations (by `column`), and its
+    parameters: the organisations' own query, as a subquery, so no extra round trip."""
+    if scope.organizations is None:
+        return "TRUE", []
+    sql, params = scope.organizations.order_by().values("pk").query.sql_with_params()
+    return f"{column} IN ({sql})", list(params)
 
 
 def _served_conditions(scope: ReportScope, period: Period) -> tuple[Q, Q]:
@@ -256,7 +257,8 @@ def _served_conditions(scope: ReportScope, period: Period) -> tuple[Q, Q]:
 
 
 def served_people(scope: ReportScope, period: Period) -> QuerySet[Participant]:
-    """Unduplicated people served in the period (see _served_conditions)."""
+    """Unduplicated people served in the period (see _served_conditions): the definition in
+    the ORM, which the tests hold the report's own SQL (_people_served_groups) to."""
     in_period, _ = _served_conditions(scope, period)
     return Participant.objects.filter(in_period).order_by()
 
@@ -267,6 +269,88 @@ AGE_BANDS = (
     ("25 to 34", 25, 35),
     ("35 and over", 35, None),
 )
+
+
+def _people_served_groups(
+    scope: ReportScope, period: Period, born_years_before: Callable[[int], date]
+) -> list[tuple[bool, str, str | None, list[str] | None, str | None, int]]:
+    """The people served (see _served_conditions) grouped by (continuing, age band, gender,
+    race and ethnicity, language): a row per combination of answers, a few hundred at most
+    however many people. One query.
+
+    In SQL, and shaped for the planner: each person's enrolments in the organisations'
+    programs are read once, grouped (served by an enrolment in the period; enrolled before
+    it), and the attendance index is probed only for people those do not already settle
+    (`OR` is evaluated left to right): most people served have an open enrolment, so most
+    never cost a probe. The conditions are the same as _served_conditions'."""
+    sessions_in_scope, session_params = _scope_sql(scope, "session.organization_id")
+    programs_in_scope, program_params = _scope_sql(scope, "program.organization_id")
+
+    # Every organisation: the attendance index alone answers (no session row to read).
+    to_session = (
+        ""
+        if scope.organizations is None
+        else f"JOIN {_table(Session)} session ON session.id = attendance.session_id"
+    )
+
+    def attended(when: str) -> str:
+        return f"""EXISTS (
+            SELECT 1 FROM {_table(SessionParticipant)} attendance {to_session}
+            WHERE attendance.participant_id = person.id AND {sessions_in_scope} AND {when})"""  # noqa: S608  # nosec B608
+
+    bands = []
+    band_params: list[object] = []
+    for _label, low, high in AGE_BANDS:
+        conditions = ["person.date_of_birth IS NOT NULL"]
+        if low is not None:
+            conditions.append("person.date_of_birth <= %s")
+            band_params.append(born_years_before(low))
+        if high is not None:
+            conditions.append("person.date_of_birth > %s")
+            band_params.append(born_years_before(high))
+        bands.append(f"WHEN {' AND '.join(conditions)} THEN '{low}_{high}'")
+    sql = f"""
+        SELECT served.continuing, served.age_band, demographics.gender,
+               demographics.race_ethnicity, demographics.preferred_language, COUNT(*)
+        FROM (
+            SELECT person.id,
+                   CASE {" ".join(bands)} ELSE '' END AS age_band,
+                   (COALESCE(enrolled.before_period, FALSE)
+                    OR {attended("attendance.occurred_at < %s")}) AS continuing
+            FROM {_table(Participant)} person
+            LEFT JOIN (
+                SELECT e.participant_id,
+                       BOOL_OR(e.enrolled_on <= %s
+                               AND (e.exited_on IS NULL OR e.exited_on >= %s)) AS in_period,
+                       BOOL_OR(e.enrolled_on < %s) AS before_period
+                FROM {_table(Enrollment)} e
+                JOIN {_table(Program)} program ON program.id = e.program_id
+                WHERE e.enrolled_on IS NOT NULL AND {programs_in_scope}
+                GROUP BY e.participant_id
+            ) enrolled ON enrolled.participant_id = person.id
+            WHERE COALESCE(enrolled.in_period, FALSE)
+               OR {attended("attendance.occurred_at >= %s AND attendance.occurred_at < %s")}
+        ) served
+        LEFT JOIN {_table(Demographics)} demographics
+               ON demographics.participant_id = served.id
+        GROUP BY 1, 2, 3, 4, 5
+    """  # noqa: S608  # nosec B608 - table names come from model metadata; values are parameters
+    # In the order of the placeholders above.
+    params = [
+        *band_params,
+        *session_params,
+        period.start_at,
+        period.end,
+        period.start,
+        period.start,
+        *program_params,
+        *session_params,
+        period.start_at,
+        period.end_before,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def people_served_section(scope: ReportScope, period: Period) -> Section:
@@ -280,47 +364,16 @@ def people_served_section(scope: ReportScope, period: Period) -> Section:
         except ValueError:  # Feb 29
             return end.replace(year=end.year - years, day=28)
 
-    age_band = Case(
-        *[
-            When(
-                Q(date_of_birth__isnull=False)
-                & (Q() if low is None else Q(date_of_birth__lte=born_years_before(low)))
-                & (Q() if high is None else Q(date_of_birth__gt=born_years_before(high))),
-                then=Value(f"{low}_{high}"),
-            )
-            for _label, low, high in AGE_BANDS
-        ],
-        default=Value(""),
-        output_field=CharField(),
-    )
-    _, before = _served_conditions(scope, period)
-    # One GROUP BY over the people served: a row per combination of answers (a few hundred at
-    # most, however many people), which the loop below adds into each table's categories.
-    groups = (
-        served_people(scope, period)
-        .annotate(
-            continuing=ExpressionWrapper(before, output_field=BooleanField()),
-            age_band=age_band,
-        )
-        .values(
-            "continuing",
-            "age_band",
-            "demographics__gender",
-            "demographics__race_ethnicity",
-            "demographics__preferred_language",
-        )
-        .annotate(people=Count("pk"))
-        .order_by()
-    )
     counts: dict[str, int] = defaultdict(int)
-    for group in groups:
-        n = group["people"]
+    for continuing, age_band, gender, races, language, n in _people_served_groups(
+        scope, period, born_years_before
+    ):
         counts["total"] += n
-        counts["continuing"] += n if group["continuing"] else 0
-        counts[f"gender_{group['demographics__gender'] or ''}"] += n
-        counts[f"language_{group['demographics__preferred_language'] or ''}"] += n
-        counts[f"age_{group['age_band']}"] += n
-        for race in group["demographics__race_ethnicity"] or [""]:
+        counts["continuing"] += n if continuing else 0
+        counts[f"gender_{gender or ''}"] += n
+        counts[f"language_{language or ''}"] += n
+        counts[f"age_{age_band}"] += n
+        for race in races or [""]:
             counts[f"race_{race}"] += n
     total = counts["total"]
     people = one_column_table(
@@ -408,14 +461,52 @@ def enrollments_section(scope: ReportScope, period: Period) -> Section:
     return Section("Enrolments", [table])
 
 
+def _sessions_by_kind(scope: ReportScope, period: Period) -> dict[str, dict[str, int]]:
+    """{kind: {"sessions": n, "minutes": m}} of the sessions the organisations logged in the
+    period. One query: from the kept day counts (models.report_counts) when they are filled in
+    the time zone the period's days are in, a few thousand rows for a quarter; else from the
+    sessions. Both branches are in the one statement and PostgreSQL runs only the one whose
+    fill-state test holds (a one-time filter), so the choice and the counts come from the same
+    snapshot."""
+    counts_in_scope, count_params = _scope_sql(scope, "counts.organization_id")
+    sessions_in_scope, session_params = _scope_sql(scope, "session.organization_id")
+    filled = f"""EXISTS (SELECT 1 FROM {_table(SessionDayCountFillState)} fill
+                         WHERE fill.id = 1 AND fill.time_zone = %s)"""  # noqa: S608  # nosec B608
+    sql = f"""
+        SELECT kind, SUM(sessions), SUM(minutes)
+        FROM (
+            SELECT counts.kind, counts.sessions, counts.minutes
+            FROM {_table(SessionDayCount)} counts
+            WHERE counts.day >= %s AND counts.day <= %s AND {counts_in_scope} AND {filled}
+            UNION ALL
+            SELECT session.kind, 1, session.duration_minutes
+            FROM {_table(Session)} session
+            WHERE session.occurred_at >= %s AND session.occurred_at < %s
+              AND {sessions_in_scope} AND NOT {filled}
+        ) counted
+        GROUP BY kind
+    """  # noqa: S608  # nosec B608 - table names come from model metadata; values are parameters
+    zone = timezone.get_current_timezone_name()
+    params = [
+        period.start,
+        period.end,
+        *count_params,
+        zone,
+        period.start_at,
+        period.end_before,
+        *session_params,
+        zone,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {
+            kind: {"sessions": sessions, "minutes": minutes}
+            for kind, sessions, minutes in cursor.fetchall()
+        }
+
+
 def sessions_section(scope: ReportScope, period: Period) -> Section:
-    sessions = _sessions(scope, period)
-    by_kind = {
-        row["kind"]: row
-        for row in sessions.values("kind")
-        .annotate(sessions=Count("pk"), minutes=Sum("duration_minutes"))
-        .order_by()
-    }
+    by_kind = _sessions_by_kind(scope, period)
     rows: list[list[object]] = []
     for value, label in Session.Kind.choices:
         row = by_kind.get(value, {})
@@ -535,26 +626,37 @@ def plans_section(scope: ReportScope, period: Period) -> Section:
     period (approved before its end, not superseded before its start), and how many of them
     have a goal in the domain achieved (status now). Counts of people, each once per row; one
     query."""
-    goals = _in_scope(
-        Goal.objects.filter(
-            plan__approved_at__lt=period.end_before,
-            plan__status__in=[LifePlan.Status.APPROVED, LifePlan.Status.SUPERSEDED],
-        ).filter(Q(plan__superseded_at__isnull=True) | Q(plan__superseded_at__gte=period.start_at)),
-        scope,
-        "plan__enrollment__program__organization",
-    )
-    person = "plan__enrollment__participant"
-    achieved = Q(status=Goal.Status.ACHIEVED)
-    aggregates: dict[str, Count] = {
-        "set_any": Count(person, distinct=True),
-        "achieved_any": Count(person, filter=achieved, distinct=True),
-    }
-    for value, _ in Domain.choices:
-        aggregates[f"set_{value}"] = Count(person, filter=Q(domain=value), distinct=True)
-        aggregates[f"achieved_{value}"] = Count(
-            person, filter=Q(domain=value) & achieved, distinct=True
-        )
-    counts = goals.aggregate(**aggregates)
+    in_scope, scope_params = _scope_sql(scope, "program.organization_id")
+    # GROUPING SETS: a row per domain, and the row of every domain together (domain NULL),
+    # where a person with goals in several domains is counted once.
+    sql = f"""
+        SELECT goal.domain, GROUPING(goal.domain) = 1 AS every_domain,
+               COUNT(DISTINCT enrollment.participant_id),
+               COUNT(DISTINCT enrollment.participant_id) FILTER (WHERE goal.status = %s)
+        FROM {_table(Goal)} goal
+        JOIN {_table(LifePlan)} plan ON plan.id = goal.plan_id
+        JOIN {_table(Enrollment)} enrollment ON enrollment.id = plan.enrollment_id
+        JOIN {_table(Program)} program ON program.id = enrollment.program_id
+        WHERE plan.approved_at < %s AND plan.status IN (%s, %s)
+          AND (plan.superseded_at IS NULL OR plan.superseded_at >= %s)
+          AND {in_scope}
+        GROUP BY GROUPING SETS ((goal.domain), ())
+    """  # noqa: S608  # nosec B608 - table names come from model metadata; values are parameters
+    params = [
+        Goal.Status.ACHIEVED.value,
+        period.end_before,
+        LifePlan.Status.APPROVED.value,
+        LifePlan.Status.SUPERSEDED.value,
+        period.start_at,
+        *scope_params,
+    ]
+    counts: dict[str, int] = defaultdict(int)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for domain, every_domain, people_set, people_achieved in cursor.fetchall():
+            key = "any" if every_domain else domain
+            counts[f"set_{key}"] = people_set
+            counts[f"achieved_{key}"] = people_achieved
     rows: list[list[object]] = [
         [label, counts[f"set_{value}"], counts[f"achieved_{value}"], None]
         for value, label in Domain.choices
