@@ -133,7 +133,7 @@ def fill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("interventions", "0008_caseload_counts"),
+        ("interventions", "0009_reminder_language"),
     ]
 
     operations = [
