@@ -159,9 +159,10 @@ def _participant_filter(request: HttpRequest, organization: PartnerOrganization)
 def participants(request: HttpRequest, organization: PartnerOrganization) -> HttpResponse:
     participant_filter = _participant_filter(request, organization)
     rows = participant_filter.qs if participant_filter.is_valid() else participant_filter.qs.none()
+    # The list draws only the form's worker select (the rows are the enrolments to tick);
+    # assign_workers checks the ticked ones against the organisation's enrolments.
     assign_form = AssignWorkersForm(
-        enrollments=manager_selectors.organization_enrollments(request.user, organization),
-        organization=organization,
+        enrollments=Enrollment.objects.none(), organization=organization
     )
     return render(
         request,
