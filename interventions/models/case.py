@@ -475,6 +475,8 @@ class SessionParticipant(models.Model):
         ]
         indexes = [
             models.Index(fields=["participant", "-occurred_at"], name="last_session_idx"),
+            # One month's attendance for the metrics rollup's refresh of that month.
+            models.Index(fields=["occurred_at"], name="attendance_occurred_at_idx"),
         ]
 
     def __str__(self) -> str:
