@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 
 class DateInput(forms.DateInput):
@@ -28,7 +29,8 @@ class ListSelect(forms.Select):
     per option: the manager's worker and program lists offer hundreds of choices at a county's
     largest organisation, and Django's per-option templates cost more than the rest of the
     page. Same markup and the same choice, selection and escaping rules as `forms.Select`
-    (its `optgroups`); groups of options are not used by these forms."""
+    (the first option whose value matches is selected, every value and label escaped); groups
+    of options are not used by these forms."""
 
     def render(
         self,
@@ -38,19 +40,18 @@ class ListSelect(forms.Select):
         renderer: Any = None,
     ) -> str:
         built = self.build_attrs(self.attrs, attrs)
+        wanted = set(self.format_value(value))
         options = []
-        for group_name, group_choices, _index in self.optgroups(
-            name, self.format_value(value), built
-        ):
-            if group_name:
+        chosen = False
+        for option_value, option_label in self.choices:
+            if isinstance(option_label, (list, tuple)):
                 raise ValueError("ListSelect does not draw groups of options.")
-            options.extend(
-                (
-                    str(option["value"]),
-                    " selected" if option["selected"] else "",
-                    option["label"],
-                )
-                for option in group_choices
+            text = "" if option_value is None else str(option_value)
+            selected = not chosen and text in wanted
+            chosen = chosen or selected
+            options.append(
+                f'<option value="{escape(text)}"{" selected" if selected else ""}>'
+                f"{escape(option_label)}</option>\n"
             )
         # In the order given, as Django's attrs.html writes them: True alone, False left out.
         attributes = format_html_join(
@@ -62,9 +63,10 @@ class ListSelect(forms.Select):
                 if value is not False
             ),
         )
+        # Every piece above is escaped.
         return format_html(
             '<select name="{}"{}>\n{}</select>',
             name,
             attributes,
-            format_html_join("", '<option value="{}"{}>{}</option>\n', options),
+            mark_safe("".join(options)),  # noqa: S308
         )
