@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install install-dev assets migrate seed lint audit format check serve worker beat db-stop bench clean
+.PHONY: run test install install-dev assets migrate seed lint audit format check serve worker beat db-stop bench clean messages
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,17 @@ serve: install
 
 bench: install-dev
 	set -e; for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script; done
+
+## Spanish: collect every marked string into locale/es/LC_MESSAGES/django.po (makemessages needs
+## GNU gettext: apt-get install gettext), fill untranslated entries from translated parts given as
+## PARTS="a.po b.po", then compile django.mo with polib. Commit both files (docs/translation.md).
+MESSAGES_IGNORE := --ignore=.venv --ignore=static_vendor --ignore=staticfiles --ignore='static/*' \
+	--ignore=bench --ignore=tests --ignore=.pgdata
+messages: install-dev
+	$(PY) manage.py makemessages -l es $(MESSAGES_IGNORE) --no-location --extension=html,txt,py,js
+	$(PY) locale/catalogue.py tidy
+	$(if $(PARTS),$(PY) locale/catalogue.py merge $(PARTS))
+	$(PY) locale/catalogue.py compile
 
 ## Stop the embedded PostgreSQL server (it keeps running between commands otherwise)
 db-stop:

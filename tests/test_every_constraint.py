@@ -44,6 +44,9 @@ from interventions.models import (
     PartnerOrganization,
     Referral,
     ResponseTask,
+    Session,
+    SessionDayCount,
+    SessionDayCountFillState,
     SessionParticipant,
     ShootingReview,
 )
@@ -628,6 +631,21 @@ def _organization_filled_twice() -> None:
             organization=organization, refreshed_at=timezone.now()
         )
     )
+
+
+@refused_by("session_day_count_once_per_kind")
+def _session_day_counted_twice() -> None:
+    organization = PartnerOrganizationFactory()
+    _twice(
+        lambda: SessionDayCount.objects.create(
+            organization=organization, day=FIRST_OF_MONTH, kind=Session.Kind.MENTORING
+        )
+    )
+
+
+@refused_by("session_day_count_fill_state_one_row")
+def _a_second_fill_state() -> None:
+    SessionDayCountFillState.objects.create(id=2, time_zone="UTC", filled_at=timezone.now())
 
 
 # Life plans and the incentive ledger ---------------------------------------------------------

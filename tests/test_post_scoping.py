@@ -378,6 +378,8 @@ OWN_ACCOUNT = {
     "two_factor_setup": "adds an authenticator to the sender's own account",
     "two_factor_verify": "checks a code against the sender's own authenticator",
     "keep_alive": "marks the sender's own session active; no body, no record",
+    "set_language": "the sender's own language (a cookie, and their own settings row when "
+    "signed in; tests/test_translations.py)",
     "reminder_settings": "the sender's own reminder choices (one row per user, keyed by the "
     "session's user, never by an id in the body)",
     "staff_invitation_accept": "sets the password of the account the e-mailed token names; the "

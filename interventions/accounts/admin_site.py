@@ -46,4 +46,6 @@ class GVRAdminConfig(AdminConfig):
     def ready(self) -> None:
         super().ready()
         # Connects the signal that ends a user's sessions when their authenticator is removed.
+        # Connects the signal that keeps a user's saved language in their session at login.
+        import interventions.accounts.language
         import interventions.accounts.two_factor  # noqa: F401

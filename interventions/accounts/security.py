@@ -15,6 +15,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext
 
 from interventions.audit.signals import LAST_SEEN_KEY, LOGIN_AT_KEY
 
@@ -49,14 +50,18 @@ class SessionLimitsMiddleware:
         idle_limit = settings.GVR_SESSION_IDLE_MINUTES * 60
         max_age = settings.GVR_SESSION_MAX_HOURS * 60 * 60
         if now - last_seen > idle_limit or now - login_at > max_age:
-            reason = (
-                f"after {settings.GVR_SESSION_IDLE_MINUTES} minutes without activity"
-                if now - last_seen > idle_limit
-                else f"{settings.GVR_SESSION_MAX_HOURS} hours after you logged in"
-            )
+            if now - last_seen > idle_limit:
+                message = gettext(
+                    "Your session ended after %(minutes)s minutes without activity. "
+                    "Please log in again."
+                ) % {"minutes": settings.GVR_SESSION_IDLE_MINUTES}
+            else:
+                message = gettext(
+                    "Your session ended %(hours)s hours after you logged in. Please log in again."
+                ) % {"hours": settings.GVR_SESSION_MAX_HOURS}
             request._gvr_session_expired = True  # type: ignore[attr-defined]
             logout(request)
-            messages.info(request, f"Your session ended {reason}. Please log in again.")
+            messages.info(request, message)
             return
         if now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS:
             session[LAST_SEEN_KEY] = now

@@ -24,6 +24,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -79,6 +80,8 @@ class TwoFactorMiddleware:
             reverse("logout"),
             reverse("login"),
             reverse("health"),
+            # The English/Español switch works on the code prompt too (it saves nothing there).
+            reverse("set_language"),
         )
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -127,7 +130,7 @@ def secret_text(device: TOTPDevice) -> str:
 def qr_code_svg(device: TOTPDevice) -> str:
     """The otpauth:// address as an inline SVG QR code (drawn here, nothing fetched)."""
     return segno.make(device.config_url, error="m").svg_inline(
-        scale=4, dark="#000", light="#fff", title="QR code for your authenticator app"
+        scale=4, dark="#000", light="#fff", title=gettext("QR code for your authenticator app")
     )
 
 
@@ -153,8 +156,12 @@ def _throttled_message(device: TOTPDevice | StaticDevice) -> str | None:
     wait = ""
     if until is not None:
         seconds = max(1, int((until - timezone.now()).total_seconds()) + 1)
-        wait = f" Wait {seconds} second{'s' if seconds != 1 else ''} and try again."
-    return f"Too many wrong codes in a row.{wait}"
+        wait = " " + ngettext(
+            "Wait %(seconds)s second and try again.",
+            "Wait %(seconds)s seconds and try again.",
+            seconds,
+        ) % {"seconds": seconds}
+    return gettext("Too many wrong codes in a row.") + wait
 
 
 @transaction.atomic
@@ -170,7 +177,7 @@ def confirm_authenticator(
     # A wrong code (or anything that is not one) counts towards the throttle.
     if not device.verify_token(token):
         return Verification(
-            None, "That code is not right. Enter the 6-digit code your app shows now."
+            None, gettext("That code is not right. Enter the 6-digit code your app shows now.")
         ), []
     device.confirmed = True
     device.save(update_fields=["confirmed"])
@@ -197,7 +204,7 @@ def verify_code(*, user: AbstractBaseUser, token: str) -> Verification:
     which doubles the wait after each one."""
     token = normalise_token(token)
     if not token:
-        return Verification(None, "Enter the code from your authenticator app.")
+        return Verification(None, gettext("Enter the code from your authenticator app."))
     kind = TOTPDevice if is_totp_shaped(token) else StaticDevice
     devices = [
         device for device in devices_for_user(user, for_verify=True) if isinstance(device, kind)
@@ -205,9 +212,11 @@ def verify_code(*, user: AbstractBaseUser, token: str) -> Verification:
     if not devices:
         return Verification(
             None,
-            "That code is not right. Enter the 6-digit code from your app, or a backup code."
+            gettext(
+                "That code is not right. Enter the 6-digit code from your app, or a backup code."
+            )
             if kind is TOTPDevice
-            else "You have no backup codes left. Enter the code from your app.",
+            else gettext("You have no backup codes left. Enter the code from your app."),
         )
     for device in devices:
         if (message := _throttled_message(device)) is not None:
@@ -215,7 +224,8 @@ def verify_code(*, user: AbstractBaseUser, token: str) -> Verification:
         if device.verify_token(token):
             return Verification(device)
     return Verification(
-        None, "That code is not right. Enter the 6-digit code from your app, or a backup code."
+        None,
+        gettext("That code is not right. Enter the 6-digit code from your app, or a backup code."),
     )
 
 

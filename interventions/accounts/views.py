@@ -1,5 +1,5 @@
 """Two-factor pages: set up an authenticator app (with backup codes), and the code prompt after a
-password login. The rules are in accounts/two_factor.py."""
+password login. The rules are in accounts/two_factor.py. And the English/Español switch."""
 
 from __future__ import annotations
 
@@ -13,13 +13,18 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import ngettext
+from django.views import i18n
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from interventions.accounts import language as languages
 from interventions.accounts import two_factor
 from interventions.audit import record
+from interventions.services import reminders as reminder_services
 
 
 class CodeForm(forms.Form):
@@ -106,8 +111,14 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
                 left = two_factor.backup_codes_left(user)
                 messages.warning(
                     request,
-                    f"You used a backup code; {left} left. Ask an administrator for new ones "
-                    "when they run low.",
+                    ngettext(
+                        "You used a backup code; %(left)s left. Ask an administrator for new "
+                        "ones when they run low.",
+                        "You used a backup code; %(left)s left. Ask an administrator for new "
+                        "ones when they run low.",
+                        left,
+                    )
+                    % {"left": left},
                 )
             else:
                 record(request, "login", factor="totp")
@@ -117,3 +128,19 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     return render(
         request, "registration/two_factor_verify.html", {"form": form, "next": _next_url(request)}
     )
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's set_language (the cookie, then back to `next`); for a signed-in user the choice
+    is also saved, so their reminders and their next sign-in on any device use it."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    user = request.user
+    fully_signed_in = user.is_authenticated and (
+        two_factor.is_verified(request) or not two_factor.requires_two_factor(user)
+    )
+    if fully_signed_in and languages.is_supported(language):
+        reminder_services.save_language(user=request.user, language=language)
+        languages.remember(request, language)
+    return response

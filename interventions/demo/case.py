@@ -39,6 +39,7 @@ from interventions.models import (
     PartnerOrganization,
     Program,
     Referral,
+    ReminderPreference,
     Session,
     SessionParticipant,
 )
@@ -49,6 +50,8 @@ from metrics.services import refresh_rollups
 # Demo only: printed on screen by `manage.py seed_demo`. Never use these accounts outside a demo.
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105
 CITY_ADMIN_USERNAME = "cityadmin"
+# An outreach worker whose app speaks Spanish (Lupe Sandoval, Garden Pathways).
+SPANISH_SPEAKING_WORKER = "gp-worker3"
 SEEDER = Actor(username="seed_demo", path="manage.py seed_demo")
 # The oldest demo record (an identification two years ago) and a margin: the rollup months.
 DEMO_HISTORY_DAYS = 760
@@ -523,9 +526,13 @@ def _seed_staff(
                 defaults={"role": Membership.Role.OUTREACH_WORKER},
             )
             workers[spec.slug].append(worker)
-            logins.append(
-                DemoLogin("Outreach worker", worker.get_username(), DEMO_PASSWORD, spec.name)
-            )
+            role = "Outreach worker"
+            if worker.get_username() == SPANISH_SPEAKING_WORKER:
+                # Her pages, reminders and e-mails are in Spanish; get_or_create keeps a
+                # language changed since on "Your settings".
+                ReminderPreference.objects.get_or_create(user=worker, defaults={"language": "es"})
+                role = "Outreach worker (Spanish)"
+            logins.append(DemoLogin(role, worker.get_username(), DEMO_PASSWORD, spec.name))
     return workers, logins
 
 

@@ -23,6 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Concat
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from interventions.date_bounds import validate_date_in_range
 from interventions.forms.widgets import ListSelect
@@ -355,7 +356,7 @@ class AssignWorkersForm(forms.Form):
     )
     worker = forms.ModelChoiceField(
         queryset=Enrollment.objects.none(),
-        empty_label="Choose a worker",
+        empty_label=gettext_lazy("Choose a worker"),
         # Beside the filters' own worker select on the participant list, hence its own id.
         widget=ListSelect(attrs={"id": "id_worker_assign", "class": "form-select"}),
         error_messages={

@@ -1,10 +1,12 @@
-"""The reminder settings form: which reminders, how, and quiet hours."""
+"""The user's settings form: the app's language, which reminders, how, and quiet hours."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy
 
 from interventions.models import ReminderPreference
 
@@ -16,10 +18,14 @@ class TimeInput(forms.TimeInput):
         super().__init__(attrs=attrs, format="%H:%M")
 
 
+BROWSER_LANGUAGE = gettext_lazy("The language of my browser")
+
+
 class ReminderPreferenceForm(forms.ModelForm):
     class Meta:
         model = ReminderPreference
         fields = [
+            "language",
             "response_tasks",
             "morning_digest",
             "by_email",
@@ -33,9 +39,16 @@ class ReminderPreferenceForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "tel"})
+        # Each language named in its own language, so a person finds theirs in either.
+        self.fields["language"].choices = [("", BROWSER_LANGUAGE), *settings.LANGUAGES]
+        self.fields["language"].help_text = gettext_lazy(
+            "The pages, your reminders and e-mails from the app."
+        )
 
     def clean_phone(self) -> str:
         phone = "".join(self.cleaned_data["phone"].split())
         if phone and not (phone.startswith("+") and phone[1:].isdigit() and len(phone) >= 9):
-            raise forms.ValidationError("Write the number with its country code: +16615550142.")
+            raise forms.ValidationError(
+                gettext("Write the number with its country code: +16615550142.")
+            )
         return phone

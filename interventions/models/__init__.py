@@ -45,6 +45,7 @@ from interventions.models.plans import (
     PlanTemplateGoal,
 )
 from interventions.models.reminders import ReminderDelivery, ReminderPreference
+from interventions.models.report_counts import SessionDayCount, SessionDayCountFillState
 from interventions.models.response import (
     RESPONSE_WINDOW,
     CallIn,
@@ -112,6 +113,8 @@ __all__ = [
     "Scale",
     "ScaleScore",
     "Session",
+    "SessionDayCount",
+    "SessionDayCountFillState",
     "SessionParticipant",
     "ShootingReview",
     "StreetGroup",

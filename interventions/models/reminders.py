@@ -8,11 +8,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 
 class ReminderPreference(models.Model):
-    """Which reminders a user wants, how, and when not to be disturbed. A user without a row
-    gets the defaults (both reminders, by e-mail)."""
+    """Which reminders a user wants, how, when not to be disturbed, and in which language the
+    app and its messages speak to them. A user without a row gets the defaults (both
+    reminders, by e-mail; the browser's language)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_preference"
@@ -31,6 +33,11 @@ class ReminderPreference(models.Model):
     )
     quiet_from = models.TimeField("Quiet hours from", null=True, blank=True)
     quiet_until = models.TimeField("Quiet hours until", null=True, blank=True)
+    # The pages, reminders and e-mails in this language (settings.LANGUAGES); empty: the
+    # browser's language on the pages, English in reminders.
+    language = models.CharField(
+        gettext_lazy("Language"), max_length=10, choices=settings.LANGUAGES, blank=True
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -18,18 +18,8 @@ from datetime import date
 from itertools import pairwise
 
 from django.conf import settings
-from django.db.models import (
-    Count,
-    DateField,
-    Exists,
-    F,
-    Func,
-    Min,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-)
+from django.db import connection
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from interventions.access import (
     AnyUser,
@@ -38,7 +28,7 @@ from interventions.access import (
     participants_visible_to,
     with_notes_for,
 )
-from interventions.models import Enrollment, Participant, PartnerOrganization
+from interventions.models import Enrollment, Participant, PartnerOrganization, Program
 from interventions.models.outcomes import (
     Assessment,
     Demographics,
@@ -172,16 +162,6 @@ def assessment_histories(user: AnyUser, participant: Participant) -> list[Instru
 # Cohort outcome measures -----------------------------------------------------------------------
 
 
-class _PlusMonths(Func):
-    """date + n months, as PostgreSQL counts months (Jan 31 + 1 month is Feb 28 or 29)."""
-
-    output_field = DateField()
-
-    def __init__(self, expression: object, months: int) -> None:
-        super().__init__(expression)
-        self.template = f"(%(expressions)s + interval '{int(months)} months')::date"
-
-
 COHORT_WINDOWS = (6, 12)
 # What each measure counts, and the outcome kinds that count for it.
 COHORT_MEASURES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -195,6 +175,10 @@ COHORT_MEASURES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+def _table(model: type) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
 def cohort_outcome_counts(
     organizations: QuerySet[PartnerOrganization] | None, start: date, end: date, today: date
 ) -> dict[str, int]:
@@ -204,50 +188,58 @@ def cohort_outcome_counts(
     A window counts only people for whom it has closed by `today` (enrolled at least 6 or 12
     months ago): someone enrolled last month has had no chance of a job within 12 months yet, and
     counting them would make every recent cohort look worse. Keys: `enrolled`, `observed_6`,
-    `observed_12`, and `<measure>_<months>` for each measure. One query."""
-    enrollments = Enrollment.objects.filter(enrolled_on__isnull=False)
-    if organizations is not None:
-        enrollments = enrollments.filter(program__organization__in=organizations)
+    `observed_12`, and `<measure>_<months>` for each measure. One query.
 
-    # Flat conditions on the participant row (no annotation), so the aggregate stays one plain
-    # query: first enrolled in [start, end] means enrolled in it and never before it.
-    mine = enrollments.filter(participant=OuterRef("pk"))
-    cohort = Participant.objects.filter(
-        Exists(mine.filter(enrolled_on__gte=start, enrolled_on__lte=end)),
-        ~Exists(mine.filter(enrolled_on__lt=start)),
-    ).order_by()
-    # The first enrolment seen from an outcome event's row, for the window's test.
-    event_first_enrolled = Subquery(
-        enrollments.filter(participant=OuterRef("participant_id"))
-        .order_by()
-        .values("participant")
-        .annotate(first=Min("enrolled_on"))
-        .values("first")
-    )
-    aggregates: dict[str, Count] = {"enrolled": Count("pk")}
-    for months in COHORT_WINDOWS:
-        window_end = _PlusMonths(event_first_enrolled, months)
-        # The window has closed: first enrolled at least `months` months before today.
-        observed = Q(
-            Exists(
-                mine.filter(
-                    enrolled_on__gte=start,
-                    enrolled_on__lte=min(end, add_months(today, -months)),
-                )
-            )
+    Written in SQL: the cohort is one GROUP BY over the enrolments (each person's first
+    enrolment in the organisations' programs, kept when it falls in the period), and each
+    measure one index probe per person of the cohort into their outcome events. Events of any
+    organisation count: what happened in the person's life, whoever recorded it. A window ends
+    on the same day `months` later, as PostgreSQL adds months (Jan 31 + 1 month is Feb 28/29)."""
+    scope_params: list[object] = []
+    scoped = ""
+    if organizations is not None:
+        org_sql, org_params = organizations.order_by().values("pk").query.sql_with_params()
+        scoped = (
+            f"JOIN {_table(Program)} program ON program.id = e.program_id"
+            f" AND program.organization_id IN ({org_sql})"
         )
-        aggregates[f"observed_{months}"] = Count("pk", filter=observed)
+        scope_params.extend(org_params)
+    columns = ["COUNT(*)"]
+    column_params: list[object] = []
+    keys = ["enrolled"]
+    for months in COHORT_WINDOWS:
+        # The window has closed: first enrolled at least `months` months before today.
+        observed = "cohort.first_enrolled <= %s"
+        closed_by = min(end, add_months(today, -months))
+        columns.append(f"COUNT(*) FILTER (WHERE {observed})")
+        column_params.append(closed_by)
+        keys.append(f"observed_{months}")
         for measure, (_, kinds) in COHORT_MEASURES.items():
-            had_it = Exists(
-                OutcomeEvent.objects.filter(
-                    participant=OuterRef("pk"),
-                    kind__in=kinds,
-                    occurred_on__gte=event_first_enrolled,
-                    occurred_on__lte=window_end,
-                )
+            columns.append(
+                f"""COUNT(*) FILTER (WHERE {observed} AND EXISTS (
+                    SELECT 1 FROM {_table(OutcomeEvent)} event
+                    WHERE event.participant_id = cohort.participant_id
+                      AND event.kind = ANY(%s)
+                      AND event.occurred_on >= cohort.first_enrolled
+                      AND event.occurred_on
+                          <= (cohort.first_enrolled + interval '{int(months)} months')::date))"""  # noqa: S608  # nosec B608
             )
-            aggregates[f"{measure}_{months}"] = Count("pk", filter=observed & Q(had_it))
-    return cohort.aggregate(**aggregates)
+            column_params.extend([closed_by, [str(kind) for kind in kinds]])
+            keys.append(f"{measure}_{months}")
+    sql = f"""
+        SELECT {", ".join(columns)}
+        FROM (
+            SELECT e.participant_id, MIN(e.enrolled_on) AS first_enrolled
+            FROM {_table(Enrollment)} e {scoped}
+            WHERE e.enrolled_on IS NOT NULL
+            GROUP BY e.participant_id
+            HAVING MIN(e.enrolled_on) BETWEEN %s AND %s
+        ) cohort
+    """  # noqa: S608  # nosec B608 - table names come from model metadata; values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*column_params, *scope_params, start, end])
+        row = cursor.fetchone()
+    return dict(zip(keys, row, strict=True))
 
 
 # Assessments due -------------------------------------------------------------------------------

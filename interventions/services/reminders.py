@@ -11,6 +11,7 @@
    one of two overlapping runs claim it, and the other skips. A send that fails gives the claim
    back and raises, so the task's retry sends it later.
 4. Counts and a link only: no message ever carries a participant's name, code or case detail.
+   Each is written in the recipient's language (their saved choice, else English).
 5. Quiet hours hold back the digest, and text messages of any kind (an alert still goes by
    e-mail, which does not ring).
 """
@@ -25,7 +26,8 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 
 from interventions import text_messages
 from interventions.access import AnyUser
@@ -46,6 +48,11 @@ def save_preference(*, user: AnyUser, preference: ReminderPreference) -> Reminde
     preference.full_clean()
     preference.save()
     return preference
+
+
+def save_language(*, user: AnyUser, language: str) -> None:
+    """The language of the user's pages, reminders and e-mails (the English/Español switch)."""
+    ReminderPreference.objects.update_or_create(user_id=user.pk, defaults={"language": language})
 
 
 # When ----------------------------------------------------------------------------------------
@@ -73,43 +80,92 @@ def _link(route: str) -> str:
     return f"{settings.GVR_SITE_URL}{reverse(route)}"
 
 
-def _plural(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
-
-
 def digest_texts(counts: reminder_selectors.DigestCounts) -> tuple[str, str, str]:
-    """Subject, e-mail body and text message of a digest: counts and links, nothing else."""
-    follow_ups = _plural(counts.follow_ups_due, "follow-up due", "follow-ups due")
-    cold = _plural(counts.gone_cold, "person gone cold", "people gone cold")
-    plans = _plural(counts.plans_due_for_review, "plan to review", "plans to review")
-    subject = f"Today: {follow_ups}, {cold}"
+    """Subject, e-mail body and text message of a digest, in the active language (the caller
+    sets the recipient's): counts and links, nothing else."""
+    follow_ups = ngettext(
+        "%(count)s follow-up due", "%(count)s follow-ups due", counts.follow_ups_due
+    ) % {"count": counts.follow_ups_due}
+    cold = ngettext(
+        "%(count)s person gone cold", "%(count)s people gone cold", counts.gone_cold
+    ) % {"count": counts.gone_cold}
+    plans = ngettext(
+        "%(count)s plan to review", "%(count)s plans to review", counts.plans_due_for_review
+    ) % {"count": counts.plans_due_for_review}
+    subject = gettext("Today: %(follow_ups)s, %(cold)s") % {"follow_ups": follow_ups, "cold": cold}
     body = (
-        "Good morning.\n\n"
-        f"Follow-ups due today or overdue: {counts.follow_ups_due}\n"
-        f"People in your caseload gone cold: {counts.gone_cold}\n"
-        f"Plans due for review: {counts.plans_due_for_review}\n\n"
-        f"Open your caseload: {_link('caseload')}\n\n"
-        "Reminders never name anyone. Change what you receive: "
-        f"{_link('reminder_settings')}\n"
+        gettext("Good morning.")
+        + "\n\n"
+        + gettext("Follow-ups due today or overdue: %(count)s") % {"count": counts.follow_ups_due}
+        + "\n"
+        + gettext("People in your caseload gone cold: %(count)s") % {"count": counts.gone_cold}
+        + "\n"
+        + gettext("Plans due for review: %(count)s") % {"count": counts.plans_due_for_review}
+        + "\n\n"
+        + gettext("Open your caseload: %(link)s") % {"link": _link("caseload")}
+        + "\n\n"
+        + _footer()
     )
-    text = f"GVR: {follow_ups}, {cold}, {plans}. {_link('caseload')}"
+    text = gettext("GVR: %(follow_ups)s, %(cold)s, %(plans)s. %(link)s") % {
+        "follow_ups": follow_ups,
+        "cold": cold,
+        "plans": plans,
+        "link": _link("caseload"),
+    }
     return subject, body, text
 
 
 def alert_texts(count: int) -> tuple[str, str, str]:
-    tasks = _plural(count, "new shooting-response task", "new shooting-response tasks")
-    subject = f"{tasks} for you"
-    body = (
-        f"You have {tasks}: reach each person within 24 hours.\n\n"
-        f"Open your tasks: {_link('response_tasks')}\n\n"
-        "Reminders never name anyone. Change what you receive: "
-        f"{_link('reminder_settings')}\n"
+    """Subject, e-mail body and text message of a new-tasks alert, in the active language."""
+    values = {"count": count, "tasks_link": _link("response_tasks")}
+    subject = (
+        ngettext(
+            "%(count)s new shooting-response task for you",
+            "%(count)s new shooting-response tasks for you",
+            count,
+        )
+        % values
     )
-    text = f"GVR: {tasks}, reach within 24 h. {_link('response_tasks')}"
+    body = (
+        ngettext(
+            "You have %(count)s new shooting-response task: reach each person within 24 hours.",
+            "You have %(count)s new shooting-response tasks: reach each person within 24 hours.",
+            count,
+        )
+        % values
+        + "\n\n"
+        + gettext("Open your tasks: %(tasks_link)s") % values
+        + "\n\n"
+        + _footer()
+    )
+    text = (
+        ngettext(
+            "GVR: %(count)s new shooting-response task, reach within 24 h. %(tasks_link)s",
+            "GVR: %(count)s new shooting-response tasks, reach within 24 h. %(tasks_link)s",
+            count,
+        )
+        % values
+    )
     return subject, body, text
 
 
+def _footer() -> str:
+    return (
+        gettext("Reminders never name anyone. Change what you receive: %(link)s")
+        % {"link": _link("reminder_settings")}
+        + "\n"
+    )
+
+
 # Sending -------------------------------------------------------------------------------------
+
+
+def _language(preference: ReminderPreference) -> str:
+    """The recipient's language (a reminder has no browser to ask): their saved one, else the
+    site's."""
+    if preference.language in dict(settings.LANGUAGES):
+        return preference.language
+    return translation.get_supported_language_variant(settings.LANGUAGE_CODE)
 
 
 def _claim(user_id: int, *, day: date, kind: str, subject: str = "") -> ReminderDelivery | None:
@@ -135,7 +191,10 @@ def _deliver(
     try:
         if preference.by_email and user.email:
             send_mail(
-                f"GVR Case Manager: {subject}", body, settings.DEFAULT_FROM_EMAIL, [user.email]
+                gettext("GVR Case Manager: %(subject)s") % {"subject": subject},
+                body,
+                settings.DEFAULT_FROM_EMAIL,
+                [user.email],
             )
             channels.append("email")
         if preference.by_text and preference.phone and not quiet:
@@ -166,7 +225,8 @@ def send_digest(user: AnyUser, *, now: datetime | None = None) -> bool:
         claim.sent_at = timezone.now()  # decided: nothing to tell today
         claim.save(update_fields=["sent_at"])
         return False
-    _deliver(claim, user, preference, digest_texts(counts), quiet=False)
+    with translation.override(_language(preference)):
+        _deliver(claim, user, preference, digest_texts(counts), quiet=False)
     return True
 
 
@@ -213,12 +273,13 @@ def send_response_task_alerts(incident_id: int, *, now: datetime | None = None) 
         )
         if claim is None:
             continue
-        _deliver(
-            claim,
-            user,
-            preference,
-            alert_texts(counts[user.pk]),
-            quiet=in_quiet_hours(preference, now),
-        )
+        with translation.override(_language(preference)):
+            _deliver(
+                claim,
+                user,
+                preference,
+                alert_texts(counts[user.pk]),
+                quiet=in_quiet_hours(preference, now),
+            )
         told += 1
     return told

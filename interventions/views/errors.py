@@ -9,9 +9,10 @@ from django.http import HttpRequest, HttpResponseForbidden
 from django.template import loader
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy
 
 # Shown when a PermissionDenied carries no message of its own.
-DEFAULT_REASON = "Your account does not give you access to this page."
+DEFAULT_REASON = gettext_lazy("Your account does not give you access to this page.")
 
 
 def _way_back(request: HttpRequest) -> str:

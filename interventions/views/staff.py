@@ -10,11 +10,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
+from django.utils.translation import activate, gettext, override
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from interventions.accounts import language as languages
 from interventions.errors import ServiceError
 from interventions.forms.staff import InviteStaffForm
+from interventions.services import reminders as reminder_services
 from interventions.services import staff as staff_services
 from interventions.views.guards import manager_required
 
@@ -27,14 +30,22 @@ def invite_staff(request: HttpRequest) -> HttpResponse:
         organizations=staff_services.organizations_to_invite_into(request.user),
     )
     if request.method == "POST" and form.is_valid():
+        details = dict(form.cleaned_data)
+        language = details.pop("language") or languages.language_for(None)
         try:
-            user = staff_services.invite_staff_member(invited_by=request.user, **form.cleaned_data)
+            # The invitation e-mail is written in the language chosen for the new person.
+            with override(language):
+                user = staff_services.invite_staff_member(invited_by=request.user, **details)
         except ServiceError as error:
             form.add_error(None, error)
         else:
+            reminder_services.save_language(user=user, language=language)
             messages.success(
                 request,
-                f"Invitation sent to {user.email}: the link to set a password works for 72 hours.",
+                gettext(
+                    "Invitation sent to %(email)s: the link to set a password works for 72 hours."
+                )
+                % {"email": user.email},
             )
             return redirect("invite_staff")
     return render(request, "interventions/invite_staff.html", {"form": form})
@@ -57,9 +68,17 @@ def staff_invitation_accept(request: HttpRequest, uidb64: str, token: str) -> Ht
     user = _invited_user(uidb64, token)
     if user is None:
         return render(request, "interventions/invitation_invalid.html", status=404)
+    # The page speaks the language chosen on the invitation, as the e-mail did.
+    language = languages.saved_language(user.pk)
+    if language:
+        activate(language)
+        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         staff_services.accept_invitation(user=user, password_form=form)
-        messages.success(request, "Your password is set. Log in with it now.")
-        return redirect("login")
+        messages.success(request, gettext("Your password is set. Log in with it now."))
+        response = redirect("login")
+        if language:
+            languages.set_cookie(response, language)
+        return response
     return render(request, "interventions/invitation_accept.html", {"form": form, "invited": user})

@@ -12,6 +12,8 @@
       return;
     }
     var data = JSON.parse(source.textContent);
+    // Words come translated from the canvas's data-text-* attributes (the page's language).
+    var text = canvas.dataset;
     var narrow = window.innerWidth < 576;
     // The legend in reading order (observed, fitted, counterfactual), whatever the drawing order.
     var legendLabels = {
@@ -33,14 +35,14 @@
         datasets: [
           {
             type: "bar",
-            label: "Observed",
+            label: text.textObserved,
             data: data.observed,
             backgroundColor: observedColours,
             order: 2
           },
           {
             type: "line",
-            label: "Fitted (model)",
+            label: text.textFitted,
             data: data.fitted,
             borderColor: "#0d6efd",
             backgroundColor: "#0d6efd",
@@ -51,7 +53,7 @@
           },
           {
             type: "line",
-            label: narrow ? "Without the program" : "Counterfactual (without the program)",
+            label: narrow ? text.textCounterfactualShort : text.textCounterfactual,
             data: data.counterfactual,
             borderColor: "#b02a37",
             backgroundColor: "#ffffff",
@@ -74,7 +76,7 @@
           },
           title: {
             display: startIndex >= 0,
-            text: data.measure + " per month; program start " + data.start
+            text: text.textTitle.replace("%(measure)s", data.measure).replace("%(start)s", data.start)
           }
         },
         scales: {

@@ -11,6 +11,8 @@
       return;
     }
     var data = JSON.parse(source.textContent);
+    // Words come translated from the canvas's data-text-* attributes (the page's language).
+    var text = canvas.dataset;
     var outcomeColours = ["#b02a37", "#6f42c1", "#d63384", "#fd7e14", "#842029", "#6c757d"];
     var datasets = [];
 
@@ -19,7 +21,7 @@
       if (measure.monthly.some(function (value) { return value !== null; })) {
         datasets.push({
           type: "bar",
-          label: measure.label + " (month)",
+          label: measure.label + " " + text.textMonth,
           data: measure.monthly,
           backgroundColor: colour,
           yAxisID: "outcomes",
@@ -37,7 +39,7 @@
         });
         datasets.push({
           type: "line",
-          label: measure.label + " (annual total, ◆ at mid-year)",
+          label: measure.label + " " + text.textAnnual,
           data: points,
           yAxisID: "outcomes",
           showLine: false,
@@ -74,9 +76,9 @@
     });
 
     var activity = [
-      ["sessions", "Sessions", "#0d6efd"],
-      ["contact_hours", "Contact hours", "#198754"],
-      ["participants_served", "Participants served", "#0dcaf0"]
+      ["sessions", text.textSessions, "#0d6efd"],
+      ["contact_hours", text.textContactHours, "#198754"],
+      ["participants_served", text.textParticipantsServed, "#0dcaf0"]
     ];
     activity.forEach(function (series) {
       datasets.push({
@@ -126,14 +128,14 @@
             type: "linear",
             position: "left",
             beginAtZero: true,
-            title: { display: true, text: "Outcome count" }
+            title: { display: true, text: text.textOutcomeAxis }
           },
           activity: {
             type: "linear",
             position: "right",
             beginAtZero: true,
             grid: { drawOnChartArea: false },
-            title: { display: true, text: "Program activity" }
+            title: { display: true, text: text.textActivityAxis }
           }
         }
       }

@@ -11,7 +11,17 @@ const CACHE_PREFIX = "gvr-offline-";
 const CACHE = CACHE_PREFIX + VERSION;
 const PAGES = {{ pages|safe }};
 const STATIC_FILES = {{ static_files|safe }};
-const OFFLINE_TITLE = {{ offline_title|safe }};
+{% load i18n %}{% get_current_language as language %}
+// The offline page in the language of the worker whose browser fetched this script (the
+// script changes, and so is fetched again, when they switch language).
+const OFFLINE_LANGUAGE = "{{ language|escapejs }}";
+const OFFLINE_TITLE = "{% filter escapejs %}{% translate "No connection" %} · GVR Case Manager{% endfilter %}";
+const OFFLINE_TEXT = {
+  heading: "{% filter escapejs %}{% translate "No connection" %}{% endfilter %}",
+  explanation: "{% filter escapejs %}{% translate "This page is not kept on your phone. Your home page, your caseload and the session form work without a connection; sessions you log are sent when the connection returns." %}{% endfilter %}",
+  log: "{% filter escapejs %}{% translate "Log a session" %}{% endfilter %}",
+  home: "{% filter escapejs %}{% translate "Home" %}{% endfilter %}",
+};
 const STYLESHEETS = {{ stylesheets|safe }};
 const LINKS = {{ links|safe }};
 {% verbatim %}
@@ -62,13 +72,12 @@ async function networkFirst(request) {
 
 function offlinePage() {
   const styles = STYLESHEETS.map((href) => `<link rel="stylesheet" href="${href}">`).join("");
-  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8">
+  const body = `<!doctype html><html lang="${OFFLINE_LANGUAGE}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>${OFFLINE_TITLE}</title>
-${styles}</head><body><main class="container py-3"><h1 class="h3">No connection</h1>
-<p>This page is not kept on your phone. Your home page, your caseload and the session form work
-without a connection; sessions you log are sent when the connection returns.</p>
-<p><a class="btn btn-primary btn-lg" href="${LINKS.log}">Log a session</a>
-<a class="btn btn-outline-secondary btn-lg" href="${LINKS.home}">Home</a></p></main></body></html>`;
+${styles}</head><body><main class="container py-3"><h1 class="h3">${OFFLINE_TEXT.heading}</h1>
+<p>${OFFLINE_TEXT.explanation}</p>
+<p><a class="btn btn-primary btn-lg" href="${LINKS.log}">${OFFLINE_TEXT.log}</a>
+<a class="btn btn-outline-secondary btn-lg" href="${LINKS.home}">${OFFLINE_TEXT.home}</a></p></main></body></html>`;
   return new Response(body, {
     status: 503,
     headers: { "Content-Type": "text/html; charset=utf-8" },

@@ -392,8 +392,14 @@ AUDITED = ("create", "update", "delete")
 
 # Triggers that guard a table's rows besides its audit triggers, each tested where it is
 # defined: the ledger's (tests/plans/test_ledger_database.py), superseded plans' and answered
-# instrument versions'.
+# instrument versions'; and those that keep the funder report's session day counts
+# (tests/outcomes/test_report_counts.py).
 GUARD_TRIGGERS = {
+    "interventions_session": {
+        "session_day_count_insert",
+        "session_day_count_update",
+        "session_day_count_delete",
+    },
     "interventions_incentiveentry": {"incentive_entry_guard", "incentive_entry_no_truncate"},
     "interventions_incentiveentrymilestone": {
         "incentive_entry_milestone_guard",

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("interventions", "0009_attendance_time_index"),
+        ("interventions", "0011_attendance_time_index"),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("interventions", "0008_caseload_counts"),
+        ("interventions", "0010_session_day_counts"),
     ]
 
     operations = [
