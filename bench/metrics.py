@@ -6,7 +6,8 @@
 Runs against DATABASE_URL (or the embedded database). Creates, once, a scratch set of fictional
 organisations (slugs starting "bench-metrics-") with their participants, sessions, enrolments and
 referrals, all by INSERT ... SELECT generate_series; a later run reuses them. Targets (issue 4):
-refresh under 2x the floor (one hand-written GROUP BY yielding the same session columns);
+refresh under 1.5x the floor (one hand-written GROUP BY computing the same session columns;
+issue 16) and the refresh a logged session asks for under 100 ms;
 dashboard median under 150 ms with 5 years x 10 organisations, and
 the same query count for a 1-year and a 5-year range.
 """
@@ -223,17 +224,19 @@ def floor_same_table() -> None:
     month, organisation, program kind and area, the sessions and minutes (a session once, in
     its first recorded participant's area) and the distinct people served (in their own
     area). Only read, never written; the enrolment and referral columns the refresh adds come
-    from tables a fiftieth of this size."""
+    from tables a fiftieth of this size. The outer SELECT sums the grouped columns: a bare
+    COUNT(*) of the groups lets PostgreSQL drop the columns nobody reads, and with them the
+    window and the distinct counts, so the "floor" would not compute what the rollup does."""
     with connection.cursor() as cursor:
         cursor.execute("SET work_mem = %s", [services.ROLLUP_WORK_MEM])
         cursor.execute(
             f"""
-            SELECT COUNT(*) FROM (
+            SELECT COUNT(*), SUM(sessions), SUM(minutes), SUM(served) FROM (
                 SELECT date_trunc('month', a.occurred_at AT TIME ZONE %s)::date,
                        a.organization_id, COALESCE(pr.kind, 'unspecified'), p.area_id,
-                       COUNT(*) FILTER (WHERE a.first_attendee),
-                       SUM(a.duration_minutes) FILTER (WHERE a.first_attendee),
-                       COUNT(DISTINCT a.participant_id)
+                       COUNT(*) FILTER (WHERE a.first_attendee) AS sessions,
+                       SUM(a.duration_minutes) FILTER (WHERE a.first_attendee) AS minutes,
+                       COUNT(DISTINCT a.participant_id) AS served
                 FROM (
                     SELECT s.occurred_at, s.organization_id, s.program_id, s.duration_minutes,
                            sp.participant_id,
@@ -344,11 +347,24 @@ def main() -> None:
     print(f"rollup refresh, every month: {refresh:.2f} s (median of {args.runs}), {rows:,} rows")
     print(f"floor, one hand-written GROUP BY giving the same session columns: {floor:.2f} s")
     print(f"  (for context: sessions alone, no people or areas: {sessions_only:.2f} s)")
-    print(f"ratio refresh / floor: {refresh / floor:.2f}x (aim: under 2x)")
-    month_started = time.perf_counter()
+    print(f"ratio refresh / floor: {refresh / floor:.2f}x (aim: under 1.5x)")
     month = local_month_of(timezone.now())
+    month_started = time.perf_counter()
     services.refresh_rollups(start_month=month, end_month=month)
-    print(f"refresh of the current month only: {(time.perf_counter() - month_started):.2f} s")
+    print(f"refresh of the current month only: {(time.perf_counter() - month_started):.3f} s")
+    # What a logged session asks for (metrics.services.refresh_on_commit): its month, of its
+    # organisation only. The median of a few, as a write would see it.
+    organization = scratch_organizations()[0]
+    after_write = timed(
+        lambda: services.refresh_rollups(
+            start_month=month, end_month=month, organization_id=organization.pk
+        ),
+        max(args.runs, 5),
+    )
+    print(
+        f"refresh after a session is logged (the current month, one organisation): "
+        f"{after_write * 1000:.0f} ms (aim: under 100 ms)"
+    )
 
     dashboard_figures(args.requests)
 

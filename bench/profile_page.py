@@ -1,6 +1,7 @@
 """Where a page's Python time goes: cProfile over repeated requests of one page.
 
-    python bench/profile_page.py [--page participant] [--requests 20] [--top 25]
+    python bench/profile_page.py [--page participant|dashboard|participants|filtered|workers]
+                                 [--requests 20] [--top 25] [--no-profile]
 
 Uses the volume data of DATABASE_URL (bench/pages.py loads it) and the same worker and
 participant as bench/pages.py: the busiest worker of the first volume organisation and their
@@ -31,10 +32,19 @@ from django.urls import reverse  # noqa: E402
 from bench._sessions import client_for  # noqa: E402
 from bench._subjects import measured_subjects  # noqa: E402
 
+MANAGER_PAGES = {
+    "dashboard": "manager_dashboard",
+    "participants": "org_participants",
+    "filtered": "org_participants",
+    "workers": "org_workers",
+}
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--page", choices=["participant", "dashboard", "participants"])
+    parser.add_argument(
+        "--page", choices=["participant", "dashboard", "participants", "filtered", "workers"]
+    )
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--no-profile", action="store_true", help="CPU time only, no profiler")
@@ -46,7 +56,10 @@ def main() -> None:
         url = reverse("participant_detail", kwargs={"participant_id": participant.pk})
     else:
         client = client_for(manager)
-        url = reverse("manager_dashboard" if page == "dashboard" else "org_participants")
+        url = reverse(MANAGER_PAGES[page])
+        if page == "filtered":
+            # bench/pages.py's filtered list.
+            url += "?status=active&cold=yes&sort=-days_since"
     client.get(url)  # warm-up
     cpu = []
     profile = cProfile.Profile()

@@ -32,10 +32,11 @@ def refresh_rollups(start_month: str | None = None, end_month: str | None = None
 
 
 @shared_task(name="metrics.refresh_month", **RETRY)
-def refresh_month(month: str) -> int:
-    """The refresh sent (through the outbox) after sessions are logged."""
+def refresh_month(month: str, organization: int | None = None) -> int:
+    """The refresh sent (through the outbox) after sessions are logged: the month, of the
+    session's organisation only when it names one."""
     day = _month(month)
-    return services.refresh_rollups(start_month=day, end_month=day)
+    return services.refresh_rollups(start_month=day, end_month=day, organization_id=organization)
 
 
 def _month(value: str) -> date:

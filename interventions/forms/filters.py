@@ -21,9 +21,12 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Concat
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from interventions.date_bounds import validate_date_in_range
+from interventions.forms.widgets import ListSelect
 from interventions.models import (
     Area,
     Enrollment,
@@ -70,6 +73,41 @@ def _worker_choices(organization: PartnerOrganization) -> list[tuple[str, str]]:
         (UNASSIGNED, "Unassigned"),
         *((str(person.pk), person.get_full_name() or person.username) for person in people),
     ]
+
+
+class FilterBoundField(forms.BoundField):
+    """A filter field drawn by one small template (Bootstrap's label, control and error
+    markup, as the crispy pack draws it) with its CSS classes set here: the filter forms sit on
+    every list page, and crispy's general field template cost more than the list itself."""
+
+    def build_widget_attrs(self, attrs: dict[str, Any], widget: Any = None) -> dict[str, Any]:
+        attrs = super().build_widget_attrs(attrs, widget)
+        widget = widget or self.field.widget
+        classes = ["form-select" if isinstance(widget, forms.Select) else "form-control"]
+        if self.errors:
+            classes.append("is-invalid")
+        attrs["class"] = " ".join([attrs.get("class", ""), *classes]).strip()
+        return attrs
+
+    def as_field_group(self) -> str:
+        return render_to_string(FILTER_FIELD_TEMPLATE, {"field": self})
+
+
+FILTER_FIELD_TEMPLATE = "forms/filter_field.html"
+
+
+class FilterForm(forms.Form):
+    """The form of the manager's filters: plain Bootstrap fields, long selects drawn in Python."""
+
+    bound_field_class = FilterBoundField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if type(field.widget) is forms.Select:
+                field.widget = ListSelect(attrs=field.widget.attrs)
+                field.widget.is_required = field.required
+                field.widget.choices = field.choices
 
 
 def _day_start(day: date) -> datetime:
@@ -129,6 +167,7 @@ class ParticipantFilter(django_filters.FilterSet):
     class Meta:
         model = Participant
         fields: list[str] = []
+        form = FilterForm
 
     def __init__(self, *args: Any, organization: PartnerOrganization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -255,6 +294,7 @@ class SessionFilter(django_filters.FilterSet):
     class Meta:
         model = Session
         fields: list[str] = []
+        form = FilterForm
 
     def __init__(self, *args: Any, organization: PartnerOrganization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -288,6 +328,7 @@ class ReferralFilter(django_filters.FilterSet):
     class Meta:
         model = Referral
         fields: list[str] = []
+        form = FilterForm
 
     def __init__(self, *args: Any, organization: PartnerOrganization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -315,7 +356,9 @@ class AssignWorkersForm(forms.Form):
     )
     worker = forms.ModelChoiceField(
         queryset=Enrollment.objects.none(),
-        empty_label="Choose a worker",
+        empty_label=gettext_lazy("Choose a worker"),
+        # Beside the filters' own worker select on the participant list, hence its own id.
+        widget=ListSelect(attrs={"id": "id_worker_assign", "class": "form-select"}),
         error_messages={
             "required": "Choose the worker to assign.",
             "invalid_choice": "That worker is not a member of your organisation.",

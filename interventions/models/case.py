@@ -427,6 +427,14 @@ class Session(TimeStamped):
         indexes = [
             # Month rollups and date-range reports scan sessions by time across organisations.
             models.Index(fields=["occurred_at"], name="session_occurred_at_idx"),
+            # A participant's next follow-up: their sessions that set one, found by id and
+            # read from this index alone (most sessions set none).
+            models.Index(
+                fields=["id"],
+                include=["follow_up_on"],
+                condition=models.Q(follow_up_on__isnull=False),
+                name="session_follow_up_idx",
+            ),
             # The funder report's sessions and hours by kind, read from the index alone.
             models.Index(
                 fields=["occurred_at"],
@@ -474,7 +482,15 @@ class SessionParticipant(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["participant", "-occurred_at"], name="last_session_idx"),
+            # Last contact, gone cold and the sessions behind the next follow-up, per
+            # participant, from the index alone (the session id is carried in it).
+            models.Index(
+                fields=["participant", "-occurred_at"],
+                include=["session"],
+                name="last_session_covering_idx",
+            ),
+            # One month's attendance for the metrics rollup's refresh of that month.
+            models.Index(fields=["occurred_at"], name="attendance_occurred_at_idx"),
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,7 @@ from a `*_visible_to(user)` of `interventions.access`."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -208,6 +208,8 @@ class WorkerFigures:
     minutes_this_month: int = 0
     sessions_last_month: int = 0
     minutes_last_month: int = 0
+    # The row's links to the filtered lists, set by the page that shows it.
+    links: dict[str, str] = field(default_factory=dict)
 
     @property
     def caseload_flag(self) -> str:

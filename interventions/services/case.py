@@ -480,7 +480,8 @@ def log_session(
     # Once committed, the metrics rollup for the session's month is refreshed (de-duplicated).
     from metrics.services import refresh_on_commit
 
-    refresh_on_commit(occurred_at)
+    # A session counts only in its own organisation's rows.
+    refresh_on_commit(occurred_at, organization.pk)
     # The dashboard's counts: this organisation's sessions, and "gone cold" wherever the people
     # seen are in a caseload.
     caseloads = (

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from interventions import access
@@ -58,10 +58,37 @@ def _person(first_name: str, last_name: str, username: str) -> str:
     return f"{first_name} {last_name}".strip() or username
 
 
+def _with_links(
+    rows: list[manager_selectors.WorkerFigures], organization: PartnerOrganization
+) -> list[manager_selectors.WorkerFigures]:
+    """Each worker row's links to the participant and session lists it counts, built here once
+    per page rather than reversed and formatted four times per row by the template."""
+    participants_url, sessions_url = reverse("org_participants"), reverse("org_sessions")
+    today = timezone.localdate()
+    this_month = today.replace(day=1)
+    last_month, last_month_end = previous_month(today), this_month - timedelta(days=1)
+    for row in rows:
+        if row.worker is None:
+            continue
+        common = {"org": organization.slug, "worker": row.worker.pk}
+        caseload = {**common, "status": "caseload"}
+        row.links = {
+            "caseload": f"{participants_url}?{urlencode(caseload)}",
+            "gone_cold": f"{participants_url}?"
+            + urlencode({**caseload, "cold": "yes", "sort": "-days_since"}),
+            "sessions_this_month": f"{sessions_url}?"
+            + urlencode({**common, "occurred_from": this_month, "occurred_to": today}),
+            "sessions_last_month": f"{sessions_url}?"
+            + urlencode({**common, "occurred_from": last_month, "occurred_to": last_month_end}),
+        }
+    return rows
+
+
 @require_GET
 @manager_required
 def dashboard(request: HttpRequest, organization: PartnerOrganization) -> HttpResponse:
     summary = manager_selectors.dashboard_summary(organization)
+    _with_links(summary.figures.workers, organization)
     return render(
         request,
         "manager/dashboard.html",
@@ -94,7 +121,9 @@ def workers(request: HttpRequest, organization: PartnerOrganization) -> HttpResp
             request,
             organization,
             page_obj=page_obj,
-            rows=[manager_selectors.kept_worker_figures(row) for row in page_obj],
+            rows=_with_links(
+                [manager_selectors.kept_worker_figures(row) for row in page_obj], organization
+            ),
             f={
                 "today": today,
                 "this_month": this_month,
@@ -130,9 +159,10 @@ def _participant_filter(request: HttpRequest, organization: PartnerOrganization)
 def participants(request: HttpRequest, organization: PartnerOrganization) -> HttpResponse:
     participant_filter = _participant_filter(request, organization)
     rows = participant_filter.qs if participant_filter.is_valid() else participant_filter.qs.none()
+    # The list draws only the form's worker select (the rows are the enrolments to tick);
+    # assign_workers checks the ticked ones against the organisation's enrolments.
     assign_form = AssignWorkersForm(
-        enrollments=manager_selectors.organization_enrollments(request.user, organization),
-        organization=organization,
+        enrollments=Enrollment.objects.none(), organization=organization
     )
     return render(
         request,

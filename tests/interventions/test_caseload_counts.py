@@ -340,25 +340,42 @@ def test_dashboard_queries_do_not_grow_with_the_organisation(
     assert len(shown) == min(size["workers"] + 1, manager_selectors.DASHBOARD_WORKERS)
 
 
+# Sorted, filtered (as bench/pages.py filters, the people built here being in contact), searched
+# (every code starts "T-") and a later page: each with rows, so the rows' own queries count.
+PARTICIPANT_LISTS = [
+    pytest.param({"sort": "-days_since"}, id="by-days-since"),
+    pytest.param({"status": "active", "cold": "no", "sort": "-days_since"}, id="filtered"),
+    pytest.param({"q": "t-", "sort": "last_contact"}, id="searched"),
+    pytest.param({"sort": "worker", "page": "2"}, id="page-2"),
+]
+
+
+@pytest.mark.parametrize("params", PARTICIPANT_LISTS)
 @pytest.mark.parametrize("size", SIZES)
 def test_participant_list_queries_do_not_grow_with_the_organisation(
-    org_a: OrgSetup, manager_client: Client, django_assert_num_queries, size: dict
+    org_a: OrgSetup, manager_client: Client, django_assert_num_queries, size: dict, params: dict
 ) -> None:
     build(org_a, **size)
     with django_assert_num_queries(PARTICIPANT_LIST_QUERIES):
-        response = manager_client.get(reverse("org_participants"), {"sort": "-days_since"})
+        response = manager_client.get(reverse("org_participants"), params)
     assert response.status_code == 200
+    assert 'data-participant="T-' in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "params", [{"sort": "-caseload"}, {"q": "size-worker", "sort": "attention"}], ids=str
+)
 @pytest.mark.parametrize("size", SIZES)
 def test_worker_list_queries_do_not_grow_with_the_organisation(
-    org_a: OrgSetup, manager_client: Client, django_assert_num_queries, size: dict
+    org_a: OrgSetup, manager_client: Client, django_assert_num_queries, size: dict, params: dict
 ) -> None:
     build(org_a, **size)
     with django_assert_num_queries(WORKER_LIST_QUERIES):
-        response = manager_client.get(reverse("org_workers"), {"sort": "-caseload"})
+        response = manager_client.get(reverse("org_workers"), params)
     assert response.status_code == 200
-    assert f"{size['workers'] + 1} workers" in response.content.decode()
+    # The organisation's own worker and the ones built; a search finds the built ones.
+    listed = size["workers"] if params.get("q") else size["workers"] + 1
+    assert f"{listed} workers" in response.content.decode()
 
 
 def test_worker_list_searches_sorts_and_pages(org_a: OrgSetup, manager_client: Client) -> None:

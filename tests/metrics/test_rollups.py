@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F
 from django.utils import timezone
 
 from interventions.dates import local_month_of
-from interventions.models import Enrollment, Referral, Session
+from interventions.models import Enrollment, PartnerOrganization, Referral, Session
 from interventions.outbox.models import OutboxMessage
 from interventions.outbox.services import relay_pending
 from interventions.services.case import log_session
@@ -222,6 +223,51 @@ def test_crash_half_way_leaves_the_previous_table_and_a_rerun_fixes_it(
     assert [r for r in after if r[5] == 25] and len(after) == len(before)
 
 
+def test_one_organisations_month_is_rebuilt_alone_once_the_month_is_filled(activity) -> None:  # type: ignore[no-untyped-def]
+    services.refresh_rollups()
+    whole = table()
+    march = date(2024, 3, 1)
+    # Both organisations' March activity changes; only org A's rows are asked for again.
+    Session.objects.filter(
+        occurred_at__gte=at(2024, 3, 1, 0), occurred_at__lt=at(2024, 4, 1, 0)
+    ).update(duration_minutes=F("duration_minutes") + 5)
+    # A session with nobody recorded and a group session with people in two areas: counted
+    # once each, in the first attendee's area.
+    org_a = PartnerOrganization.objects.get(pk=activity["org_a"])
+    SessionFactory(organization=org_a, occurred_at=at(2024, 3, 20), duration_minutes=7)
+    SessionFactory(
+        organization=org_a,
+        occurred_at=at(2024, 3, 21),
+        duration_minutes=11,
+        participants=[
+            ParticipantFactory(organization=org_a, area_id=activity["south"]),
+            ParticipantFactory(organization=org_a, area_id=activity["east"]),
+        ],
+    )
+    services.refresh_rollups(start_month=march, end_month=march, organization_id=activity["org_a"])
+    after = table()
+    changed = {row for row in after if row not in whole}
+    assert changed and {row[1] for row in changed} == {activity["org_a"]}
+    assert [row for row in after if row[1] == activity["org_b"]] == [
+        row for row in whole if row[1] == activity["org_b"]
+    ]
+    # Org A's rows are what a whole rebuild gives them.
+    services.refresh_rollups()
+    assert [row for row in table() if row[1] == activity["org_a"]] == [
+        row for row in after if row[1] == activity["org_a"]
+    ]
+    assert RollupFillState.objects.filter(month=march).count() == 1
+
+
+def test_a_month_never_filled_is_rebuilt_whole_even_for_one_organisation(activity) -> None:  # type: ignore[no-untyped-def]
+    march = date(2024, 3, 1)
+    services.refresh_rollups(start_month=march, end_month=march, organization_id=activity["org_b"])
+    services.refresh_rollups(start_month=date(2024, 1, 1), end_month=date(2024, 2, 1))
+    services.refresh_rollups(start_month=date(2024, 4, 1), end_month=date(2024, 6, 1))
+    assert table() == expected(activity)
+    assert RollupFillState.objects.filter(month=march).exists()
+
+
 def test_stale_rows_disappear(activity) -> None:  # type: ignore[no-untyped-def]
     services.refresh_rollups()
     assert ActivityRollup.objects.filter(organization_id=activity["org_b"]).exists()
@@ -311,7 +357,14 @@ def test_refreshes_of_a_month_due_together_are_sent_as_one(
                 "task_name", "kwargs", "attempts"
             )
         )
-        == [("metrics.refresh_month", {"month": month.isoformat()}, 0)] * 3
+        == [
+            (
+                "metrics.refresh_month",
+                {"month": month.isoformat(), "organization": org_a.organization.pk},
+                0,
+            )
+        ]
+        * 3
     )
     assert not ActivityRollup.objects.exists()
 

@@ -68,7 +68,10 @@ def test_with_the_broker_down_pages_succeed_and_dispatch_pending_does_the_work_o
     assert pending[GENERATE].kwargs == {"incident_id": incident.pk}
     assert pending[GENERATE].attempts == 1
     assert "OperationalError" in pending[GENERATE].last_error
-    assert (pending[REFRESH].kwargs, pending[REFRESH].attempts) == ({"month": month}, 0)
+    assert (pending[REFRESH].kwargs, pending[REFRESH].attempts) == (
+        {"month": month, "organization": org_a.organization.pk},
+        0,
+    )
     assert not ResponseTask.objects.exists()
     assert not ActivityRollup.objects.exists()
 
