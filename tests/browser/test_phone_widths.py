@@ -182,9 +182,7 @@ def _html_pages(client: Client, urls: list[tuple[str, str, bool]], admin_too: bo
         if admin and not admin_too:
             continue
         response = client.get(url)
-        if response.status_code < 300 and response.get("Content-Type", "").startswith(
-            "text/html"
-        ):
+        if response.status_code < 300 and response.get("Content-Type", "").startswith("text/html"):
             if getattr(response, "streaming", False):
                 b"".join(response.streaming_content)
             pages.append((name, url))
