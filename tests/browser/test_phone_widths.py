@@ -143,10 +143,7 @@ def _urls(objects: dict[str, Any]) -> tuple[list[tuple[str, str, bool]], list[st
             continue
         admin = route.name.startswith("admin:")
         admin_record = admin and set(route.kwarg_names) == ADMIN_RECORD_KWARGS
-        if admin_record:
-            kwargs = _admin_kwargs(route)
-        else:
-            kwargs = fill_kwargs(route, objects)
+        kwargs = _admin_kwargs(route) if admin_record else fill_kwargs(route, objects)
         if kwargs is None:
             missing = [name for name in route.kwarg_names if name not in objects]
             explained = admin_record is False and all(name in SKIPPED_KWARGS for name in missing)
@@ -175,30 +172,50 @@ def _signed_in_context(chromium, live_server, user):  # type: ignore[no-untyped-
 
 
 def _html_pages(client: Client, urls: list[tuple[str, str, bool]], admin_too: bool) -> list:
-    """The URLs that answer this user with an HTML page (a download or a redirect is not one)."""
+    """The URLs that answer this user with a whole HTML page: not a download, a redirect, a
+    refusal, or a fragment that htmx puts into a page (that page is measured instead)."""
     client.raise_request_exception = False
     pages = []
     for name, url, admin in urls:
         if admin and not admin_too:
             continue
         response = client.get(url)
-        if response.status_code < 300 and response.get("Content-Type", "").startswith("text/html"):
-            if getattr(response, "streaming", False):
-                b"".join(response.streaming_content)
+        if response.status_code >= 300 or getattr(response, "streaming", False):
+            continue
+        if not response.get("Content-Type", "").startswith("text/html"):
+            continue
+        if b"<html" in response.content[:500].lower():
             pages.append((name, url))
     return pages
 
 
-def scroll_width(page, url: str) -> int:  # type: ignore[no-untyped-def]
+# The page's width, and what sticks out: elements past the right edge of the screen, and boxes
+# that scroll sideways (a table too wide for its .table-responsive hides its last columns).
+MEASURE = """() => {
+  const screen = document.documentElement.clientWidth;
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
+    + [...el.classList].map((c) => "." + c).join("");
+  const outside = [...document.querySelectorAll("main *")]
+    .filter((el) => !el.closest("thead, .visually-hidden"))
+    .filter((el) => el.getBoundingClientRect().right > screen + 1)
+    .filter((el) => el.getBoundingClientRect().width > 0).slice(0, 3).map(name);
+  const scrolling = [...document.querySelectorAll("main .table-responsive")]
+    .filter((el) => el.scrollWidth > el.clientWidth + 1 && !el.querySelector(".table-keep"))
+    .map((el) => name(el.querySelector("table") || el));
+  return {width: document.documentElement.scrollWidth, outside, scrolling};
+}"""
+
+
+def measure(page, url: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     page.goto(url, wait_until="load")
-    return int(page.evaluate("document.documentElement.scrollWidth"))
+    return page.evaluate(MEASURE)
 
 
 def test_no_page_is_wider_than_a_phone_for_any_role(chromium, live_server) -> None:  # type: ignore[no-untyped-def]
     _org, objects, people = _demo_world()
     urls, unfilled = _urls(objects)
     assert unfilled == [], f"routes the walk cannot fill: {unfilled}"
-    too_wide: dict[str, int] = {}
+    too_wide: dict[str, str] = {}
     walked = 0
     for role, user in people.items():
         context, client = _signed_in_context(chromium, live_server, user)
@@ -207,13 +224,16 @@ def test_no_page_is_wider_than_a_phone_for_any_role(chromium, live_server) -> No
         try:
             for name, url in _html_pages(client, urls, admin_too=role == "city admin"):
                 walked += 1
-                width = scroll_width(page, url)
-                if width > WIDTH:
-                    too_wide[f"{name} as {role} ({url})"] = width
+                seen = measure(page, url)
+                if seen["width"] > WIDTH or seen["scrolling"]:
+                    too_wide[f"{name} as {role} ({url})"] = (
+                        f"{seen['width']} px; sticking out: {seen['outside']}; "
+                        f"scrolling sideways: {seen['scrolling']}"
+                    )
         finally:
             context.close()
     # The walk reached the pages, not only error pages.
     assert walked > 150, walked
-    assert too_wide == {}, "pages wider than 360 px:\n" + "\n".join(
-        f"{width} px  {where}" for where, width in sorted(too_wide.items())
+    assert too_wide == {}, "pages wider than 360 px, or with tables scrolling sideways:\n" + (
+        "\n".join(f"{where}: {what}" for where, what in sorted(too_wide.items()))
     )
