@@ -1,6 +1,6 @@
 """Where a page's Python time goes: cProfile over repeated requests of one page.
 
-    python bench/profile_page.py [--page participant] [--requests 20] [--top 25]
+    python bench/profile_page.py [--page participant] [--tab plan] [--requests 20] [--top 25]
 
 Uses the volume data of DATABASE_URL (bench/pages.py loads it) and the same worker and
 participant as bench/pages.py: the busiest worker of the first volume organisation and their
@@ -35,6 +35,9 @@ from bench._subjects import measured_subjects  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--page", choices=["participant", "dashboard", "participants"])
+    parser.add_argument(
+        "--tab", choices=["activity", "details", "plan", "related"], help="participant page tab"
+    )
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--no-profile", action="store_true", help="CPU time only, no profiler")
@@ -44,6 +47,8 @@ def main() -> None:
     if page == "participant":
         client = client_for(worker)
         url = reverse("participant_detail", kwargs={"participant_id": participant.pk})
+        if args.tab:
+            url += f"?tab={args.tab}"
     else:
         client = client_for(manager)
         url = reverse("manager_dashboard" if page == "dashboard" else "org_participants")
