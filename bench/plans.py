@@ -147,10 +147,13 @@ def main() -> None:
     load = os.getloadavg()
     print(f"Load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} CPUs")
     client = client_for(worker)
+    participant_url = reverse("participant_detail", args=[plan.enrollment.participant_id])
+    # The participant page draws one tab at a time: Activity by default, the plan on its tab.
     pages = [
-        (
-            "participant page (worker)",
-            reverse("participant_detail", args=[plan.enrollment.participant_id]),
+        ("participant page (worker)", participant_url),
+        *(
+            (f"  its {tab} tab", f"{participant_url}?tab={tab}")
+            for tab in ("details", "plan", "related")
         ),
         ("plan page (worker)", reverse("plan_detail", args=[plan.pk])),
     ]

@@ -1,6 +1,7 @@
 """Where a page's Python time goes: cProfile over repeated requests of one page.
 
     python bench/profile_page.py [--page participant|dashboard|participants|filtered|workers]
+                                 [--tab activity|details|plan|related]
                                  [--requests 20] [--top 25] [--no-profile]
 
 Uses the volume data of DATABASE_URL (bench/pages.py loads it) and the same worker and
@@ -45,6 +46,9 @@ def main() -> None:
     parser.add_argument(
         "--page", choices=["participant", "dashboard", "participants", "filtered", "workers"]
     )
+    parser.add_argument(
+        "--tab", choices=["activity", "details", "plan", "related"], help="participant page tab"
+    )
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--no-profile", action="store_true", help="CPU time only, no profiler")
@@ -54,6 +58,8 @@ def main() -> None:
     if page == "participant":
         client = client_for(worker)
         url = reverse("participant_detail", kwargs={"participant_id": participant.pk})
+        if args.tab:
+            url += f"?tab={args.tab}"
     else:
         client = client_for(manager)
         url = reverse(MANAGER_PAGES[page])

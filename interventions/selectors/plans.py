@@ -246,6 +246,18 @@ def plan_versions(plan: LifePlan) -> QuerySet[LifePlan]:
     return LifePlan.objects.filter(enrollment_id=plan.enrollment_id).order_by("-version")
 
 
+def plan_progress(plan_ids: list[int]) -> tuple[int, int] | None:
+    """(milestones met, milestones planned) over these plans, in one query that reads no plan
+    text; None when there is no plan. The ids come from `with_current_plan_id`, which only
+    names plans the user may read."""
+    if not plan_ids:
+        return None
+    counts = Milestone.objects.filter(goal__plan_id__in=plan_ids).aggregate(
+        met=Count("pk", filter=Q(met_on__isnull=False)), planned=Count("pk")
+    )
+    return counts["met"], counts["planned"]
+
+
 def participant_plan_panel(user: AnyUser, open_enrollments: list[Enrollment]) -> dict[str, object]:
     """The participant page's plan panel: current plans at a glance, and the user's own open
     enrolments without a plan. The enrolments come with_current_plan_id and `can_edit` (set by

@@ -37,6 +37,7 @@ from interventions.access import (
     organizations_of,
     participants_visible_to,
     referrals_visible_to,
+    response_tasks_visible_to,
     sessions_visible_to,
     status_changes_visible_to,
 )
@@ -47,6 +48,7 @@ from interventions.models import (
     PartnerOrganization,
     Program,
     Referral,
+    ResponseTask,
     Session,
     SessionParticipant,
 )
@@ -399,4 +401,35 @@ def follow_ups_due(user: AnyUser, participant: Participant) -> QuerySet[Session]
         .filter(Q(follow_up_on__gte=timezone.localdate()) | Q(occurred_at=Subquery(latest)))
         .select_related("worker")
         .order_by("follow_up_on")[:5]
+    )
+
+
+@dataclass(frozen=True)
+class ContactState:
+    """Where a participant stands with contact, as the highlights of their page say it: gone
+    cold (no contact in GVR_COLD_AFTER_DAYS calendar days, the days `gone_cold_q` counts), or
+    newly registered with a first contact due by a date, or neither."""
+
+    gone_cold: bool
+    first_contact_due_on: date | None
+
+
+def contact_state(participant: Participant) -> ContactState:
+    """From a participant fetched `with_contact_facts` (no query)."""
+    days = settings.GVR_COLD_AFTER_DAYS
+    since = getattr(participant, "days_since_last_contact", None)
+    if getattr(participant, "last_contact_at", None) is not None and since is not None:
+        return ContactState(gone_cold=since >= days, first_contact_due_on=None)
+    due_on = participant.first_contact_due_on
+    if due_on < timezone.localdate():
+        return ContactState(gone_cold=True, first_contact_due_on=None)
+    return ContactState(gone_cold=False, first_contact_due_on=due_on)
+
+
+def open_response_tasks(user: AnyUser, participant: Participant) -> int:
+    """How many open shooting-response tasks about the participant the user sees."""
+    return (
+        response_tasks_visible_to(user)
+        .filter(participant=participant, status=ResponseTask.Status.OPEN)
+        .count()
     )

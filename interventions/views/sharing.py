@@ -26,6 +26,22 @@ from interventions.models import Consent, Enrollment, Participant, Referral
 from interventions.services import sharing as consent_services
 
 
+def mark_editable(
+    request: HttpRequest,
+    participant: Participant,
+    enrollments: Iterable[Enrollment],
+    referrals: Iterable[Referral] = (),
+) -> bool:
+    """Set `can_edit` on the enrolments and referrals (the user's organisation opened them) and
+    answer whether the user's organisation owns the participant's record, in one query."""
+    own = set(access.organizations_of(request.user).values_list("pk", flat=True))
+    for enrollment in enrollments:
+        enrollment.can_edit = enrollment.program.organization_id in own  # type: ignore[attr-defined]
+    for referral in referrals:
+        referral.can_edit = referral.organization_id in own  # type: ignore[attr-defined]
+    return participant.organization_id in own
+
+
 def sharing_context(
     request: HttpRequest,
     participant: Participant,
@@ -36,12 +52,7 @@ def sharing_context(
     the owning organisation manages consent and changes its own enrolments and referrals; an
     organisation the record is shared with works only on what it opened itself."""
     user = request.user
-    own = set(access.organizations_of(user).values_list("pk", flat=True))
-    for enrollment in enrollments:
-        enrollment.can_edit = enrollment.program.organization_id in own  # type: ignore[attr-defined]
-    for referral in referrals:
-        referral.can_edit = referral.organization_id in own  # type: ignore[attr-defined]
-    is_owner = participant.organization_id in own
+    is_owner = mark_editable(request, participant, enrollments, referrals)
     context: dict[str, Any] = {"is_owner": is_owner}
     if is_owner:
         consents = list(

@@ -38,7 +38,7 @@ from interventions.services import case as services
 from interventions.services import locking
 from interventions.services import plans as plan_services
 from interventions.views.guards import member_required
-from interventions.views.sharing import sharing_context
+from interventions.views.sharing import mark_editable, sharing_context
 
 CASELOAD_PAGE_SIZE = 50
 # How many caseload participants the session form lists before the worker types a name.
@@ -269,47 +269,121 @@ def participant_search(request: HttpRequest) -> HttpResponse:
 # Participant page -----------------------------------------------------------------------------
 
 
-@member_required
-@audited_view("view", "participant")
-@require_GET
-def participant_detail(request: HttpRequest, participant_id: int) -> HttpResponse:
-    participant = _participant_for(request, participant_id)
+# The tabs of the participant page, in their order; the first is the default.
+PARTICIPANT_TABS = ("activity", "details", "plan", "related")
+
+
+def _visible_enrollments(request: HttpRequest, participant: Participant) -> list[Enrollment]:
     user = request.user
-    enrollments = list(
+    return list(
         plan_selectors.with_current_plan_id(user, access.enrollments_visible_to(user))
         .filter(participant=participant)
         .select_related("program", "assigned_worker")
         .order_by("status", "-referred_on")
     )
-    open_enrollments = [e for e in enrollments if e.is_open]
-    for enrollment in open_enrollments:
-        enrollment.status_form = EnrollmentStatusForm(
-            enrollment=enrollment, auto_id=f"id_status_{enrollment.pk}_%s"
-        )
-        enrollment.exit_form = EnrollmentExitForm(auto_id=f"id_exit_{enrollment.pk}_%s")
-    waiting_referrals = list(
-        access.referrals_visible_to(user)
-        .filter(participant=participant, status__in=Referral.WAITING_STATUSES)
-        .select_related("to_organization")
-    )
-    for referral in waiting_referrals:
-        referral.advance_form = ReferralAdvanceForm(auto_id=f"id_referral_{referral.pk}_%s")
+
+
+def _activity_tab(request: HttpRequest, participant: Participant) -> dict[str, Any]:
     page = _page_number(request)
     timeline, has_next = worker_selectors.participant_timeline(
-        user, participant, page=page, per_page=TIMELINE_PAGE_SIZE
+        request.user, participant, page=page, per_page=TIMELINE_PAGE_SIZE
     )
-    context = {
-        "participant": participant,
-        "open_enrollments": open_enrollments,
-        "closed_enrollments": [e for e in enrollments if not e.is_open],
-        "waiting_referrals": waiting_referrals,
-        "follow_ups": list(worker_selectors.follow_ups_due(user, participant)),
+    return {
+        "follow_ups": list(worker_selectors.follow_ups_due(request.user, participant)),
         "timeline": timeline,
         "timeline_page": page,
         "timeline_has_next": has_next,
-        **sharing_context(request, participant, enrollments, waiting_referrals),
     }
-    context.update(plan_selectors.participant_plan_panel(user, open_enrollments))
+
+
+def _details_tab(
+    request: HttpRequest, participant: Participant, enrollments: list[Enrollment]
+) -> dict[str, Any]:
+    mark_editable(request, participant, enrollments)
+    open_enrollments = [e for e in enrollments if e.is_open]
+    for enrollment in open_enrollments:
+        if enrollment.can_edit:  # type: ignore[attr-defined]
+            enrollment.status_form = EnrollmentStatusForm(  # type: ignore[attr-defined]
+                enrollment=enrollment, auto_id=f"id_status_{enrollment.pk}_%s"
+            )
+            enrollment.exit_form = EnrollmentExitForm(  # type: ignore[attr-defined]
+                auto_id=f"id_exit_{enrollment.pk}_%s"
+            )
+    return {
+        "open_enrollments": open_enrollments,
+        "closed_enrollments": [e for e in enrollments if not e.is_open],
+    }
+
+
+def _plan_tab(
+    request: HttpRequest, participant: Participant, enrollments: list[Enrollment]
+) -> dict[str, Any]:
+    mark_editable(request, participant, enrollments)
+    open_enrollments = [e for e in enrollments if e.is_open]
+    return dict(plan_selectors.participant_plan_panel(request.user, open_enrollments))
+
+
+def _related_tab(
+    request: HttpRequest, participant: Participant, enrollments: list[Enrollment]
+) -> dict[str, Any]:
+    waiting_referrals = list(
+        access.referrals_visible_to(request.user)
+        .filter(participant=participant, status__in=Referral.WAITING_STATUSES)
+        .select_related("to_organization")
+    )
+    context = sharing_context(request, participant, enrollments, waiting_referrals)
+    for referral in waiting_referrals:
+        if referral.can_edit:  # type: ignore[attr-defined]
+            referral.advance_form = ReferralAdvanceForm(  # type: ignore[attr-defined]
+                auto_id=f"id_referral_{referral.pk}_%s"
+            )
+    return {"waiting_referrals": waiting_referrals, **context}
+
+
+def _highlights(
+    request: HttpRequest, participant: Participant, enrollments: list[Enrollment]
+) -> dict[str, Any]:
+    """The panel above the tabs: what the page knows at a glance, in two small queries."""
+    open_enrollments = [e for e in enrollments if e.is_open]
+    return {
+        "highlight_enrollments": open_enrollments,
+        "contact": worker_selectors.contact_state(participant),
+        "open_tasks": worker_selectors.open_response_tasks(request.user, participant),
+        "plan_progress": plan_selectors.plan_progress(
+            [e.current_plan_id for e in open_enrollments if e.current_plan_id]  # type: ignore[attr-defined]
+        ),
+    }
+
+
+@member_required
+@audited_view("view", "participant")
+@require_GET
+def participant_detail(request: HttpRequest, participant_id: int) -> HttpResponse:
+    """The participant page: highlights, then tabs (Activity, Details, Plan, Related). Only the
+    chosen tab (`?tab=`, Activity by default) is read and drawn; the other tabs are links to
+    the same page, which htmx turns into a swap of the tab area (`participant-tabs`), so a tab
+    works without JavaScript, can be linked to, and the page costs what it shows. Every tab is
+    a request of this view, so every one is in the audit trail as a view of the participant."""
+    participant = _participant_for(request, participant_id)
+    tab = request.GET.get("tab", PARTICIPANT_TABS[0])
+    if tab not in PARTICIPANT_TABS:
+        tab = PARTICIPANT_TABS[0]
+    tab_only = bool(request.htmx and request.htmx.target == "participant-tabs")
+    context: dict[str, Any] = {"participant": participant, "tab": tab, "tabs": PARTICIPANT_TABS}
+    enrollments = (
+        _visible_enrollments(request, participant) if (tab != "activity" or not tab_only) else []
+    )
+    if tab == "activity":
+        context.update(_activity_tab(request, participant))
+    elif tab == "details":
+        context.update(_details_tab(request, participant, enrollments))
+    elif tab == "plan":
+        context.update(_plan_tab(request, participant, enrollments))
+    else:
+        context.update(_related_tab(request, participant, enrollments))
+    if tab_only:
+        return render(request, "interventions/participant/_tabs.html", context)
+    context.update(_highlights(request, participant, enrollments))
     return render(request, "interventions/participant_detail.html", context)
 
 

@@ -17,6 +17,7 @@ from interventions.models import (
     Session,
     StreetGroup,
 )
+from interventions.views.worker import PARTICIPANT_TABS
 from tests.abuse.helpers import (
     ESCAPED_XSS,
     PAYLOAD,
@@ -191,8 +192,10 @@ def test_no_page_anywhere_shows_hostile_text_unescaped(hostile_records, org_a):
             continue
         url = reverse(route.name, kwargs=kwargs)
         roles = ("admin",) if is_admin(route) else ("worker", "manager", "admin")
-        for role in roles:
-            response = hostile_records["clients"][role].get(url)
+        # The participant page draws one tab at a time: each is checked.
+        tabs = PARTICIPANT_TABS if route.name == "participant_detail" else ("",)
+        for role, tab in ((role, tab) for role in roles for tab in tabs):
+            response = hostile_records["clients"][role].get(url, {"tab": tab} if tab else {})
             if "html" not in response.get("Content-Type", "") or response.streaming:
                 continue
             page = response.content.decode()

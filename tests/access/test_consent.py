@@ -247,9 +247,10 @@ def test_mixing_two_own_organisations_without_consent_is_refused_with_a_message(
 def test_b_sees_the_shared_page_and_works_on_its_own_enrolment_only(a_record, org_a, org_b):
     share(a_record, org_a, org_b)
     client = logged_in(org_b.worker)
-    page = client.get(reverse("participant_detail", args=[a_record.participant.pk]))
-    assert page.status_code == 200
-    text = page.content.decode()
+    url = reverse("participant_detail", args=[a_record.participant.pk])
+    pages = [client.get(url, {"tab": tab}) for tab in ("activity", "details", "plan", "related")]
+    assert all(page.status_code == 200 for page in pages)
+    text = "".join(page.content.decode() for page in pages)
     assert "Dashiell" in text and "Shared by" in text
     assert 'id="sharing"' not in text, "only the owner manages consent"
     assert reverse("enrollment_status", args=[a_record.enrollment.pk]) not in text
@@ -330,7 +331,7 @@ def test_only_the_owning_organisation_records_or_revokes_consent(a_record, org_a
 def test_the_participant_page_records_and_revokes_consent(a_record, org_a, org_b):
     client = logged_in(org_a.worker)
     url = reverse("participant_detail", args=[a_record.participant.pk])
-    assert 'id="sharing"' in client.get(url).content.decode()
+    assert 'id="sharing"' in client.get(url, {"tab": "related"}).content.decode()
     refused = client.post(
         reverse("consent_create", args=[a_record.participant.pk]),
         {

@@ -15,6 +15,7 @@ from django.urls import NoReverseMatch, reverse
 
 from interventions import notes
 from interventions.models import PartnerOrganization
+from interventions.views.worker import PARTICIPANT_TABS
 from tests.access.conftest import fresh
 from tests.access.planted import case_models, leaks
 from tests.conftest import logged_in
@@ -92,7 +93,8 @@ def page_urls(objects: dict[str, Any]) -> list[str]:
             continue
         urls.append(url)
     detail = reverse("participant_detail", args=[objects["participant_id"]])
-    return [*urls, f"{detail}?page=1", f"{detail}?page=2"]
+    tabs = [f"{detail}?tab={tab}" for tab in PARTICIPANT_TABS]
+    return [*urls, *tabs, f"{detail}?page=1", f"{detail}?page=2"]
 
 
 def test_the_writing_organisation_reads_its_notes(

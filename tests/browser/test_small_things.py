@@ -38,6 +38,8 @@ def test_everything_pressed_on_the_everyday_pages_is_44_px_high(chromium, live_s
             reverse("caseload"),
             reverse("session_log"),
             reverse("participant_detail", args=[person.pk]),
+            reverse("participant_detail", args=[person.pk]) + "?tab=details",
+            reverse("participant_detail", args=[person.pk]) + "?tab=related",
             reverse("referral_list"),
         ],
         org_a.manager: [

@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from interventions.views.worker import PARTICIPANT_TABS
 from tests.conftest import logged_in
 from tests.security.routes import all_routes, case_objects, fill_kwargs
 
@@ -113,9 +114,11 @@ def _form_pages(org_a) -> dict[str, tuple[Client, dict[str, str]]]:  # type: ign
         if kwargs is None:
             continue
         url = reverse(route.name, kwargs=kwargs)
-        for client in clients.values():
+        # The participant page draws one tab at a time; each tab's forms count.
+        tabs = PARTICIPANT_TABS if route.name == "participant_detail" else ("",)
+        for client, tab in ((client, tab) for client in clients.values() for tab in tabs):
             client.raise_request_exception = False
-            response = client.get(url)
+            response = client.get(url, {"tab": tab} if tab else {})
             if response.status_code == 200 and "text/html" in response["Content-Type"]:
                 for action, empty in _parse(response).post_forms:
                     target = urlsplit(action or url).path

@@ -18,6 +18,7 @@ from interventions.models import (
     Session,
     SessionParticipant,
 )
+from interventions.views.worker import PARTICIPANT_TABS
 from tests.conftest import logged_in
 from tests.factories import (
     TEST_PASSWORD,
@@ -500,7 +501,9 @@ def test_participant_page_shows_timeline_newest_first_and_paginates(org_a, worke
 def test_participant_page_with_an_unassigned_enrolment(org_a, worker_client):
     participant = in_caseload(org_a)
     participant.enrollments.update(assigned_worker=None)
-    response = worker_client.get(reverse("participant_detail", args=[participant.pk]))
+    response = worker_client.get(
+        reverse("participant_detail", args=[participant.pk]), {"tab": "details"}
+    )
     assert response.status_code == 200
     assert "Worker: unassigned" in response.content.decode()
 
@@ -578,10 +581,13 @@ def test_participant_page_query_count_is_exact_as_the_history_and_organisation_g
             )
 
     assert_fixed_queries(
-        lambda: worker_client.get(url), grow, later=(lambda: worker_client.get(url, {"page": 3}),)
+        [lambda tab=tab: worker_client.get(url, {"tab": tab}) for tab in PARTICIPANT_TABS],
+        grow,
+        later=(lambda: worker_client.get(url, {"page": 3}),),
     )
-    response = worker_client.get(url)
+    response = worker_client.get(url, {"tab": "related"})
     assert len(response.context["waiting_referrals"]) == 500
+    response = worker_client.get(url)
     assert response.context["timeline_has_next"]
 
 

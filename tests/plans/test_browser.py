@@ -34,7 +34,7 @@ def test_session_milestone_incentive_approved_paid_and_shown(phone, chromium, li
     # The worker logs a session from the participant page and ticks the milestone as met.
     log_in(phone, org_a.worker.username, TEST_PASSWORD)
     phone.goto(reverse("participant_detail", args=[participant.pk]))
-    assert "3 of 5" in phone.locator("#plans").inner_text()
+    assert "3 of 5" in phone.locator("#highlight-plan").inner_text()
     assert fits(phone)
     phone.locator("main").get_by_role("link", name="Log a session").click()
     phone.wait_for_load_state()
@@ -44,9 +44,11 @@ def test_session_milestone_incentive_approved_paid_and_shown(phone, chromium, li
     phone.locator("#session-submit").click()
     phone.wait_for_load_state()
     assert Milestone.objects.get(pk=milestone.pk).met_in_session is not None
-    assert "4 of 5" in phone.locator("#plans").inner_text()
+    assert "4 of 5" in phone.locator("#highlight-plan").inner_text()
 
     # ...opens the plan and requests an incentive for it.
+    phone.get_by_role("tab", name="Plan").click()
+    assert "4 of 5" in phone.locator("#plans").inner_text()
     phone.locator("#plans").get_by_role("link", name=world.enrollment.program.name).click()
     phone.wait_for_load_state()
     assert fits(phone)

@@ -141,7 +141,7 @@ def test_participant_page_shows_the_plan_at_a_glance(pw):
     GoalFactory(plan=pw.plan, target_on=timezone.localdate() - timedelta(days=3))
     page = content(
         logged_in(pw.org.worker).get(
-            reverse("participant_detail", args=[pw.enrollment.participant.pk])
+            reverse("participant_detail", args=[pw.enrollment.participant.pk]), {"tab": "plan"}
         )
     )
     assert "3 of 5</strong> milestones met" in page
@@ -154,11 +154,14 @@ def test_a_shared_participant_page_never_shows_another_organisations_plan(pw, or
 
     record = ARecord(pw.enrollment.participant, pw.enrollment, None, None)  # type: ignore[arg-type]
     share(record, pw.org, org_b)
-    response = logged_in(org_b.worker).get(
-        reverse("participant_detail", args=[pw.enrollment.participant.pk])
-    )
-    assert response.status_code == 200
-    page = content(response)
+    client = logged_in(org_b.worker)
+    url = reverse("participant_detail", args=[pw.enrollment.participant.pk])
+    responses = [
+        client.get(url, {"tab": tab}) for tab in ("activity", "details", "plan", "related")
+    ]
+    assert all(response.status_code == 200 for response in responses)
+    page = "".join(content(response) for response in responses)
+    assert "milestones met" not in page, "not even the plan's progress"
     assert PLAN_NOTE not in page and "Life plan" not in page
     assert logged_in(org_b.worker).get(reverse("plan_detail", args=[pw.plan.pk])).status_code == 404
 

@@ -180,7 +180,7 @@ def test_the_participant_page_links_to_the_edit_page(
     org_a: OrgSetup, worker_client: Client
 ) -> None:
     person = _person(org_a)
-    page = worker_client.get(reverse("participant_detail", args=[person.pk]))
+    page = worker_client.get(reverse("participant_detail", args=[person.pk]), {"tab": "details"})
     assert reverse("participant_edit", args=[person.pk]) in page.content.decode()
 
 
