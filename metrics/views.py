@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from interventions.audit import record
@@ -27,7 +28,9 @@ from metrics.selectors import DashboardScope
 def _scope_or_403(request: HttpRequest) -> DashboardScope:
     scope = selectors.dashboard_scope(request.user)
     if scope is None:
-        raise PermissionDenied("The metrics dashboard is for city admins, managers and analysts.")
+        raise PermissionDenied(
+            gettext("The metrics dashboard is for city admins, managers and analysts.")
+        )
     return scope
 
 
@@ -105,7 +108,7 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
             f"{field}: {' '.join(messages)}" for field, messages in form.errors.items()
         )
         return HttpResponse(
-            f"The chosen filters are not valid: {errors}",
+            gettext("The chosen filters are not valid: %(errors)s") % {"errors": errors},
             status=400,
             content_type="text/plain; charset=utf-8",
         )
@@ -181,7 +184,8 @@ def _evaluation_or_error(
             f"{field}: {' '.join(messages)}" for field, messages in form.errors.items()
         )
         return HttpResponse(
-            f"The chosen evaluation is not valid: {errors or 'choose an area'}",
+            gettext("The chosen evaluation is not valid: %(errors)s")
+            % {"errors": errors or gettext("choose an area")},
             status=400,
             content_type="text/plain; charset=utf-8",
         )
@@ -238,7 +242,7 @@ def evaluate_json(request: HttpRequest) -> HttpResponse:
 def _city_scope_or_403(request: HttpRequest) -> DashboardScope:
     scope = _scope_or_403(request)
     if scope.organizations is not None:
-        raise PermissionDenied("The evaluator extract is for city admins and analysts.")
+        raise PermissionDenied(gettext("The evaluator extract is for city admins and analysts."))
     return scope
 
 
