@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -434,7 +434,9 @@ def funder_report(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def funder_report_csv(request: HttpRequest) -> HttpResponse:
-    _form, report = _report_for(request)
+    # Downloaded files keep English headings (funders' templates), whatever the page language.
+    with translation.override("en"):
+        _form, report = _report_for(request)
     if report is None:
         return HttpResponse(
             gettext("The chosen period is not valid."), status=400, content_type="text/plain"
@@ -448,7 +450,9 @@ def funder_report_csv(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def funder_report_xlsx(request: HttpRequest) -> HttpResponse:
-    _form, report = _report_for(request)
+    # Downloaded files keep English headings (funders' templates), whatever the page language.
+    with translation.override("en"):
+        _form, report = _report_for(request)
     if report is None:
         return HttpResponse(
             gettext("The chosen period is not valid."), status=400, content_type="text/plain"
