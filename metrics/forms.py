@@ -93,8 +93,8 @@ class DashboardForm(forms.Form):
     activity = forms.ChoiceField(
         label=_("Program activity shown"),
         choices=[
-            ("area", "Participants living in this area (and the areas within it)"),
-            ("all", "Every participant, wherever they live or if unrecorded"),
+            ("area", _("Participants living in this area (and the areas within it)")),
+            ("all", _("Every participant, wherever they live or if unrecorded")),
         ],
         initial="area",
     )

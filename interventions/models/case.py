@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -408,7 +409,10 @@ class Enrollment(TimeStamped):
         ]
 
     def __str__(self) -> str:
-        return f"{self.participant} in {self.program}"
+        return gettext("%(participant)s in %(program)s") % {
+            "participant": self.participant,
+            "program": self.program,
+        }
 
     @property
     def is_open(self) -> bool:

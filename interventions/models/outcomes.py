@@ -21,6 +21,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from interventions.models.case import Participant, PartnerOrganization
@@ -310,7 +311,9 @@ class Instrument(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return f"{self.name} (example, not a validated tool)" if self.is_example else self.name
+        if self.is_example:
+            return gettext("%(name)s (example, not a validated tool)") % {"name": self.name}
+        return self.name
 
 
 class InstrumentVersion(models.Model):
@@ -392,7 +395,7 @@ class Scale(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} (cut-off {self.cutoff})"
+        return gettext("%(name)s (cut-off %(cutoff)s)") % {"name": self.name, "cutoff": self.cutoff}
 
 
 class Item(models.Model):

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from interventions.models.case import Participant, PartnerOrganization, TimeStamped
@@ -115,7 +116,7 @@ class Consent(TimeStamped):
     @property
     def shared_with(self) -> str:
         if self.scope == self.Scope.CITY:
-            return "the city"
+            return gettext("the city")
         return self.organization.name if self.organization else "-"
 
     def clean(self) -> None:
