@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -100,6 +100,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def dashboard_csv(request: HttpRequest) -> HttpResponse:
+    # Downloaded files keep English headings and labels, whatever the language of the page.
+    with translation.override("en"):
+        return _dashboard_csv(request)
+
+
+def _dashboard_csv(request: HttpRequest) -> HttpResponse:
     scope = _scope_or_403(request)
     form = DashboardForm(_with_defaults(request.GET))
     data = _dashboard_data(form, scope)
@@ -124,7 +130,7 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
         format="csv",
         area=cleaned["area"].slug,
     )
-    return csv_response(filename, csv_rows(data))
+    return csv_response(filename, list(csv_rows(data)))
 
 
 # --- Evaluate: did it work? -----------------------------------------------------------------

@@ -67,7 +67,11 @@ def save_demographics(
     preferred_language: str = "",
 ) -> Demographics:
     """Record (or correct) the person's gender, race and ethnicity and preferred language."""
-    _require_owner_member(by, participant, "record demographics")
+    _require_owner_member(
+        by,
+        participant,
+        gettext("Only members of %(organization)s can record demographics for this participant."),
+    )
     races = sorted(set(race_ethnicity))
     if gender and gender not in Gender.values:
         raise ServiceError(gettext("Choose a gender from the list."))
@@ -127,7 +131,11 @@ def record_outcome_event(
     notes: str = "",
 ) -> OutcomeEvent:
     """Record something that happened in the person's life."""
-    _require_owner_member(by, participant, "record outcomes")
+    _require_owner_member(
+        by,
+        participant,
+        gettext("Only members of %(organization)s can record outcomes for this participant."),
+    )
     _check_event(participant, kind, detail, source, occurred_on)
     return OutcomeEvent.objects.create(
         participant=participant,
@@ -164,7 +172,11 @@ def record_victimization_from_incident(
 ) -> OutcomeEvent:
     """The victimisation event of a victim of a recorded incident, dated on the incident's day.
     Idempotent: the event already made from this incident for this person is returned."""
-    _require_owner_member(by, participant, "record outcomes")
+    _require_owner_member(
+        by,
+        participant,
+        gettext("Only members of %(organization)s can record outcomes for this participant."),
+    )
     if not IncidentParticipant.objects.filter(
         incident=incident, participant=participant, role=IncidentParticipant.Role.VICTIM
     ).exists():
@@ -234,7 +246,11 @@ def set_risk_tier_by_hand(
     *, participant: Participant, by: AbstractBaseUser, tier: int, reason: str
 ) -> RiskTierChange:
     """Set the tier without an assessment. The reason is kept with the change."""
-    _require_owner_member(by, participant, "set the risk tier")
+    _require_owner_member(
+        by,
+        participant,
+        gettext("Only members of %(organization)s can set the risk tier for this participant."),
+    )
     if tier not in Participant.RiskTier.values:
         raise ServiceError(gettext("Choose a tier from the list."))
     reason = reason.strip()
@@ -288,7 +304,11 @@ def record_assessment(
 ) -> Assessment:
     """Score and keep an assessment: `answers` maps every item's id to its points. With
     apply_tier, the participant's tier follows the version's rule (kept as a tier change)."""
-    _require_owner_member(by, participant, "record assessments")
+    _require_owner_member(
+        by,
+        participant,
+        gettext("Only members of %(organization)s can record assessments for this participant."),
+    )
     if not version.is_published:
         raise ServiceError(gettext("That version of the instrument is not published yet."))
     assessed_on = assessed_on or timezone.localdate()
