@@ -352,7 +352,7 @@ class ParticipantRegisterForm(SingleSubmitFormMixin, forms.Form):
         if born and identified and born > identified:
             self.add_error(
                 "date_of_birth",
-                "The date of birth must be before the date the person was identified.",
+                _("The date of birth must be before the date the person was identified."),
             )
         return cleaned
 

@@ -128,7 +128,11 @@ class Consent(TimeStamped):
             and self.organization_id == self.participant.organization_id
         ):
             raise ValidationError(
-                {"organization": "This organisation holds the record; no consent is needed."}
+                {
+                    "organization": gettext(
+                        "This organisation holds the record; no consent is needed."
+                    )
+                }
             )
 
     def is_valid_on(self, day: date) -> bool:

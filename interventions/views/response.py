@@ -383,7 +383,7 @@ def callin_new(request: HttpRequest) -> HttpResponse:
                 attendees=data["attendees"],
                 notes=data["notes"],
             )
-            return reverse("notification_funnel"), "Call-in recorded."
+            return reverse("notification_funnel"), gettext("Call-in recorded.")
 
         try:
             return submissions.save_once(
@@ -391,7 +391,9 @@ def callin_new(request: HttpRequest) -> HttpResponse:
             )
         except ServiceError as error:
             _service_errors(form, error)
-    return render(request, "response/simple_form.html", {"form": form, "title": "Record a call-in"})
+    return render(
+        request, "response/simple_form.html", {"form": form, "title": gettext("Record a call-in")}
+    )
 
 
 @manager_required(city_wide=True)
@@ -416,7 +418,7 @@ def custom_notification_new(request: HttpRequest) -> HttpResponse:
                 response=data["response"],
                 response_notes=data["response_notes"],
             )
-            return reverse("notification_funnel"), "Custom notification recorded."
+            return reverse("notification_funnel"), gettext("Custom notification recorded.")
 
         try:
             return submissions.save_once(
