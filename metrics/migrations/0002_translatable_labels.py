@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("interventions", "0009_translatable_labels"),
+        ("interventions", "0008_caseload_counts"),
         ("metrics", "0001_outcomes_and_rollups"),
     ]
 
