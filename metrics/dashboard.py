@@ -24,7 +24,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.text import format_lazy
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from interventions.dates import months_between as months_between  # the dashboard's months
 from interventions.models import Area
@@ -43,7 +43,8 @@ INCIDENT_LABELS = {
     measure: format_lazy("{} \u2014 {}", MEASURE_LABELS[measure], INCIDENT_SOURCE_LABEL)
     for measure in INCIDENT_MEASURES
 }
-CAVEAT = gettext_lazy(
+# Plain text (marked for translation, translated where it is shown): callers compare with it.
+CAVEAT = gettext_noop(
     "A change in these figures beside the program's activity is an association, not proof "
     "that the program caused it: many other things changed in the same years. The baseline "
     "year chosen matters, since another baseline gives another percent change, and 2021 was "
@@ -180,7 +181,7 @@ def _comparison(
             gettext("%(area)s, %(baseline)s (baseline) against %(comparison)s.")
             % {"area": outcomes.area.name, "baseline": baseline_year, "comparison": comparison_year}
             + " "
-            + str(CAVEAT)
+            + gettext(CAVEAT)
         ),
     }
 
