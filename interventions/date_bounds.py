@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2200, 12, 31)
@@ -22,7 +23,8 @@ def validate_date_in_range(value: date | datetime | None) -> None:
     day = value.date() if isinstance(value, datetime) else value
     if not EARLIEST_DATE <= day <= LATEST_DATE:
         raise ValidationError(
-            f"Enter a date between {EARLIEST_DATE.year} and {LATEST_DATE.year}.",
+            gettext("Enter a date between %(earliest)s and %(latest)s.")
+            % {"earliest": EARLIEST_DATE.year, "latest": LATEST_DATE.year},
             code="date_out_of_range",
         )
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext
 
 
 class ServiceError(ValidationError):
@@ -26,14 +27,17 @@ class RecordChanged(ServiceError):
         # `who` comes from the audit trail (services.locking.last_changed_by): this module
         # reads no table, so that it imports nothing of the app.
         self.current = current
-        when = timezone.localtime(current.updated_at)
-        by = f" by {who}" if who else ""
-        super().__init__(
-            message
-            or (
-                f"Someone else saved this record{by} at {when:%b %-d, %H:%M} since you opened "
-                "this form. Nothing you typed has been saved yet: check the differences, then "
-                "save again to keep your version."
-            ),
-            code="record_changed",
-        )
+        when = dateformat.format(timezone.localtime(current.updated_at), "M j, H:i")
+        if not message and who:
+            message = gettext(
+                "Someone else saved this record by %(who)s at %(when)s since you opened this "
+                "form. Nothing you typed has been saved yet: check the differences, then save "
+                "again to keep your version."
+            ) % {"who": who, "when": when}
+        elif not message:
+            message = gettext(
+                "Someone else saved this record at %(when)s since you opened this form. Nothing "
+                "you typed has been saved yet: check the differences, then save again to keep "
+                "your version."
+            ) % {"when": when}
+        super().__init__(message, code="record_changed")

@@ -8,6 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from metrics.forms import OutcomeUploadForm
 from metrics.importer import ImportRefused, import_outcomes
@@ -31,7 +33,7 @@ class CrimeOutcomeAdmin(admin.ModelAdmin):
     date_hierarchy = "period_start"
     change_list_template = "metrics/admin/crimeoutcome_change_list.html"
 
-    @admin.display(description="Period", ordering="period_start")
+    @admin.display(description=_("Period"), ordering="period_start")
     def period_label(self, outcome: CrimeOutcome) -> str:
         return outcome.period_label
 
@@ -65,7 +67,7 @@ class CrimeOutcomeAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": "Import crime outcomes from CSV",
+            "title": gettext("Import crime outcomes from CSV"),
             "form": form,
             "problems": problems,
         }

@@ -1,6 +1,7 @@
 import os
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 # The evaluation's model fits use numpy's OpenBLAS, which starts a thread per CPU it sees (the
 # host's, not the container's share) in every web and worker process. Many processes on a few
@@ -13,4 +14,4 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 class MetricsConfig(AppConfig):
     name = "metrics"
-    verbose_name = "Metrics"
+    verbose_name = _("Metrics")

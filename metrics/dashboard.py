@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
+
 from interventions.dates import months_between as months_between  # the dashboard's months
 from interventions.models import Area
 from interventions.selectors.response import INCIDENT_MEASURES, INCIDENT_SOURCE_LABEL
@@ -33,14 +36,15 @@ from metrics.selectors import DashboardScope
 SUPPRESSED = "1\u201310"  # one, en dash, ten
 # A share that would give away a suppressed count, or a count hidden so that no suppressed one
 # can be derived by subtraction (metrics/suppression.py).
-WITHHELD = "withheld"
+WITHHELD = gettext_lazy("withheld")
 MEASURE_LABELS = dict(Measure.choices)
 # The measures the recorded incidents also count, named after their source wherever shown.
 INCIDENT_LABELS = {
-    measure: f"{MEASURE_LABELS[measure]} \u2014 {INCIDENT_SOURCE_LABEL}"
+    measure: format_lazy("{} \u2014 {}", MEASURE_LABELS[measure], INCIDENT_SOURCE_LABEL)
     for measure in INCIDENT_MEASURES
 }
-CAVEAT = (
+# Plain text (marked for translation, translated where it is shown): callers compare with it.
+CAVEAT = gettext_noop(
     "A change in these figures beside the program's activity is an association, not proof "
     "that the program caused it: many other things changed in the same years. The baseline "
     "year chosen matters, since another baseline gives another percent change, and 2021 was "
@@ -91,7 +95,7 @@ def percent_change(baseline: int, comparison: int) -> Decimal | None:
 
 def format_percent(value: Decimal | None) -> str:
     if value is None:
-        return "n/a (baseline is 0)"
+        return gettext("n/a (baseline is 0)")
     return f"{value:+.1f}%"
 
 
@@ -119,12 +123,16 @@ class AreaOutcomes:
             if m == measure and month.year == year
         ]
         if annual is not None:
-            return YearFigure(annual, "annual figure", True)
+            return YearFigure(annual, gettext("annual figure"), True)
         if len(months) == 12:
-            return YearFigure(sum(months), "sum of 12 monthly figures", True)
+            return YearFigure(sum(months), gettext("sum of 12 monthly figures"), True)
         if months:
-            return YearFigure(sum(months), f"only {len(months)} of 12 months", False)
-        return YearFigure(None, "no figure", False)
+            return YearFigure(
+                sum(months),
+                gettext("only %(count)s of 12 months") % {"count": len(months)},
+                False,
+            )
+        return YearFigure(None, gettext("no figure"), False)
 
 
 def _collect(outcomes: list[CrimeOutcome], areas: list[Area]) -> dict[int, AreaOutcomes]:
@@ -155,7 +163,7 @@ def _comparison(
             "comparison_basis": after.basis,
             "change": None,
             "percent": None,
-            "percent_text": "not comparable",
+            "percent_text": gettext("not comparable"),
         }
         if before.complete and after.complete:
             assert before.count is not None and after.count is not None
@@ -170,7 +178,10 @@ def _comparison(
         "comparison_year": comparison_year,
         "rows": rows,
         "sentence": (
-            f"{outcomes.area.name}, {baseline_year} (baseline) against {comparison_year}. " + CAVEAT
+            gettext("%(area)s, %(baseline)s (baseline) against %(comparison)s.")
+            % {"area": outcomes.area.name, "baseline": baseline_year, "comparison": comparison_year}
+            + " "
+            + gettext(CAVEAT)
         ),
     }
 

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
+from django.utils.translation import gettext
 from scipy.optimize import minimize_scalar
 from scipy.special import gammaln
 
@@ -472,23 +473,62 @@ def _warnings(output: dict[str, Any], *, first: date, last: date) -> list[str]:
 
 def sentence(output: dict[str, Any], measure_label: str) -> str:
     """The result in one plain sentence, with its interval, comparison and window."""
+    # Whole sentences per case, so that a translation can order its words as it needs.
     ratio, low, high = output["rate_ratio"], output["ci_low"], output["ci_high"]
-    direction = "lower" if ratio < 1 else "higher"
-
     if high < 1:  # both bounds a drop: the smaller drop first, as people say it
-        interval = f"95 % CI {_pct(high)} to {_pct(low)} lower"
+        interval = gettext("95 %% CI %(low)s to %(high)s lower") % {
+            "low": _pct(high),
+            "high": _pct(low),
+        }
     elif low > 1:
-        interval = f"95 % CI {_pct(low)} to {_pct(high)} higher"
+        interval = gettext("95 %% CI %(low)s to %(high)s higher") % {
+            "low": _pct(low),
+            "high": _pct(high),
+        }
     else:
-        interval = f"95 % CI from {_pct(low)} lower to {_pct(high)} higher"
+        interval = gettext("95 %% CI from %(low)s lower to %(high)s higher") % {
+            "low": _pct(low),
+            "high": _pct(high),
+        }
     names = [c["name"] for c in output["comparisons"]]
     compared = ""
     if names:
-        joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        compared = f", compared with {joined}"
-    at = " at the intervention month" if output["options"]["slope_change"] else ""
-    return (
-        f"{measure_label} in {output['area_name']} were {_pct(ratio)} {direction}{at} than the "
-        f"model expects without the program ({interval}){compared}; monthly data "
-        f"{output['window_from']} to {output['window_to']}."
-    )
+        joined = (
+            names[0]
+            if len(names) == 1
+            else gettext("%(names)s and %(last)s")
+            % {"names": ", ".join(names[:-1]), "last": names[-1]}
+        )
+        compared = gettext(", compared with %(names)s") % {"names": joined}
+    at_start = output["options"]["slope_change"]
+    if ratio < 1 and at_start:
+        template = gettext(
+            "%(measure)s in %(area)s were %(pct)s lower at the intervention month than the "
+            "model expects without the program (%(interval)s)%(compared)s; monthly data "
+            "%(first)s to %(last)s."
+        )
+    elif ratio < 1:
+        template = gettext(
+            "%(measure)s in %(area)s were %(pct)s lower than the model expects without the "
+            "program (%(interval)s)%(compared)s; monthly data %(first)s to %(last)s."
+        )
+    elif at_start:
+        template = gettext(
+            "%(measure)s in %(area)s were %(pct)s higher at the intervention month than the "
+            "model expects without the program (%(interval)s)%(compared)s; monthly data "
+            "%(first)s to %(last)s."
+        )
+    else:
+        template = gettext(
+            "%(measure)s in %(area)s were %(pct)s higher than the model expects without the "
+            "program (%(interval)s)%(compared)s; monthly data %(first)s to %(last)s."
+        )
+    return template % {
+        "measure": measure_label,
+        "area": output["area_name"],
+        "pct": _pct(ratio),
+        "interval": interval,
+        "compared": compared,
+        "first": output["window_from"],
+        "last": output["window_to"],
+    }

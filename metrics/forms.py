@@ -7,6 +7,8 @@ from datetime import date
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from interventions.date_bounds import validate_date_in_range
 from interventions.models import Area, PartnerOrganization
@@ -17,8 +19,8 @@ from metrics.services import EvaluationInputs
 
 class OutcomeUploadForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
-        help_text=(
+        label=_("CSV file"),
+        help_text=_(
             "Columns: area,period,measure,count,source (and optionally note). UTF-8, 5 MB at most."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
@@ -30,7 +32,7 @@ def _parse_month(value: str) -> date:
         year, month = (int(part) for part in value.split("-"))
         month_start = date(year, month, 1)
     except (ValueError, TypeError, OverflowError) as error:
-        raise ValidationError("Enter a month as YYYY-MM, for example 2021-01.") from error
+        raise ValidationError(_("Enter a month as YYYY-MM, for example 2021-01.")) from error
     # The dashboard steps a month past the last one: 9999-12 would overflow (issue 13).
     validate_date_in_range(month_start)
     return month_start
@@ -41,9 +43,18 @@ def _check_month_range(form: forms.Form, data: dict[str, object], *, max_months:
     start, end = data.get("start"), data.get("end")
     if isinstance(start, date) and isinstance(end, date):
         if end < start:
-            form.add_error("end", "The last month is before the first month.")
+            form.add_error("end", _("The last month is before the first month."))
         elif (end.year - start.year) * 12 + end.month - start.month >= max_months:
-            form.add_error("end", f"Choose a range of {max_months // 12} years at most.")
+            years = max_months // 12
+            form.add_error(
+                "end",
+                ngettext(
+                    "Choose a range of %(years)s year at most.",
+                    "Choose a range of %(years)s years at most.",
+                    years,
+                )
+                % {"years": years},
+            )
 
 
 class MonthField(forms.CharField):
@@ -58,31 +69,32 @@ class MonthField(forms.CharField):
 
 class DashboardForm(forms.Form):
     area = forms.ModelChoiceField(
-        queryset=Area.objects.all(), to_field_name="slug", empty_label=None
+        queryset=Area.objects.all(), to_field_name="slug", empty_label=None, label=_("Area")
     )
     measures = forms.MultipleChoiceField(
         choices=Measure.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="None chosen shows homicides and non-fatal shootings.",
+        help_text=_("None chosen shows homicides and non-fatal shootings."),
+        label=_("Measures"),
     )
-    start = MonthField(label="From month")
-    end = MonthField(label="To month")
-    baseline_year = forms.IntegerField(min_value=1900, max_value=2200)
-    comparison_year = forms.IntegerField(min_value=1900, max_value=2200)
+    start = MonthField(label=_("From month"))
+    end = MonthField(label=_("To month"))
+    baseline_year = forms.IntegerField(min_value=1900, max_value=2200, label=_("Baseline year"))
+    comparison_year = forms.IntegerField(min_value=1900, max_value=2200, label=_("Comparison year"))
     compare_area = forms.ModelChoiceField(
         queryset=Area.objects.all(),
         to_field_name="slug",
         required=False,
-        label="Second area to compare",
-        empty_label="(none)",
+        label=_("Second area to compare"),
+        empty_label=_("(none)"),
     )
 
     activity = forms.ChoiceField(
-        label="Program activity shown",
+        label=_("Program activity shown"),
         choices=[
-            ("area", "Participants living in this area (and the areas within it)"),
-            ("all", "Every participant, wherever they live or if unrecorded"),
+            ("area", _("Participants living in this area (and the areas within it)")),
+            ("all", _("Every participant, wherever they live or if unrecorded")),
         ],
         initial="area",
     )
@@ -97,10 +109,12 @@ class DashboardForm(forms.Form):
             data["measures"] = list(self.DEFAULT_MEASURES)
         baseline, comparison = data.get("baseline_year"), data.get("comparison_year")
         if baseline is not None and comparison is not None and baseline == comparison:
-            self.add_error("comparison_year", "Choose a comparison year other than the baseline.")
+            self.add_error(
+                "comparison_year", _("Choose a comparison year other than the baseline.")
+            )
         area, compare_area = data.get("area"), data.get("compare_area")
         if area is not None and compare_area is not None and area == compare_area:
-            self.add_error("compare_area", "Choose a different area to compare with.")
+            self.add_error("compare_area", _("Choose a different area to compare with."))
         return data
 
 
@@ -111,31 +125,33 @@ class EvaluateForm(forms.Form):
 
     # Plain choices of slugs, read in one query each when the form is made: the page renders
     # them on every view, and the question needs only the slugs.
-    area = forms.ChoiceField(choices=[], label="Program area")
-    measure = forms.ChoiceField(choices=Measure.choices, initial=Measure.HOMICIDE)
+    area = forms.ChoiceField(choices=[], label=_("Program area"))
+    measure = forms.ChoiceField(
+        choices=Measure.choices, initial=Measure.HOMICIDE, label=_("Measure")
+    )
     start = MonthField(
-        label="Program start (intervention month)",
-        help_text="The first month the program ran: the model's “after” begins here.",
+        label=_("Program start (intervention month)"),
+        help_text=_("The first month the program ran: the model's “after” begins here."),
     )
     window_from = MonthField(
-        label="Window from", required=False, help_text="Empty: the first monthly figure."
+        label=_("Window from"), required=False, help_text=_("Empty: the first monthly figure.")
     )
     window_to = MonthField(
-        label="Window to", required=False, help_text="Empty: the last monthly figure."
+        label=_("Window to"), required=False, help_text=_("Empty: the last monthly figure.")
     )
     comparisons = forms.MultipleChoiceField(
         choices=[],
         required=False,
-        label="Comparison areas",
-        help_text="Similar areas without the program (difference-in-differences). Optional.",
+        label=_("Comparison areas"),
+        help_text=_("Similar areas without the program (difference-in-differences). Optional."),
     )
-    trend = forms.BooleanField(required=False, label="Linear trend (months since the start)")
+    trend = forms.BooleanField(required=False, label=_("Linear trend (months since the start)"))
     slope_change = forms.BooleanField(
-        required=False, label="Change in trend at the start (brings a trend with it)"
+        required=False, label=_("Change in trend at the start (brings a trend with it)")
     )
-    negbin = forms.BooleanField(required=False, label="Negative binomial instead of Poisson")
+    negbin = forms.BooleanField(required=False, label=_("Negative binomial instead of Poisson"))
     population_offset = forms.BooleanField(
-        required=False, label="Rates: offset by the area's population"
+        required=False, label=_("Rates: offset by the area's population")
     )
 
     def __init__(self, *args: object, areas: QuerySet[Area], **kwargs: object) -> None:
@@ -161,10 +177,10 @@ class EvaluateForm(forms.Form):
         data = super().clean()
         first, last = data.get("window_from"), data.get("window_to")
         if isinstance(first, date) and isinstance(last, date) and last < first:
-            self.add_error("window_to", "The last month is before the first month.")
+            self.add_error("window_to", _("The last month is before the first month."))
         area, comparisons = data.get("area"), data.get("comparisons")
         if area is not None and comparisons and area in comparisons:
-            self.add_error("comparisons", "The program area cannot be its own comparison.")
+            self.add_error("comparisons", _("The program area cannot be its own comparison."))
         return data
 
     def inputs(self) -> EvaluationInputs:
@@ -192,17 +208,17 @@ class ExtractForm(forms.Form):
         queryset=PartnerOrganization.objects.order_by("name"),
         to_field_name="slug",
         widget=forms.CheckboxSelectMultiple,
-        label="Organisations",
+        label=_("Organisations"),
     )
-    start = MonthField(label="From month")
-    end = MonthField(label="To month")
+    start = MonthField(label=_("From month"))
+    end = MonthField(label=_("To month"))
     key = forms.CharField(
-        label="Pseudonym key",
+        label=_("Pseudonym key"),
         min_length=MIN_KEY_LENGTH,
         max_length=200,
         strip=True,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-        help_text=(
+        help_text=_(
             "Keep this key somewhere safe and give it to nobody with the file: it is not stored "
             "anywhere. Enter the same key for a later extract to give every person the same "
             "pseudonymous id in both."
@@ -219,11 +235,13 @@ class ExtractForm(forms.Form):
 
 class ClaimsForm(forms.Form):
     area = forms.ModelChoiceField(
-        queryset=Area.objects.all(), to_field_name="slug", empty_label=None
+        queryset=Area.objects.all(), to_field_name="slug", empty_label=None, label=_("Area")
     )
-    measure = forms.ChoiceField(choices=Measure.choices, initial=Measure.HOMICIDE)
+    measure = forms.ChoiceField(
+        choices=Measure.choices, initial=Measure.HOMICIDE, label=_("Measure")
+    )
     program_start = MonthField(
-        label="Program start (optional)",
+        label=_("Program start (optional)"),
         required=False,
-        help_text="Shows the model-based estimate beside the comparison with 2019.",
+        help_text=_("Shows the model-based estimate beside the comparison with 2019."),
     )

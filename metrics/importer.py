@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from interventions.models import Area
 from metrics.models import CrimeOutcome, Measure
@@ -56,10 +57,15 @@ class ImportResult:
     messages: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (
-            f"{self.rows} rows read: {self.created} added, {self.updated} changed, "
-            f"{self.unchanged} already up to date."
-        )
+        return gettext(
+            "%(rows)s rows read: %(created)s added, %(updated)s changed, %(unchanged)s already "
+            "up to date."
+        ) % {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+        }
 
 
 @dataclass(frozen=True)
@@ -78,18 +84,26 @@ def _check_name_and_size(name: str, size: int) -> None:
     """Refuse by name and size alone, before a byte of the file is read."""
     if size > MAX_BYTES:
         raise ImportRefused(
-            [f"The file is {size / 1024 / 1024:.1f} MB; the limit is 5 MB. Split it into parts."]
+            [
+                gettext("The file is %(size)s MB; the limit is 5 MB. Split it into parts.")
+                % {"size": f"{size / 1024 / 1024:.1f}"}
+            ]
         )
     if name and not name.lower().endswith(ALLOWED_SUFFIXES):
-        raise ImportRefused([f"“{name}” is not a CSV file: choose a file ending in .csv."])
+        raise ImportRefused(
+            [
+                gettext("“%(name)s” is not a CSV file: choose a file ending in .csv.")
+                % {"name": name}
+            ]
+        )
     if size == 0:
-        raise ImportRefused(["The file is empty."])
+        raise ImportRefused([gettext("The file is empty.")])
 
 
 def _check_head(head: bytes) -> None:
     """A text file has no NUL bytes; images, spreadsheets and archives do, early on."""
     if b"\x00" in head:
-        raise ImportRefused(["This is not a CSV file (it contains binary data)."])
+        raise ImportRefused([gettext("This is not a CSV file (it contains binary data).")])
 
 
 def _decode(raw: bytes) -> str:
@@ -99,8 +113,11 @@ def _decode(raw: bytes) -> str:
         line = raw[: error.start].count(b"\n") + 1
         raise ImportRefused(
             [
-                f"The file is not UTF-8 text (first bad byte on line {line}). "
-                "Save it as “CSV UTF-8” and try again."
+                gettext(
+                    "The file is not UTF-8 text (first bad byte on line %(line)s). Save it as "
+                    "“CSV UTF-8” and try again."
+                )
+                % {"line": line}
             ]
         ) from error
 
@@ -125,15 +142,18 @@ def _area_lookup(keys: set[str]) -> tuple[dict[str, Area], set[str]]:
 def _parse_period(value: str) -> tuple[date, str] | str:
     match = PERIOD_RE.match(value)
     if not match:
-        return f"period “{value}” is not YYYY-MM or YYYY"
+        return gettext("period “%(value)s” is not YYYY-MM or YYYY") % {"value": value}
     year = int(match.group(1))
     if not 1900 <= year <= 2200:
-        return f"period “{value}” has an implausible year"
+        return gettext("period “%(value)s” has an implausible year") % {"value": value}
     if match.group(2) is None:
         return date(year, 1, 1), CrimeOutcome.Granularity.YEAR
     month = int(match.group(2))
     if not 1 <= month <= 12:
-        return f"period “{value}” has no month {match.group(2)}"
+        return gettext("period “%(value)s” has no month %(month)s") % {
+            "value": value,
+            "month": match.group(2),
+        }
     return date(year, month, 1), CrimeOutcome.Granularity.MONTH
 
 
@@ -141,19 +161,26 @@ def _parse(text: str) -> list[_Row]:
     reader = csv.DictReader(io.StringIO(text, newline=""), restkey="__extra__")
     header = [name.strip().lower() for name in (reader.fieldnames or [])]
     if not header:
-        raise ImportRefused(["The file is empty."])
+        raise ImportRefused([gettext("The file is empty.")])
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
         raise ImportRefused(
             [
-                "Line 1 (header): missing column(s) "
-                + ", ".join(missing)
-                + ". The header must be: area,period,measure,count,source (and optionally note)."
+                gettext(
+                    "Line 1 (header): missing column(s) %(columns)s. The header must be: "
+                    "area,period,measure,count,source (and optionally note)."
+                )
+                % {"columns": ", ".join(missing)}
             ]
         )
     unknown = [c for c in header if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     if unknown:
-        raise ImportRefused([f"Line 1 (header): unknown column(s) {', '.join(unknown)}."])
+        raise ImportRefused(
+            [
+                gettext("Line 1 (header): unknown column(s) %(columns)s.")
+                % {"columns": ", ".join(unknown)}
+            ]
+        )
     reader.fieldnames = header
 
     raw_rows = []
@@ -161,7 +188,10 @@ def _parse(text: str) -> list[_Row]:
     for record in reader:
         line = reader.line_num
         if record.get("__extra__"):
-            problems.append(f"Line {line}: more values than columns (a comma inside a value?).")
+            problems.append(
+                gettext("Line %(line)s: more values than columns (a comma inside a value?).")
+                % {"line": line}
+            )
             continue
         values = {key: (record.get(key) or "").strip() for key in header}
         if not any(values.values()):
@@ -169,7 +199,7 @@ def _parse(text: str) -> list[_Row]:
         raw_rows.append((line, values))
 
     if not raw_rows and not problems:
-        raise ImportRefused(["The file has a header but no rows."])
+        raise ImportRefused([gettext("The file has a header but no rows.")])
 
     areas, ambiguous = _area_lookup(
         {values["area"].lower() for _, values in raw_rows if values["area"]}
@@ -180,34 +210,52 @@ def _parse(text: str) -> list[_Row]:
         reasons: list[str] = []
         area = areas.get(values["area"].lower())
         if not values["area"]:
-            reasons.append("area is empty")
+            reasons.append(gettext("area is empty"))
         elif values["area"].lower() in ambiguous:
-            reasons.append(f"more than one area is named “{values['area']}”: use its slug")
+            reasons.append(
+                gettext("more than one area is named “%(area)s”: use its slug")
+                % {"area": values["area"]}
+            )
         elif area is None:
-            reasons.append(f"unknown area “{values['area']}” (add it in the admin first)")
+            reasons.append(
+                gettext("unknown area “%(area)s” (add it in the admin first)")
+                % {"area": values["area"]}
+            )
         period = _parse_period(values["period"])
         if isinstance(period, str):
             reasons.append(period)
         if values["measure"] not in Measure.values:
             reasons.append(
-                f"unknown measure “{values['measure']}” (use one of {', '.join(Measure.values)})"
+                gettext("unknown measure “%(measure)s” (use one of %(measures)s)")
+                % {"measure": values["measure"], "measures": ", ".join(Measure.values)}
             )
         count_text = values["count"]
         if not re.fullmatch(r"\d{1,9}", count_text):
-            reasons.append(f"count “{count_text}” is not a whole number of 0 or more")
+            reasons.append(
+                gettext("count “%(count)s” is not a whole number of 0 or more")
+                % {"count": count_text}
+            )
         if not values["source"]:
-            reasons.append("source is empty")
+            reasons.append(gettext("source is empty"))
         elif len(values["source"]) > MAX_SOURCE:
-            reasons.append(f"source is longer than {MAX_SOURCE} characters")
+            reasons.append(
+                gettext("source is longer than %(max)s characters") % {"max": MAX_SOURCE}
+            )
         if len(values.get("note", "")) > MAX_NOTE:
-            reasons.append(f"note is longer than {MAX_NOTE} characters")
+            reasons.append(gettext("note is longer than %(max)s characters") % {"max": MAX_NOTE})
         if reasons:
-            problems.append(f"Line {line}: " + "; ".join(reasons) + ".")
+            problems.append(
+                gettext("Line %(line)s: %(reasons)s.")
+                % {"line": line, "reasons": "; ".join(reasons)}
+            )
             continue
         assert area is not None and not isinstance(period, str)
         key = (area.pk, period[0], period[1], values["measure"])
         if key in seen:
-            problems.append(f"Line {line}: the same area, period and measure as line {seen[key]}.")
+            problems.append(
+                gettext("Line %(line)s: the same area, period and measure as line %(earlier)s.")
+                % {"line": line, "earlier": seen[key]}
+            )
             continue
         seen[key] = line
         rows.append(
@@ -282,7 +330,7 @@ def import_outcomes(file: BinaryIO, *, name: str = "", size: int | None = None) 
     raw = head + file.read(MAX_BYTES + 1 - len(head))
     if len(raw) > MAX_BYTES:
         raise ImportRefused(
-            ["The file is larger than 5 MB; the limit is 5 MB. Split it into parts."]
+            [gettext("The file is larger than 5 MB; the limit is 5 MB. Split it into parts.")]
         )
     rows = _parse(_decode(raw))
     return _upsert(rows)

@@ -8,26 +8,31 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from interventions.models import Area, PartnerOrganization
 
 
 class Measure(models.TextChoices):
-    HOMICIDE = "homicide", "Homicides"
-    GUN_HOMICIDE = "gun_homicide", "Gun homicides"
-    NONFATAL_SHOOTING = "nonfatal_shooting", "Non-fatal shooting victims"
-    SHOOTING_INCIDENT = "shooting_incident", "Shooting incidents"
-    GANG_HOMICIDE = "gang_homicide", "Gang-related homicides"
-    GUN_ASSAULT = "gun_assault", "Aggravated assaults with a firearm"
+    HOMICIDE = "homicide", _("Homicides")
+    GUN_HOMICIDE = "gun_homicide", _("Gun homicides")
+    NONFATAL_SHOOTING = "nonfatal_shooting", _("Non-fatal shooting victims")
+    SHOOTING_INCIDENT = "shooting_incident", _("Shooting incidents")
+    GANG_HOMICIDE = "gang_homicide", _("Gang-related homicides")
+    GUN_ASSAULT = "gun_assault", _("Aggravated assaults with a firearm")
 
 
 class AreaPopulation(models.Model):
-    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="populations")
-    year = models.PositiveSmallIntegerField()
-    population = models.PositiveIntegerField()
-    source = models.CharField(max_length=500, blank=True)
+    area = models.ForeignKey(
+        Area, on_delete=models.CASCADE, related_name="populations", verbose_name=_("area")
+    )
+    year = models.PositiveSmallIntegerField(verbose_name=_("year"))
+    population = models.PositiveIntegerField(verbose_name=_("population"))
+    source = models.CharField(max_length=500, blank=True, verbose_name=_("source"))
 
     class Meta:
+        verbose_name = _("area population")
+        verbose_name_plural = _("area populations")
         ordering = ["area__name", "year"]
         constraints = [
             models.UniqueConstraint(fields=["area", "year"], name="area_population_once_per_year"),
@@ -47,21 +52,27 @@ class CrimeOutcome(models.Model):
     annual figure exists. An annual figure is never split into months."""
 
     class Granularity(models.TextChoices):
-        MONTH = "month", "Month"
-        YEAR = "year", "Year"
+        MONTH = "month", _("Month")
+        YEAR = "year", _("Year")
 
-    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="crime_outcomes")
+    area = models.ForeignKey(
+        Area, on_delete=models.PROTECT, related_name="crime_outcomes", verbose_name=_("area")
+    )
     # The first day of the month, or 1 January for an annual figure.
-    period_start = models.DateField()
-    granularity = models.CharField(max_length=5, choices=Granularity.choices)
-    measure = models.CharField(max_length=30, choices=Measure.choices)
-    count = models.PositiveIntegerField()
-    source = models.CharField(max_length=500)
-    note = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    period_start = models.DateField(verbose_name=_("period start"))
+    granularity = models.CharField(
+        max_length=5, choices=Granularity.choices, verbose_name=_("granularity")
+    )
+    measure = models.CharField(max_length=30, choices=Measure.choices, verbose_name=_("measure"))
+    count = models.PositiveIntegerField(verbose_name=_("count"))
+    source = models.CharField(max_length=500, verbose_name=_("source"))
+    note = models.CharField(max_length=500, blank=True, verbose_name=_("note"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("crime outcome")
+        verbose_name_plural = _("crime outcomes")
         ordering = ["area__name", "measure", "period_start"]
         constraints = [
             models.UniqueConstraint(
@@ -96,23 +107,37 @@ class ActivityRollup(models.Model):
 
     UNSPECIFIED_KIND = "unspecified"
 
-    month = models.DateField()
+    month = models.DateField(verbose_name=_("month"))
     organization = models.ForeignKey(
-        PartnerOrganization, on_delete=models.CASCADE, related_name="activity_rollups"
+        PartnerOrganization,
+        on_delete=models.CASCADE,
+        related_name="activity_rollups",
+        verbose_name=_("organization"),
     )
-    program_kind = models.CharField(max_length=30)
+    program_kind = models.CharField(max_length=30, verbose_name=_("program kind"))
     area = models.ForeignKey(
-        Area, null=True, blank=True, on_delete=models.CASCADE, related_name="activity_rollups"
+        Area,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="activity_rollups",
+        verbose_name=_("area"),
     )
-    sessions = models.PositiveIntegerField(default=0)
-    contact_minutes = models.PositiveBigIntegerField(default=0)
-    participants_served = models.PositiveIntegerField(default=0)
-    new_enrollments = models.PositiveIntegerField(default=0)
-    exits = models.PositiveIntegerField(default=0)
-    referrals_made = models.PositiveIntegerField(default=0)
-    referrals_completed = models.PositiveIntegerField(default=0)
+    sessions = models.PositiveIntegerField(default=0, verbose_name=_("sessions"))
+    contact_minutes = models.PositiveBigIntegerField(default=0, verbose_name=_("contact minutes"))
+    participants_served = models.PositiveIntegerField(
+        default=0, verbose_name=_("participants served")
+    )
+    new_enrollments = models.PositiveIntegerField(default=0, verbose_name=_("new enrollments"))
+    exits = models.PositiveIntegerField(default=0, verbose_name=_("exits"))
+    referrals_made = models.PositiveIntegerField(default=0, verbose_name=_("referrals made"))
+    referrals_completed = models.PositiveIntegerField(
+        default=0, verbose_name=_("referrals completed")
+    )
 
     class Meta:
+        verbose_name = _("activity rollup")
+        verbose_name_plural = _("activity rollups")
         ordering = ["month", "organization_id", "program_kind", "area_id"]
         constraints = [
             models.UniqueConstraint(
@@ -139,10 +164,12 @@ class RollupFillState(models.Model):
     so a month with a fill-state row is complete, and a crashed refresh leaves the previous
     complete state (or none) behind."""
 
-    month = models.DateField(unique=True)
-    refreshed_at = models.DateTimeField()
+    month = models.DateField(unique=True, verbose_name=_("month"))
+    refreshed_at = models.DateTimeField(verbose_name=_("refreshed at"))
 
     class Meta:
+        verbose_name = _("rollup fill state")
+        verbose_name_plural = _("rollup fill states")
         ordering = ["month"]
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ from datetime import date
 from django.db import connection
 from django.db.models import Count, Max, QuerySet, Sum
 from django.db.models.functions import ExtractYear
+from django.utils.translation import gettext
 
 from interventions.access import (
     ANALYST,
@@ -44,18 +45,22 @@ def dashboard_scope(user: AnyUser) -> DashboardScope | None:
     roles = user_roles(user)
     if CITY_ADMIN in roles:
         return DashboardScope(
-            organizations=None, suppress_small_counts=True, label="All partner organisations"
+            organizations=None,
+            suppress_small_counts=True,
+            label=gettext("All partner organisations"),
         )
     if MANAGER in roles:
         return DashboardScope(
             organizations=organizations_of(user, role=MANAGER),
             suppress_small_counts=False,
-            label="Your organisation",
+            label=gettext("Your organisation"),
         )
     if ANALYST in roles and user.has_perm(VIEW_AGGREGATES_PERMISSION):
         # Figures across every organisation, as the city sees them: small counts suppressed.
         return DashboardScope(
-            organizations=None, suppress_small_counts=True, label="All partner organisations"
+            organizations=None,
+            suppress_small_counts=True,
+            label=gettext("All partner organisations"),
         )
     return None
 

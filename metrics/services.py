@@ -17,6 +17,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from interventions.claims import ClaimStore
 from interventions.dates import local_midnight, local_month_of, month_start, next_month
@@ -220,10 +221,10 @@ def refresh_rollups(
         last = max(last, current)
     else:
         if start_month is None or end_month is None:
-            raise ServiceError("Give both the first and the last month, or neither.")
+            raise ServiceError(gettext("Give both the first and the last month, or neither."))
         start, last = month_start(start_month), month_start(end_month)
     if last < start:
-        raise ServiceError("The last month is before the first month.")
+        raise ServiceError(gettext("The last month is before the first month."))
     end = next_month(last)
 
     with connection.cursor() as cursor:
@@ -373,7 +374,10 @@ def _parse_month(value: str, what: str) -> date:
         year, month = (int(part) for part in value.split("-"))
         return date(year, month, 1)
     except (ValueError, TypeError) as error:
-        raise ServiceError(f"{what} “{value}” is not a month like 2024-03.") from error
+        raise ServiceError(
+            gettext("%(what)s “%(value)s” is not a month like 2024-03.")
+            % {"what": what, "value": value}
+        ) from error
 
 
 def prepare_evaluation(inputs: EvaluationInputs) -> PreparedEvaluation:
@@ -385,16 +389,17 @@ def prepare_evaluation(inputs: EvaluationInputs) -> PreparedEvaluation:
 
     if inputs.measure not in Measure.values:
         raise ServiceError(
-            f"Unknown measure “{inputs.measure}”; use one of {', '.join(Measure.values)}."
+            gettext("Unknown measure “%(measure)s”; use one of %(measures)s.")
+            % {"measure": inputs.measure, "measures": ", ".join(Measure.values)}
         )
     slugs = [inputs.area, *inputs.comparisons]
     areas = {area.slug: area for area in Area.objects.filter(slug__in=slugs)}
     unknown = [slug for slug in slugs if slug not in areas]
     if unknown:
-        raise ServiceError(f"Unknown area: {', '.join(unknown)}.")
+        raise ServiceError(gettext("Unknown area: %(areas)s.") % {"areas": ", ".join(unknown)})
     if inputs.area in inputs.comparisons:
-        raise ServiceError("The program's area cannot also be a comparison area.")
-    start = _parse_month(inputs.start, "The intervention month")
+        raise ServiceError(gettext("The program's area cannot also be a comparison area."))
+    start = _parse_month(inputs.start, gettext("The intervention month"))
     for value, what in ((inputs.window_from, "--from"), (inputs.window_to, "--to")):
         if value:
             _parse_month(value, what)
@@ -426,22 +431,41 @@ def _load(prepared: PreparedEvaluation, *, fit: bool) -> dict[str, Any] | None:
     known = sorted(main.monthly)
     if not known and not (inputs.window_from and inputs.window_to):
         annual = sorted(main.annual_only_years)
+        if annual:
+            raise ServiceError(
+                gettext(
+                    "%(area)s has no monthly %(measure)s figures (only annual ones: %(years)s); "
+                    "the evaluation needs monthly figures."
+                )
+                % {
+                    "area": area.name,
+                    "measure": inputs.measure,
+                    "years": ", ".join(map(str, annual)),
+                }
+            )
         raise ServiceError(
-            f"{area.name} has no monthly {inputs.measure} figures"
-            + (f" (only annual ones: {', '.join(map(str, annual))})" if annual else "")
-            + "; the evaluation needs monthly figures."
+            gettext(
+                "%(area)s has no monthly %(measure)s figures; the evaluation needs monthly figures."
+            )
+            % {"area": area.name, "measure": inputs.measure}
         )
     first = _parse_month(inputs.window_from, "--from") if inputs.window_from else known[0]
     last = _parse_month(inputs.window_to, "--to") if inputs.window_to else known[-1]
     if last < first:
-        raise ServiceError("The window's last month is before its first.")
+        raise ServiceError(gettext("The window's last month is before its first."))
     for figure in figures.values():
         years = sorted(year for year in figure.annual_only_years if first.year <= year <= last.year)
         if years:
             raise ServiceError(
-                f"{figure.area.name} has only annual {inputs.measure} figures for "
-                f"{', '.join(map(str, years))}: the evaluation needs monthly figures, so choose "
-                "a window without those years."
+                gettext(
+                    "%(area)s has only annual %(measure)s figures for %(years)s: the evaluation "
+                    "needs monthly figures, so choose a window without those years."
+                )
+                % {
+                    "area": figure.area.name,
+                    "measure": inputs.measure,
+                    "years": ", ".join(map(str, years)),
+                }
             )
 
     # A comparison area inside the program's area (a neighbourhood of the city) shares its

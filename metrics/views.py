@@ -12,7 +12,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from interventions.audit import record
@@ -27,7 +28,9 @@ from metrics.selectors import DashboardScope
 def _scope_or_403(request: HttpRequest) -> DashboardScope:
     scope = selectors.dashboard_scope(request.user)
     if scope is None:
-        raise PermissionDenied("The metrics dashboard is for city admins, managers and analysts.")
+        raise PermissionDenied(
+            gettext("The metrics dashboard is for city admins, managers and analysts.")
+        )
     return scope
 
 
@@ -97,6 +100,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def dashboard_csv(request: HttpRequest) -> HttpResponse:
+    # Downloaded files keep English headings and labels, whatever the language of the page.
+    with translation.override("en"):
+        return _dashboard_csv(request)
+
+
+def _dashboard_csv(request: HttpRequest) -> HttpResponse:
     scope = _scope_or_403(request)
     form = DashboardForm(_with_defaults(request.GET))
     data = _dashboard_data(form, scope)
@@ -105,7 +114,7 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
             f"{field}: {' '.join(messages)}" for field, messages in form.errors.items()
         )
         return HttpResponse(
-            f"The chosen filters are not valid: {errors}",
+            gettext("The chosen filters are not valid: %(errors)s") % {"errors": errors},
             status=400,
             content_type="text/plain; charset=utf-8",
         )
@@ -121,7 +130,7 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
         format="csv",
         area=cleaned["area"].slug,
     )
-    return csv_response(filename, csv_rows(data))
+    return csv_response(filename, list(csv_rows(data)))
 
 
 # --- Evaluate: did it work? -----------------------------------------------------------------
@@ -181,7 +190,8 @@ def _evaluation_or_error(
             f"{field}: {' '.join(messages)}" for field, messages in form.errors.items()
         )
         return HttpResponse(
-            f"The chosen evaluation is not valid: {errors or 'choose an area'}",
+            gettext("The chosen evaluation is not valid: %(errors)s")
+            % {"errors": errors or gettext("choose an area")},
             status=400,
             content_type="text/plain; charset=utf-8",
         )
@@ -238,7 +248,7 @@ def evaluate_json(request: HttpRequest) -> HttpResponse:
 def _city_scope_or_403(request: HttpRequest) -> DashboardScope:
     scope = _scope_or_403(request)
     if scope.organizations is not None:
-        raise PermissionDenied("The evaluator extract is for city admins and analysts.")
+        raise PermissionDenied(gettext("The evaluator extract is for city admins and analysts."))
     return scope
 
 

@@ -16,10 +16,11 @@ from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import format_html, strip_tags
 from django.utils.safestring import SafeString
 from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
 from interventions.accounts import admin_notes_guard as notes_guard
 from interventions.audit import record
@@ -42,16 +43,18 @@ def _export_cell(model_admin: admin.ModelAdmin, obj: models.Model, name: str) ->
     return value
 
 
-@admin.action(description="Export selected rows as CSV", permissions=["view"])
+@admin.action(description=_("Export selected rows as CSV"), permissions=["view"])
 def export_as_csv(
     model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
 ) -> StreamingHttpResponse:
     """The selected rows, with the changelist's columns and headers. The queryset is the
     changelist's own (its select_related included), so the export is no query per row."""
     columns = [name for name in model_admin.get_list_display(request) if name != "action_checkbox"]
-    header = [
-        capfirst(str(label_for_field(name, model_admin.model, model_admin))) for name in columns
-    ]
+    # Downloaded files keep English headings, whatever the language of the page.
+    with translation.override("en"):
+        header = [
+            capfirst(str(label_for_field(name, model_admin.model, model_admin))) for name in columns
+        ]
 
     def rows() -> Iterator[Sequence[object]]:
         for obj in queryset.iterator(chunk_size=1000):

@@ -16,6 +16,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from interventions.admin.base import (
@@ -93,31 +94,31 @@ class EnrollmentInline(ReadOnlyInline):
         "exit_reason",
     )
     select_related = ("participant", "program", "assigned_worker")
-    verbose_name_plural = "Enrolments (open one from Enrolments → Add)"
+    verbose_name_plural = _("Enrolments (open one from Enrolments → Add)")
 
 
 class AttendanceInline(ReadOnlyInline):
     model = SessionParticipant
-    verbose_name = "session"
-    verbose_name_plural = "Sessions"
+    verbose_name = _("session")
+    verbose_name_plural = _("Sessions")
     fields = readonly_fields = ("session_link", "kind", "occurred_at", "duration", "worker")
     select_related = ("session__worker",)
     ordering = ("-occurred_at",)
     show_change_link = False
 
-    @admin.display(description="Session")
+    @admin.display(description=_("Session"))
     def session_link(self, obj: SessionParticipant) -> str:
         return _admin_link(obj.session, f"Session #{obj.session_id}")
 
-    @admin.display(description="Kind")
+    @admin.display(description=_("Kind"))
     def kind(self, obj: SessionParticipant) -> str:
         return obj.session.get_kind_display()
 
-    @admin.display(description="Minutes")
+    @admin.display(description=_("Minutes"))
     def duration(self, obj: SessionParticipant) -> int:
         return obj.session.duration_minutes
 
-    @admin.display(description="Worker")
+    @admin.display(description=_("Worker"))
     def worker(self, obj: SessionParticipant) -> str:
         return str(obj.session.worker)
 
@@ -135,24 +136,24 @@ class ReferralInline(ReadOnlyInline):
     )
     select_related = ("participant", "to_organization", "made_by")
 
-    @admin.display(description="Provider")
+    @admin.display(description=_("Provider"))
     def provider(self, obj: Referral) -> str:
         return obj.provider_name
 
 
 class AttendeeInline(ReadOnlyInline):
     model = SessionParticipant
-    verbose_name = "participant"
-    verbose_name_plural = "Participants (fixed when the session is logged)"
+    verbose_name = _("participant")
+    verbose_name_plural = _("Participants (fixed when the session is logged)")
     fields = readonly_fields = ("participant_link", "participant_organization")
     select_related = ("participant__organization",)
     show_change_link = False
 
-    @admin.display(description="Participant")
+    @admin.display(description=_("Participant"))
     def participant_link(self, obj: SessionParticipant) -> str:
         return _admin_link(obj.participant)
 
-    @admin.display(description="Organisation")
+    @admin.display(description=_("Organisation"))
     def participant_organization(self, obj: SessionParticipant) -> str:
         return str(obj.participant.organization)
 
@@ -162,7 +163,7 @@ class StatusHistoryInline(ReadOnlyInline):
     fields = readonly_fields = ("changed_on", "from_status", "to_status", "changed_by")
     select_related = ("enrollment__participant", "enrollment__program", "changed_by")
     show_change_link = False
-    verbose_name_plural = "Status history"
+    verbose_name_plural = _("Status history")
 
 
 # Reference data and people --------------------------------------------------------------------
@@ -201,11 +202,11 @@ class PartnerOrganizationAdmin(BaseAdmin):
             )
         )
 
-    @admin.display(description="Active members", ordering="active_member_count")
+    @admin.display(description=_("Active members"), ordering="active_member_count")
     def active_members(self, obj: PartnerOrganization) -> int:
         return obj.active_member_count
 
-    @admin.action(description="Deactivate selected organisations", permissions=["change"])
+    @admin.action(description=_("Deactivate selected organisations"), permissions=["change"])
     def deactivate(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = services.deactivate_organizations(organizations=queryset)
         self.message_user(
@@ -308,7 +309,7 @@ class ParticipantAdmin(RecordsRecordViews, EditConflictAdminMixin, BaseAdmin):
     fieldsets = (
         (None, {"fields": ("organization", "participant_code")}),
         (
-            "Person",
+            _("Person"),
             {
                 "fields": (
                     ("first_name", "last_name"),
@@ -320,7 +321,7 @@ class ParticipantAdmin(RecordsRecordViews, EditConflictAdminMixin, BaseAdmin):
             },
         ),
         (
-            "Risk and referral",
+            _("Risk and referral"),
             {
                 "fields": (
                     "risk_tier",
@@ -329,7 +330,7 @@ class ParticipantAdmin(RecordsRecordViews, EditConflictAdminMixin, BaseAdmin):
                 )
             },
         ),
-        ("Record", {"fields": TIMESTAMPS, "classes": ("collapse",)}),
+        (_("Record"), {"fields": TIMESTAMPS, "classes": ("collapse",)}),
     )
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> Sequence[type]:
@@ -390,7 +391,7 @@ class EnrollmentAdmin(EditConflictAdminMixin, ServiceRoutedAdmin):
         if obj is None:
             return (
                 (
-                    "Open an enrolment",
+                    _("Open an enrolment"),
                     {
                         "fields": (
                             "participant",
@@ -404,12 +405,12 @@ class EnrollmentAdmin(EditConflictAdminMixin, ServiceRoutedAdmin):
             )
         return (
             (None, {"fields": ("participant", "program", "assigned_worker")}),
-            ("Lifecycle", {"fields": self.LIFECYCLE}),
+            (_("Lifecycle"), {"fields": self.LIFECYCLE}),
             (
-                "Change the status",
+                _("Change the status"),
                 {"fields": ("new_status", "status_on", "exit_with_reason", "note")},
             ),
-            ("Record", {"fields": TIMESTAMPS, "classes": ("collapse",)}),
+            (_("Record"), {"fields": TIMESTAMPS, "classes": ("collapse",)}),
         )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
@@ -497,16 +498,16 @@ class SessionAdmin(ServiceRoutedAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(attendee_total=Count("attendance"))
 
-    @admin.display(description="Participants", ordering="attendee_total")
+    @admin.display(description=_("Participants"), ordering="attendee_total")
     def attendee_count(self, obj: Session) -> int:
         return obj.attendee_total
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return (
-                ("Who", {"fields": ("organization", "program", "worker", "attendees")}),
+                (_("Who"), {"fields": ("organization", "program", "worker", "attendees")}),
                 (
-                    "The contact",
+                    _("The contact"),
                     {
                         "fields": (
                             "kind",
@@ -519,9 +520,9 @@ class SessionAdmin(ServiceRoutedAdmin):
                 ),
             )
         return (
-            ("Who", {"fields": ("organization", "program", "worker")}),
+            (_("Who"), {"fields": ("organization", "program", "worker")}),
             (
-                "The contact",
+                _("The contact"),
                 {
                     "fields": (
                         "kind",
@@ -532,7 +533,7 @@ class SessionAdmin(ServiceRoutedAdmin):
                     )
                 },
             ),
-            ("Record", {"fields": TIMESTAMPS, "classes": ("collapse",)}),
+            (_("Record"), {"fields": TIMESTAMPS, "classes": ("collapse",)}),
         )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
@@ -584,7 +585,7 @@ class ReferralAdmin(EditConflictAdminMixin, ServiceRoutedAdmin):
     )
     LIFECYCLE = ("status", "made_on", "accepted_on", "closed_on", "outcome")
 
-    @admin.display(description="Provider")
+    @admin.display(description=_("Provider"))
     def provider(self, obj: Referral) -> str:
         return obj.provider_name
 
@@ -592,15 +593,15 @@ class ReferralAdmin(EditConflictAdminMixin, ServiceRoutedAdmin):
         if obj is None:
             return (
                 (
-                    "Make a referral",
+                    _("Make a referral"),
                     {"fields": (*self.SET_WHEN_MADE, "made_on")},
                 ),
             )
         return (
             (None, {"fields": self.SET_WHEN_MADE}),
-            ("Lifecycle", {"fields": self.LIFECYCLE}),
-            ("Change the status", {"fields": ("new_status", "status_on", "new_outcome")}),
-            ("Record", {"fields": TIMESTAMPS, "classes": ("collapse",)}),
+            (_("Lifecycle"), {"fields": self.LIFECYCLE}),
+            (_("Change the status"), {"fields": ("new_status", "status_on", "new_outcome")}),
+            (_("Record"), {"fields": TIMESTAMPS, "classes": ("collapse",)}),
         )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:

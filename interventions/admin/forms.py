@@ -16,6 +16,7 @@ from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelectMult
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from interventions import access
 from interventions.date_bounds import BoundedDateField
@@ -67,9 +68,9 @@ class EnrollmentAddForm(ServiceRoutedForm):
     class Meta:
         model = Enrollment
         fields = ["participant", "program", "assigned_worker", "status", "referred_on"]
-        labels = {"status": "Starting status", "referred_on": "Start date"}
+        labels = {"status": _("Starting status"), "referred_on": _("Start date")}
         help_texts = {
-            "status": "Every step up to the starting status is dated with the start date.",
+            "status": _("Every step up to the starting status is dated with the start date."),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -96,22 +97,22 @@ class EnrollmentChangeForm(EditConflictFormMixin, ServiceRoutedForm):
     """The lifecycle fields are read-only; a status change is a transition, done by a service."""
 
     new_status = forms.ChoiceField(
-        label="Move to",
+        label=_("Move to"),
         required=False,
-        help_text="Leave blank to keep the current status. Exiting needs a reason.",
+        help_text=_("Leave blank to keep the current status. Exiting needs a reason."),
     )
     status_on = BoundedDateField(
-        label="Date of the change",
+        label=_("Date of the change"),
         required=False,
         widget=AdminDateWidget,
-        help_text="Blank means today.",
+        help_text=_("Blank means today."),
     )
     exit_with_reason = forms.ChoiceField(
-        label="Exit reason",
+        label=_("Exit reason"),
         required=False,
         choices=[("", "---------"), *Enrollment.ExitReason.choices],
     )
-    note = forms.CharField(label="Note for the history", required=False, max_length=500)
+    note = forms.CharField(label=_("Note for the history"), required=False, max_length=500)
 
     class Meta:
         model = Enrollment
@@ -121,20 +122,20 @@ class EnrollmentChangeForm(EditConflictFormMixin, ServiceRoutedForm):
         super().__init__(*args, **kwargs)
         enrollment = self.instance
         choices: list[tuple[str, str]] = [
-            ("", f"(keep: {enrollment.get_status_display().lower()})")
+            ("", _("(keep: %(status)s)") % {"status": enrollment.get_status_display().lower()})
         ]
         choices += [
             (status, Enrollment.Status(status).label)
             for status in services.allowed_next_statuses(enrollment)
         ]
         if enrollment.is_open:
-            choices.append((EXITED.value, "Exited (choose a reason)"))
+            choices.append((EXITED.value, _("Exited (choose a reason)")))
         self.fields["new_status"].choices = choices
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("exit_with_reason") and data.get("new_status") != EXITED:
-            self.add_error("exit_with_reason", "An exit reason goes with the status 'Exited'.")
+            self.add_error("exit_with_reason", _("An exit reason goes with the status 'Exited'."))
         return data
 
     def perform(self) -> Enrollment:
@@ -169,10 +170,10 @@ class EnrollmentChangeForm(EditConflictFormMixin, ServiceRoutedForm):
 
 class SessionAddForm(ServiceRoutedForm):
     attendees = forms.ModelMultipleChoiceField(
-        label="Participants",
+        label=_("Participants"),
         queryset=Participant.objects.all(),
         widget=AutocompleteSelectMultiple(Session._meta.get_field("participants"), admin.site),
-        help_text="One person, or everyone in a group session. All from the same organisation.",
+        help_text=_("One person, or everyone in a group session. All from the same organisation."),
     )
 
     class Meta:
@@ -214,7 +215,7 @@ class SessionChangeForm(forms.ModelForm):
         data = super().clean()
         follow_up_on = data.get("follow_up_on")
         if follow_up_on and follow_up_on < timezone.localtime(self.instance.occurred_at).date():
-            self.add_error("follow_up_on", "The follow-up date cannot be before the session.")
+            self.add_error("follow_up_on", _("The follow-up date cannot be before the session."))
         return data
 
 
@@ -253,21 +254,21 @@ class ReferralAddForm(ServiceRoutedForm):
 
 class ReferralChangeForm(EditConflictFormMixin, ServiceRoutedForm):
     new_status = forms.ChoiceField(
-        label="Move to",
+        label=_("Move to"),
         required=False,
-        help_text="Leave blank to keep the current status.",
+        help_text=_("Leave blank to keep the current status."),
     )
     status_on = BoundedDateField(
-        label="Date of the change",
+        label=_("Date of the change"),
         required=False,
         widget=AdminDateWidget,
-        help_text="Blank means today.",
+        help_text=_("Blank means today."),
     )
     new_outcome = forms.CharField(
-        label="Outcome",
+        label=_("Outcome"),
         required=False,
         max_length=500,
-        help_text="What came of the referral (recorded with the change).",
+        help_text=_("What came of the referral (recorded with the change)."),
     )
 
     class Meta:
@@ -279,7 +280,7 @@ class ReferralChangeForm(EditConflictFormMixin, ServiceRoutedForm):
         referral = self.instance
         allowed = services.REFERRAL_NEXT.get(Referral.Status(referral.status), [])
         self.fields["new_status"].choices = [
-            ("", f"(keep: {referral.get_status_display().lower()})"),
+            ("", _("(keep: %(status)s)") % {"status": referral.get_status_display().lower()}),
             *[(status.value, status.label) for status in allowed],
         ]
 
@@ -323,7 +324,7 @@ class ParticipantAdminForm(EditConflictFormMixin, forms.ModelForm):
         code = self.fields.get("participant_code")
         if code is not None and self.instance.pk is None:
             code.required = False
-            code.help_text = "Leave blank to give the organisation's next code (e.g. GP-00042)."
+            code.help_text = _("Leave blank to give the organisation's next code (e.g. GP-00042).")
         _today_initial(self, "identified_on")
 
 
@@ -347,8 +348,10 @@ class MembershipAdminForm(forms.ModelForm):
             self.acting_user, member
         ):
             raise forms.ValidationError(
-                "You cannot give yourself a membership: another admin must, so the trail "
-                "shows someone else agreed.",
+                _(
+                    "You cannot give yourself a membership: another admin must, so the trail "
+                    "shows someone else agreed."
+                ),
                 code="own_membership",
             )
         return data

@@ -13,6 +13,8 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from interventions.models.outcomes import Instrument, InstrumentVersion, Item, ItemChoice, Scale
 from interventions.services import outcomes as outcome_services
@@ -97,11 +99,15 @@ class InstrumentVersionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return not _answered(obj) and super().has_delete_permission(request, obj)
 
-    @admin.action(description="Make a new (draft) version from it", permissions=["add"])
+    @admin.action(description=_("Make a new (draft) version from it"), permissions=["add"])
     def make_new_version(self, request: HttpRequest, queryset: QuerySet) -> None:
         for version in queryset.select_related("instrument"):
             copy = outcome_services.copy_version(version=version)
-            self.message_user(request, f"{copy} made as a draft.", messages.SUCCESS)
+            self.message_user(
+                request,
+                gettext("%(version)s made as a draft.") % {"version": copy},
+                messages.SUCCESS,
+            )
 
 
 class ItemChoiceInline(FrozenWhenAnsweredInline):

@@ -14,6 +14,8 @@ from django.contrib.auth.admin import UserAdmin
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from interventions import access
 from interventions.accounts import two_factor
@@ -24,7 +26,7 @@ User = get_user_model()
 class GroupBasedUserAdmin(UserAdmin):
     actions = ["reset_two_factor"]
 
-    @admin.action(description="Reset two-step login (lost phone)", permissions=["change"])
+    @admin.action(description=_("Reset two-step login (lost phone)"), permissions=["change"])
     def reset_two_factor(self, request: HttpRequest, queryset: QuerySet) -> None:
         """Every device of each selected user goes, their sessions end, and their next
         sign-in sets up a new authenticator. Not for users the admin may not change."""
@@ -38,14 +40,18 @@ class GroupBasedUserAdmin(UserAdmin):
         if done:
             self.message_user(
                 request,
-                f"Two-step login reset for {', '.join(done)}: they set up a new authenticator "
-                "at their next sign-in.",
+                gettext(
+                    "Two-step login reset for %(users)s: they set up a new authenticator at their "
+                    "next sign-in."
+                )
+                % {"users": ", ".join(done)},
                 messages.SUCCESS,
             )
         if refused:
             self.message_user(
                 request,
-                f"Not reset (only a superuser may): {', '.join(refused)}.",
+                gettext("Not reset (only a superuser may): %(users)s.")
+                % {"users": ", ".join(refused)},
                 messages.ERROR,
             )
 

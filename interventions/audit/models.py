@@ -12,28 +12,31 @@ from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditEvent(models.Model):
     class Action(models.TextChoices):
-        CREATE = "create", "Create"
-        UPDATE = "update", "Update"
-        DELETE = "delete", "Delete"
-        VIEW = "view", "View"
-        EXPORT = "export", "Export"
-        LOGIN = "login", "Login"
-        LOGIN_FAILED = "login_failed", "Failed login"
-        LOGOUT = "logout", "Logout"
-        SESSION_EXPIRED = "session_expired", "Session expired"
-        LOCKOUT = "lockout", "Lockout"
-        OVERRIDE = "override", "Consent override"
+        CREATE = "create", _("Create")
+        UPDATE = "update", _("Update")
+        DELETE = "delete", _("Delete")
+        VIEW = "view", _("View")
+        EXPORT = "export", _("Export")
+        LOGIN = "login", _("Login")
+        LOGIN_FAILED = "login_failed", _("Failed login")
+        LOGOUT = "logout", _("Logout")
+        SESSION_EXPIRED = "session_expired", _("Session expired")
+        LOCKOUT = "lockout", _("Lockout")
+        OVERRIDE = "override", _("Consent override")
 
     class Outcome(models.TextChoices):
-        OK = "ok", "OK"
-        DENIED = "denied", "Denied"
-        FAILED = "failed", "Failed"
+        OK = "ok", _("OK")
+        DENIED = "denied", _("Denied")
+        FAILED = "failed", _("Failed")
 
-    occurred_at = models.DateTimeField(db_default=Now(), editable=False)
+    occurred_at = models.DateTimeField(
+        db_default=Now(), editable=False, verbose_name=_("occurred at")
+    )
     # No foreign-key constraint and DO_NOTHING: deleting a user must neither fail nor touch the
     # audit rows (which cannot be updated); `username` keeps who it was.
     user = models.ForeignKey(
@@ -43,23 +46,30 @@ class AuditEvent(models.Model):
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         related_name="+",
+        verbose_name=_("user"),
     )
-    username = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=20, choices=Action.choices)
-    object_type = models.CharField(max_length=60, blank=True)
-    object_id = models.BigIntegerField(null=True, blank=True)
+    username = models.CharField(max_length=150, blank=True, verbose_name=_("username"))
+    action = models.CharField(max_length=20, choices=Action.choices, verbose_name=_("action"))
+    object_type = models.CharField(max_length=60, blank=True, verbose_name=_("object type"))
+    object_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("object id"))
     # The participant a record belongs to, so "who has seen or changed this person's record" is
     # one index scan. No foreign key: the trail outlives the record.
-    participant_id = models.BigIntegerField(null=True, blank=True)
+    participant_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("participant id"))
     # Names of the columns that changed, never their values.
-    changed_fields = ArrayField(models.CharField(max_length=63), default=list, blank=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.OK)
-    path = models.CharField(max_length=500, blank=True)
+    changed_fields = ArrayField(
+        models.CharField(max_length=63), default=list, blank=True, verbose_name=_("changed fields")
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("ip address"))
+    outcome = models.CharField(
+        max_length=10, choices=Outcome.choices, default=Outcome.OK, verbose_name=_("outcome")
+    )
+    path = models.CharField(max_length=500, blank=True, verbose_name=_("path"))
     # Non-personal metadata only (export format, row count, reason codes).
-    detail = models.JSONField(default=dict, blank=True)
+    detail = models.JSONField(default=dict, blank=True, verbose_name=_("detail"))
 
     class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
         ordering = ["-occurred_at", "-id"]
         indexes = [
             models.Index(

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from interventions.access import organizations_of, participants_visible_to
@@ -45,7 +46,9 @@ def audit_participant(request: HttpRequest, participant_id: int) -> HttpResponse
     )
     managed = organizations_of(request.user, role=Membership.Role.MANAGER)
     if not managed.filter(pk=participant.organization_id).exists():
-        raise PermissionDenied("Only the organisation's managers can read the audit trail.")
+        raise PermissionDenied(
+            gettext("Only the organisation's managers can read the audit trail.")
+        )
     form = AuditFilterForm(request.GET or None)
     events = _filtered(AuditEvent.objects.filter(participant_id=participant.pk), form)
     page = Paginator(events.order_by("-occurred_at", "-id"), 50).get_page(request.GET.get("page"))

@@ -11,6 +11,8 @@ from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from interventions import access
 from interventions.date_bounds import (
@@ -44,9 +46,10 @@ NOTES_MAX_LENGTH = 5000
 DEFAULT_DURATION = 30
 
 
-def _not_in_future(day: Any, what: str) -> None:
+def _not_in_future(day: Any, message: str) -> None:
+    """`message` is the whole sentence: "The exit date cannot be in the future." """
     if day and day > timezone.localdate():
-        raise forms.ValidationError(f"The {what} cannot be in the future.")
+        raise forms.ValidationError(message)
 
 
 def short_name(participant: Participant) -> str:
@@ -56,9 +59,15 @@ def short_name(participant: Participant) -> str:
 
 
 def people_phrase(names: list[str]) -> str:
-    if len(names) <= 2:
-        return " and ".join(names)
-    return f"{names[0]} and {len(names) - 1} others"
+    if len(names) == 2:
+        return gettext("%(first)s and %(second)s") % {"first": names[0], "second": names[1]}
+    if len(names) < 2:
+        return "".join(names)
+    others = len(names) - 1
+    return ngettext("%(first)s and %(count)s other", "%(first)s and %(count)s others", others) % {
+        "first": names[0],
+        "count": others,
+    }
 
 
 class SessionLogForm(forms.Form):
@@ -69,25 +78,31 @@ class SessionLogForm(forms.Form):
         queryset=Participant.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         error_messages={
-            "required": "Choose at least one participant.",
-            "invalid_choice": "Choose participants from your organisation.",
-            "invalid_pk_value": "Choose participants from your organisation.",
+            "required": _("Choose at least one participant."),
+            "invalid_choice": _("Choose participants from your organisation."),
+            "invalid_pk_value": _("Choose participants from your organisation."),
         },
+        label=_("Participants"),
     )
     # Chips right under the people (session_log.html): the worker sees what will be saved.
-    kind = forms.ChoiceField(choices=Session.Kind.choices, widget=forms.RadioSelect)
-    occurred_at = BoundedDateTimeField(label="Date and time", widget=DateTimeLocalInput)
+    kind = forms.ChoiceField(
+        choices=Session.Kind.choices, widget=forms.RadioSelect, label=_("Kind")
+    )
+    occurred_at = BoundedDateTimeField(label=_("Date and time"), widget=DateTimeLocalInput)
     duration_minutes = forms.IntegerField(
-        label="Duration (minutes)",
+        label=_("Duration (minutes)"),
         min_value=1,
         max_value=1440,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
-    location = forms.ChoiceField(choices=Session.Location.choices)
+    location = forms.ChoiceField(choices=Session.Location.choices, label=_("Location"))
     notes = forms.CharField(
-        max_length=NOTES_MAX_LENGTH, required=False, widget=forms.Textarea(attrs={"rows": 3})
+        max_length=NOTES_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Notes"),
     )
-    follow_up_on = BoundedDateField(label="Follow-up date", required=False, widget=DateInput)
+    follow_up_on = BoundedDateField(label=_("Follow-up date"), required=False, widget=DateInput)
     client_key = forms.UUIDField(widget=forms.HiddenInput)
     # Sent by the "Log anyway" button of the likely-duplicate warning; never drawn as a field.
     log_anyway = forms.BooleanField(required=False)
@@ -114,27 +129,30 @@ class SessionLogForm(forms.Form):
     def clean_occurred_at(self) -> Any:
         occurred_at = self.cleaned_data["occurred_at"]
         if occurred_at > timezone.now() + CLOCK_SKEW_ALLOWANCE:
-            raise forms.ValidationError("A session cannot be in the future.")
+            raise forms.ValidationError(_("A session cannot be in the future."))
         return occurred_at
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         occurred_at, follow_up_on = cleaned.get("occurred_at"), cleaned.get("follow_up_on")
         if occurred_at and follow_up_on and follow_up_on < timezone.localtime(occurred_at).date():
-            self.add_error("follow_up_on", "The follow-up date cannot be before the session.")
+            self.add_error("follow_up_on", _("The follow-up date cannot be before the session."))
         return cleaned
 
     def submit_label(self, chosen: list[Participant]) -> str:
         """What the button says it will save: "Log 30 min mentoring with Cristian S."
         (static/js/session_form.js redraws it as the choice changes)."""
-        kind = dict(Session.Kind.choices).get(self._shown_value("kind"), "session")
+        kind = dict(Session.Kind.choices).get(self._shown_value("kind"), gettext("session"))
         minutes = self._shown_value("duration_minutes")
-        words = ["Log"]
+        words = [gettext("Log")]
         if str(minutes).isdigit():
-            words.append(f"{minutes} min")
+            words.append(gettext("%(minutes)s min") % {"minutes": minutes})
         words.append(str(kind).lower())
         if chosen:
-            words.append(f"with {people_phrase([short_name(p) for p in chosen])}")
+            words.append(
+                gettext("with %(people)s")
+                % {"people": people_phrase([short_name(p) for p in chosen])}
+            )
         return " ".join(words)
 
     def _shown_value(self, name: str) -> Any:
@@ -150,22 +168,27 @@ class SessionLogForm(forms.Form):
 
 
 class ReferralForm(SingleSubmitFormMixin, forms.Form):
-    service_category = forms.ChoiceField(choices=Referral.ServiceCategory.choices)
+    service_category = forms.ChoiceField(
+        choices=Referral.ServiceCategory.choices, label=_("Service category")
+    )
     to_organization = forms.ModelChoiceField(
-        label="Partner organisation",
+        label=_("Partner organisation"),
         queryset=PartnerOrganization.objects.filter(is_active=True),
         required=False,
-        help_text="A partner organisation, or name an outside provider below.",
+        help_text=_("A partner organisation, or name an outside provider below."),
     )
-    outside_provider = forms.CharField(max_length=200, required=False)
-    made_on = BoundedDateField(label="Date", widget=DateInput, initial=timezone.localdate)
+    outside_provider = forms.CharField(max_length=200, required=False, label=_("Outside provider"))
+    made_on = BoundedDateField(label=_("Date"), widget=DateInput, initial=timezone.localdate)
     notes = forms.CharField(
-        max_length=NOTES_MAX_LENGTH, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        max_length=NOTES_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Notes"),
     )
 
     def clean_made_on(self) -> Any:
         made_on = self.cleaned_data["made_on"]
-        _not_in_future(made_on, "referral date")
+        _not_in_future(made_on, gettext("The referral date cannot be in the future."))
         return made_on
 
     def clean(self) -> dict[str, Any]:
@@ -174,7 +197,7 @@ class ReferralForm(SingleSubmitFormMixin, forms.Form):
         outside_provider = (cleaned.get("outside_provider") or "").strip()
         if bool(to_organization) == bool(outside_provider):
             raise forms.ValidationError(
-                "Refer to a partner organisation or name an outside provider (one of the two)."
+                _("Refer to a partner organisation or name an outside provider (one of the two).")
             )
         return cleaned
 
@@ -189,21 +212,22 @@ class ReferralAdvanceForm(forms.Form):
                 Referral.Status.DECLINED,
                 Referral.Status.NO_SHOW,
             )
-        ]
+        ],
+        label=_("Status"),
     )
-    on = BoundedDateField(label="Date", widget=DateInput, initial=timezone.localdate)
-    outcome = forms.CharField(max_length=500, required=False)
+    on = BoundedDateField(label=_("Date"), widget=DateInput, initial=timezone.localdate)
+    outcome = forms.CharField(max_length=500, required=False, label=_("Outcome"))
 
     def clean_on(self) -> Any:
         on = self.cleaned_data["on"]
-        _not_in_future(on, "date")
+        _not_in_future(on, gettext("The date cannot be in the future."))
         return on
 
 
 class EnrollmentStatusForm(forms.Form):
-    status = forms.ChoiceField(label="New status", choices=())
-    on = BoundedDateField(label="Date", widget=DateInput, initial=timezone.localdate)
-    note = forms.CharField(max_length=500, required=False)
+    status = forms.ChoiceField(label=_("New status"), choices=())
+    on = BoundedDateField(label=_("Date"), widget=DateInput, initial=timezone.localdate)
+    note = forms.CharField(max_length=500, required=False, label=_("Note"))
 
     def __init__(self, *args: Any, enrollment: Enrollment, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -211,39 +235,39 @@ class EnrollmentStatusForm(forms.Form):
             (status, Enrollment.Status(status).label)
             for status in allowed_next_statuses(enrollment)
         ]
-        self.fields["status"].error_messages["invalid_choice"] = (
-            f"An enrolment that is {enrollment.get_status_display().lower()} cannot move to "
-            "that status."
-        )
+        self.fields["status"].error_messages["invalid_choice"] = gettext(
+            "An enrolment that is %(status)s cannot move to that status."
+        ) % {"status": enrollment.get_status_display().lower()}
 
     def clean_on(self) -> Any:
         on = self.cleaned_data["on"]
-        _not_in_future(on, "date")
+        _not_in_future(on, gettext("The date cannot be in the future."))
         return on
 
 
 class EnrollmentExitForm(forms.Form):
     reason = forms.ChoiceField(
-        label="Exit reason", choices=[("", "Choose a reason"), *Enrollment.ExitReason.choices]
+        label=_("Exit reason"),
+        choices=[("", _("Choose a reason")), *Enrollment.ExitReason.choices],
     )
-    on = BoundedDateField(label="Exit date", widget=DateInput, initial=timezone.localdate)
-    note = forms.CharField(max_length=500, required=False)
+    on = BoundedDateField(label=_("Exit date"), widget=DateInput, initial=timezone.localdate)
+    note = forms.CharField(max_length=500, required=False, label=_("Note"))
 
     def clean_on(self) -> Any:
         on = self.cleaned_data["on"]
-        _not_in_future(on, "exit date")
+        _not_in_future(on, gettext("The exit date cannot be in the future."))
         return on
 
 
 class NameMatchForm(forms.Form):
     """What the registration form sends, as it is typed, to look for people already registered."""
 
-    first_name = forms.CharField(max_length=100, required=False)
-    last_name = forms.CharField(max_length=100, required=False)
-    aliases = forms.CharField(max_length=200, required=False)
+    first_name = forms.CharField(max_length=100, required=False, label=_("First name"))
+    last_name = forms.CharField(max_length=100, required=False, label=_("Last name"))
+    aliases = forms.CharField(max_length=200, required=False, label=_("Aliases"))
     # A date typed halfway is no date yet, not an error: the view reads it only when whole.
-    date_of_birth = forms.CharField(max_length=10, required=False)
-    phone = forms.CharField(max_length=40, required=False)
+    date_of_birth = forms.CharField(max_length=10, required=False, label=_("Date of birth"))
+    phone = forms.CharField(max_length=40, required=False, label=_("Phone"))
 
     def typed_date_of_birth(self) -> date | None:
         try:
@@ -267,30 +291,40 @@ NAME_MATCH_ATTRS = {
 
 
 class ParticipantRegisterForm(SingleSubmitFormMixin, forms.Form):
-    first_name = forms.CharField(max_length=100)
-    last_name = forms.CharField(max_length=100)
+    first_name = forms.CharField(max_length=100, label=_("First name"))
+    last_name = forms.CharField(max_length=100, label=_("Last name"))
     aliases = forms.CharField(
-        max_length=200, required=False, help_text="Street names and other names, comma-separated."
+        max_length=200,
+        required=False,
+        help_text=_("Street names and other names, comma-separated."),
+        label=_("Aliases"),
     )
-    date_of_birth = BoundedDateField(required=False, widget=DateInput)
-    phone = forms.CharField(max_length=40, required=False)
-    area = forms.ModelChoiceField(queryset=Area.objects.all(), required=False)
+    date_of_birth = BoundedDateField(required=False, widget=DateInput, label=_("Date of birth"))
+    phone = forms.CharField(max_length=40, required=False, label=_("Phone"))
+    area = forms.ModelChoiceField(queryset=Area.objects.all(), required=False, label=_("Area"))
     referral_source = forms.ChoiceField(
-        choices=Participant.ReferralSource.choices, initial=Participant.ReferralSource.COMMUNITY
+        choices=Participant.ReferralSource.choices,
+        initial=Participant.ReferralSource.COMMUNITY,
+        label=_("Referral source"),
     )
     risk_tier = forms.TypedChoiceField(
-        choices=Participant.RiskTier.choices, coerce=int, initial=Participant.RiskTier.HIGH
+        choices=Participant.RiskTier.choices,
+        coerce=int,
+        initial=Participant.RiskTier.HIGH,
+        label=_("Risk tier"),
     )
     identified_on = BoundedDateField(
-        label="Identified on", widget=DateInput, initial=timezone.localdate
+        label=_("Identified on"), widget=DateInput, initial=timezone.localdate
     )
-    program = forms.ModelChoiceField(queryset=Program.objects.none(), empty_label=None)
+    program = forms.ModelChoiceField(
+        queryset=Program.objects.none(), empty_label=None, label=_("Program")
+    )
     status = forms.ChoiceField(
-        label="Starting status",
+        label=_("Starting status"),
         choices=[(status.value, status.label) for status in FORWARD_ORDER],
         initial=Enrollment.Status.REFERRED,
     )
-    assign_to_me = forms.BooleanField(label="Assign to me", required=False, initial=True)
+    assign_to_me = forms.BooleanField(label=_("Assign to me"), required=False, initial=True)
 
     def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -304,12 +338,12 @@ class ParticipantRegisterForm(SingleSubmitFormMixin, forms.Form):
 
     def clean_date_of_birth(self) -> Any:
         date_of_birth = self.cleaned_data["date_of_birth"]
-        _not_in_future(date_of_birth, "date of birth")
+        _not_in_future(date_of_birth, gettext("The date of birth cannot be in the future."))
         return date_of_birth
 
     def clean_identified_on(self) -> Any:
         identified_on = self.cleaned_data["identified_on"]
-        _not_in_future(identified_on, "identified date")
+        _not_in_future(identified_on, gettext("The identified date cannot be in the future."))
         return identified_on
 
     def clean(self) -> dict[str, Any]:
@@ -318,7 +352,7 @@ class ParticipantRegisterForm(SingleSubmitFormMixin, forms.Form):
         if born and identified and born > identified:
             self.add_error(
                 "date_of_birth",
-                "The date of birth must be before the date the person was identified.",
+                _("The date of birth must be before the date the person was identified."),
             )
         return cleaned
 
@@ -344,16 +378,23 @@ class ParticipantEditForm(forms.Form):
     """Correct a participant's profile. `version` is the record's updated_at when the form was
     drawn (see interventions/concurrency.py)."""
 
-    first_name = forms.CharField(max_length=100)
-    last_name = forms.CharField(max_length=100)
+    first_name = forms.CharField(max_length=100, label=_("First name"))
+    last_name = forms.CharField(max_length=100, label=_("Last name"))
     aliases = forms.CharField(
-        max_length=200, required=False, help_text="Street names and other names, comma-separated."
+        max_length=200,
+        required=False,
+        help_text=_("Street names and other names, comma-separated."),
+        label=_("Aliases"),
     )
-    date_of_birth = BoundedDateField(required=False, widget=DateInput)
-    phone = forms.CharField(max_length=40, required=False)
-    area = forms.ModelChoiceField(queryset=Area.objects.all(), required=False)
-    referral_source = forms.ChoiceField(choices=Participant.ReferralSource.choices)
-    risk_tier = forms.TypedChoiceField(choices=Participant.RiskTier.choices, coerce=int)
+    date_of_birth = BoundedDateField(required=False, widget=DateInput, label=_("Date of birth"))
+    phone = forms.CharField(max_length=40, required=False, label=_("Phone"))
+    area = forms.ModelChoiceField(queryset=Area.objects.all(), required=False, label=_("Area"))
+    referral_source = forms.ChoiceField(
+        choices=Participant.ReferralSource.choices, label=_("Referral source")
+    )
+    risk_tier = forms.TypedChoiceField(
+        choices=Participant.RiskTier.choices, coerce=int, label=_("Risk tier")
+    )
     version = VersionField()
 
     def __init__(self, *args: Any, participant: Participant, **kwargs: Any) -> None:
@@ -364,11 +405,14 @@ class ParticipantEditForm(forms.Form):
 
     def clean_date_of_birth(self) -> Any:
         date_of_birth = self.cleaned_data["date_of_birth"]
-        _not_in_future(date_of_birth, "date of birth")
+        _not_in_future(date_of_birth, gettext("The date of birth cannot be in the future."))
         if date_of_birth and date_of_birth > self.participant.identified_on:
             raise forms.ValidationError(
-                "The date of birth must be before the date the person was identified "
-                f"({self.participant.identified_on:%Y-%m-%d})."
+                gettext(
+                    "The date of birth must be before the date the person was identified "
+                    "(%(identified_on)s)."
+                )
+                % {"identified_on": f"{self.participant.identified_on:%Y-%m-%d}"}
             )
         return date_of_birth
 

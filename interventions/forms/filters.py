@@ -23,7 +23,8 @@ from django.db.models import (
 from django.db.models.functions import Concat
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from interventions.date_bounds import validate_date_in_range
 from interventions.forms.widgets import ListSelect
@@ -43,8 +44,8 @@ Status = Enrollment.Status
 CASELOAD = "caseload"
 OPEN = "open"
 STATUS_CHOICES = [
-    (CASELOAD, "In a caseload (referred to active)"),
-    (OPEN, "Open (not exited)"),
+    (CASELOAD, _("In a caseload (referred to active)")),
+    (OPEN, _("Open (not exited)")),
     *Status.choices,
 ]
 UNASSIGNED = "none"
@@ -56,21 +57,23 @@ STATUS_RANK = Case(
 )
 
 SORTS = {
-    "name": "Name",
-    "last_contact": "Last contact",
-    "days_since": "Days since contact",
-    "worker": "Worker",
-    "status": "Status",
+    "name": _("Name"),
+    "last_contact": _("Last contact"),
+    "days_since": _("Days since contact"),
+    "worker": _("Worker"),
+    "status": _("Status"),
 }
 SORT_CHOICES = [
-    choice for key, label in SORTS.items() for choice in ((key, label), (f"-{key}", f"{label} ↓"))
+    choice
+    for key, label in SORTS.items()
+    for choice in ((key, label), (f"-{key}", format_lazy("{} ↓", label)))
 ]
 
 
 def _worker_choices(organization: PartnerOrganization) -> list[tuple[str, str]]:
     people = manager_selectors.assignable_or_assigned_workers(organization)
     return [
-        (UNASSIGNED, "Unassigned"),
+        (UNASSIGNED, _("Unassigned")),
         *((str(person.pk), person.get_full_name() or person.username) for person in people),
     ]
 
@@ -126,42 +129,45 @@ class ParticipantFilter(django_filters.FilterSet):
     one that is active."""
 
     q = django_filters.CharFilter(
-        method="filter_search", label="Name, alias or code", max_length=200
+        method="filter_search", label=_("Name, alias or code"), max_length=200
     )
     program = django_filters.ModelChoiceFilter(
-        queryset=None, method="filter_enrollment", label="Program", empty_label="Any program"
+        queryset=None, method="filter_enrollment", label=_("Program"), empty_label=_("Any program")
     )
     status = django_filters.ChoiceFilter(
-        choices=STATUS_CHOICES, method="filter_enrollment", label="Status", empty_label="Any status"
+        choices=STATUS_CHOICES,
+        method="filter_enrollment",
+        label=_("Status"),
+        empty_label=_("Any status"),
     )
     worker = django_filters.ChoiceFilter(
-        choices=[], method="filter_enrollment", label="Worker", empty_label="Any worker"
+        choices=[], method="filter_enrollment", label=_("Worker"), empty_label=_("Any worker")
     )
     area = django_filters.ModelChoiceFilter(
-        queryset=Area.objects.all(), field_name="area", empty_label="Any area"
+        queryset=Area.objects.all(), field_name="area", empty_label=_("Any area")
     )
     cold = django_filters.ChoiceFilter(
-        choices=[("yes", "Gone cold"), ("no", "In contact")],
+        choices=[("yes", _("Gone cold")), ("no", _("In contact"))],
         method="filter_cold",
-        label="Contact",
-        empty_label="Anyone",
+        label=_("Contact"),
+        empty_label=_("Anyone"),
     )
     identified_from = django_filters.DateFilter(
         validators=[validate_date_in_range],
         field_name="identified_on",
         lookup_expr="gte",
-        label="Identified from",
+        label=_("Identified from"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     identified_to = django_filters.DateFilter(
         validators=[validate_date_in_range],
         field_name="identified_on",
         lookup_expr="lte",
-        label="Identified to",
+        label=_("Identified to"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     sort = django_filters.ChoiceFilter(
-        choices=SORT_CHOICES, method="sort_by", label="Sort by", empty_label="Name"
+        choices=SORT_CHOICES, method="sort_by", label=_("Sort by"), empty_label=_("Name")
     )
 
     class Meta:
@@ -275,21 +281,23 @@ class ParticipantFilter(django_filters.FilterSet):
 class SessionFilter(django_filters.FilterSet):
     """The organisation's sessions: by worker, date range, kind and program."""
 
-    worker = django_filters.ChoiceFilter(choices=[], method="filter_worker", empty_label="Anyone")
+    worker = django_filters.ChoiceFilter(
+        choices=[], method="filter_worker", empty_label=_("Anyone")
+    )
     occurred_from = django_filters.DateFilter(
         validators=[validate_date_in_range],
         method="filter_from",
-        label="From",
+        label=_("From"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     occurred_to = django_filters.DateFilter(
         validators=[validate_date_in_range],
         method="filter_to",
-        label="To",
+        label=_("To"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    kind = django_filters.ChoiceFilter(choices=Session.Kind.choices, empty_label="Any kind")
-    program = django_filters.ModelChoiceFilter(queryset=None, empty_label="Any program")
+    kind = django_filters.ChoiceFilter(choices=Session.Kind.choices, empty_label=_("Any kind"))
+    program = django_filters.ModelChoiceFilter(queryset=None, empty_label=_("Any program"))
 
     class Meta:
         model = Session
@@ -314,15 +322,15 @@ class SessionFilter(django_filters.FilterSet):
 
 class ReferralFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
-        choices=[("waiting", "Waiting (made or accepted)"), *Referral.Status.choices],
+        choices=[("waiting", _("Waiting (made or accepted)")), *Referral.Status.choices],
         method="filter_status",
-        empty_label="Any status",
+        empty_label=_("Any status"),
     )
     service_category = django_filters.ChoiceFilter(
-        choices=Referral.ServiceCategory.choices, empty_label="Any service"
+        choices=Referral.ServiceCategory.choices, empty_label=_("Any service")
     )
     made_by = django_filters.ChoiceFilter(
-        choices=[], method="filter_made_by", label="Made by", empty_label="Anyone"
+        choices=[], method="filter_made_by", label=_("Made by"), empty_label=_("Anyone")
     )
 
     class Meta:
@@ -349,19 +357,19 @@ class AssignWorkersForm(forms.Form):
     enrollments = forms.ModelMultipleChoiceField(
         queryset=Enrollment.objects.none(),
         error_messages={
-            "required": "Tick at least one enrolment to assign.",
-            "invalid_choice": "One of the ticked enrolments is not in your organisation.",
-            "invalid_pk_value": "One of the ticked enrolments is not in your organisation.",
+            "required": _("Tick at least one enrolment to assign."),
+            "invalid_choice": _("One of the ticked enrolments is not in your organisation."),
+            "invalid_pk_value": _("One of the ticked enrolments is not in your organisation."),
         },
     )
     worker = forms.ModelChoiceField(
         queryset=Enrollment.objects.none(),
-        empty_label=gettext_lazy("Choose a worker"),
+        empty_label=_("Choose a worker"),
         # Beside the filters' own worker select on the participant list, hence its own id.
         widget=ListSelect(attrs={"id": "id_worker_assign", "class": "form-select"}),
         error_messages={
-            "required": "Choose the worker to assign.",
-            "invalid_choice": "That worker is not a member of your organisation.",
+            "required": _("Choose the worker to assign."),
+            "invalid_choice": _("That worker is not a member of your organisation."),
         },
     )
 

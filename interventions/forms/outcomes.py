@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from interventions.date_bounds import BoundedDateField
 from interventions.forms.widgets import DateInput
@@ -26,44 +27,48 @@ from interventions.models.outcomes import (
 from interventions.selectors.funder_report import previous_quarter, quarter_of
 from interventions.services.outcomes import TIER_REASON_MIN_LENGTH
 
-NOT_RECORDED = [("", "Not recorded")]
+NOT_RECORDED = [("", _("Not recorded"))]
 
 
 class DemographicsForm(forms.Form):
-    gender = forms.ChoiceField(choices=NOT_RECORDED + list(Gender.choices), required=False)
+    gender = forms.ChoiceField(
+        choices=NOT_RECORDED + list(Gender.choices), required=False, label=_("Gender")
+    )
     race_ethnicity = forms.MultipleChoiceField(
-        label="Race and ethnicity",
+        label=_("Race and ethnicity"),
         choices=RaceEthnicity.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Tick every one the person names.",
+        help_text=_("Tick every one the person names."),
     )
     preferred_language = forms.ChoiceField(
-        choices=NOT_RECORDED + list(Language.choices), required=False
+        choices=NOT_RECORDED + list(Language.choices), required=False, label=_("Preferred language")
     )
 
     def clean_race_ethnicity(self) -> list[str]:
         values = self.cleaned_data["race_ethnicity"]
         if len(values) > 1 and {DECLINED, UNKNOWN} & set(values):
             raise forms.ValidationError(
-                "“Declined to answer” and “Unknown” cannot be ticked with another answer."
+                _("“Declined to answer” and “Unknown” cannot be ticked with another answer.")
             )
         return values
 
 
 class OutcomeEventForm(forms.Form):
-    kind = forms.ChoiceField(label="What happened", choices=OutcomeEvent.Kind.choices)
+    kind = forms.ChoiceField(label=_("What happened"), choices=OutcomeEvent.Kind.choices)
     detail = forms.ChoiceField(
         choices=[("", "—"), *list(OutcomeEvent.Detail.choices)],
         required=False,
-        help_text="For an injury: how. For a credential: which.",
+        help_text=_("For an injury: how. For a credential: which."),
+        label=_("Detail"),
     )
-    occurred_on = BoundedDateField(label="On", widget=DateInput())
-    source = forms.ChoiceField(label="Learnt from", choices=OutcomeEvent.Source.choices)
+    occurred_on = BoundedDateField(label=_("On"), widget=DateInput())
+    source = forms.ChoiceField(label=_("Learnt from"), choices=OutcomeEvent.Source.choices)
     notes = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
-        help_text="Seen only by your organisation.",
+        help_text=_("Seen only by your organisation."),
+        label=_("Notes"),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -74,16 +79,16 @@ class OutcomeEventForm(forms.Form):
         cleaned = super().clean()
         kind, detail = cleaned.get("kind"), cleaned.get("detail")
         if kind and detail and detail not in OutcomeEvent.DETAILS_OF_KIND.get(kind, ()):
-            self.add_error("detail", "That detail does not fit what happened.")
+            self.add_error("detail", _("That detail does not fit what happened."))
         day = cleaned.get("occurred_on")
         if day and day > timezone.localdate():
-            self.add_error("occurred_on", "An outcome cannot be dated in the future.")
+            self.add_error("occurred_on", _("An outcome cannot be dated in the future."))
         return cleaned
 
 
 class VictimizationForm(forms.Form):
     source = forms.ChoiceField(
-        label="Learnt from",
+        label=_("Learnt from"),
         choices=OutcomeEvent.Source.choices,
         initial=OutcomeEvent.Source.WORKER_OBSERVED,
     )
@@ -91,21 +96,22 @@ class VictimizationForm(forms.Form):
 
 class RiskTierForm(forms.Form):
     tier = forms.TypedChoiceField(
-        label="Risk tier", choices=Participant.RiskTier.choices, coerce=int
+        label=_("Risk tier"), choices=Participant.RiskTier.choices, coerce=int
     )
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
         min_length=TIER_REASON_MIN_LENGTH,
-        help_text="Why, since this is not from an assessment. Seen only by your organisation.",
+        help_text=_("Why, since this is not from an assessment. Seen only by your organisation."),
+        label=_("Reason"),
     )
 
 
 class AssessmentForm(forms.Form):
     """One field per item of the version, in its order; values are the item's points."""
 
-    assessed_on = BoundedDateField(label="Assessed on", widget=DateInput())
+    assessed_on = BoundedDateField(label=_("Assessed on"), widget=DateInput())
     apply_tier = forms.BooleanField(
-        label="Set the risk tier from the result",
+        label=_("Set the risk tier from the result"),
         required=False,
         initial=True,
     )
@@ -119,7 +125,7 @@ class AssessmentForm(forms.Form):
             del self.fields["apply_tier"]
         for item in self.items:
             if item.kind == Item.Kind.YES_NO:
-                choices = [(1, "Yes"), (0, "No")]
+                choices = [(1, _("Yes")), (0, _("No"))]
             elif item.kind == Item.Kind.SCALE:
                 choices = [(n, str(n)) for n in range((item.max_value or 0) + 1)]
             else:
@@ -152,20 +158,22 @@ def quarter_choices(today: date, count: int = 8) -> list[tuple[str, str]]:
 class ReportForm(forms.Form):
     """A quarter, or any range of dates; and for a city admin, one organisation or all."""
 
-    quarter = forms.ChoiceField(required=False, help_text="Or choose dates below.")
-    start = BoundedDateField(required=False, widget=DateInput())
-    end = BoundedDateField(required=False, widget=DateInput())
-    org = forms.ChoiceField(label="Organisation", required=False)
+    quarter = forms.ChoiceField(
+        required=False, help_text=_("Or choose dates below."), label=_("Quarter")
+    )
+    start = BoundedDateField(required=False, widget=DateInput(), label=_("Start"))
+    end = BoundedDateField(required=False, widget=DateInput(), label=_("End"))
+    org = forms.ChoiceField(label=_("Organisation"), required=False)
 
     def __init__(
         self, *args: Any, organizations: list[PartnerOrganization], allow_all: bool, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
         today = timezone.localdate()
-        self.fields["quarter"].choices = [("", "Dates below"), *quarter_choices(today)]
+        self.fields["quarter"].choices = [("", _("Dates below")), *quarter_choices(today)]
         org_choices = [(org.slug, org.name) for org in organizations]
         if allow_all:
-            org_choices.insert(0, ("", "All partner organisations"))
+            org_choices.insert(0, ("", _("All partner organisations")))
         self.fields["org"].choices = org_choices
 
     def clean(self) -> dict[str, Any]:
@@ -179,9 +187,9 @@ class ReportForm(forms.Form):
         elif start is None and end is None:
             cleaned["start"], cleaned["end"] = previous_quarter(timezone.localdate())
         elif start is None or end is None:
-            raise forms.ValidationError("Choose a quarter, or both a first and a last day.")
+            raise forms.ValidationError(_("Choose a quarter, or both a first and a last day."))
         elif end < start:
-            self.add_error("end", "The last day must be on or after the first.")
+            self.add_error("end", _("The last day must be on or after the first."))
         elif (end - start).days > 3 * 366:
-            self.add_error("end", "Choose at most three years.")
+            self.add_error("end", _("Choose at most three years."))
         return cleaned

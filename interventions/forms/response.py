@@ -8,6 +8,8 @@ from datetime import date, timedelta
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from interventions.date_bounds import BoundedDateField, BoundedDateTimeField
 from interventions.forms.single_submit import SingleSubmitFormMixin
@@ -50,25 +52,29 @@ ROLE_FIELDS = {
 
 
 class IncidentForm(SingleSubmitFormMixin, forms.Form):
-    kind = forms.ChoiceField(choices=Incident.Kind.choices)
+    kind = forms.ChoiceField(choices=Incident.Kind.choices, label=_("Kind"))
     occurred_at = BoundedDateTimeField(
-        label="When", widget=_datetime_input(), input_formats=[DATETIME_LOCAL]
+        label=_("When"), widget=_datetime_input(), input_formats=[DATETIME_LOCAL]
     )
     organization = forms.ModelChoiceField(
         queryset=PartnerOrganization.objects.none(),
         required=False,
-        empty_label="The city (no partner)",
-        label="Entered for",
+        empty_label=_("The city (no partner)"),
+        label=_("Entered for"),
     )
-    area = forms.ModelChoiceField(queryset=Area.objects.all(), required=False)
-    location_description = forms.CharField(max_length=300, required=False, label="Location")
-    victim_count = forms.IntegerField(min_value=0, max_value=100, initial=1, label="Victims")
-    victims = PeopleField(queryset=Participant.objects.none(), required=False)
-    suspects = PeopleField(queryset=Participant.objects.none(), required=False)
-    witnesses = PeopleField(queryset=Participant.objects.none(), required=False)
-    associates = PeopleField(queryset=Participant.objects.none(), required=False)
+    area = forms.ModelChoiceField(queryset=Area.objects.all(), required=False, label=_("Area"))
+    location_description = forms.CharField(max_length=300, required=False, label=_("Location"))
+    victim_count = forms.IntegerField(min_value=0, max_value=100, initial=1, label=_("Victims"))
+    victims = PeopleField(queryset=Participant.objects.none(), required=False, label=_("Victims"))
+    suspects = PeopleField(queryset=Participant.objects.none(), required=False, label=_("Suspects"))
+    witnesses = PeopleField(
+        queryset=Participant.objects.none(), required=False, label=_("Witnesses")
+    )
+    associates = PeopleField(
+        queryset=Participant.objects.none(), required=False, label=_("Associates")
+    )
     groups = forms.ModelMultipleChoiceField(
-        queryset=StreetGroup.objects.none(), required=False, label="Groups involved"
+        queryset=StreetGroup.objects.none(), required=False, label=_("Groups involved")
     )
 
     def __init__(
@@ -99,7 +105,11 @@ class IncidentForm(SingleSubmitFormMixin, forms.Form):
         for name in ROLE_FIELDS:
             for person in data.get(name) or []:
                 if person.pk in seen:
-                    self.add_error(name, f"{person.full_name} is listed in more than one role.")
+                    self.add_error(
+                        name,
+                        gettext("%(person)s is listed in more than one role.")
+                        % {"person": person.full_name},
+                    )
                 seen.add(person.pk)
         return data
 
@@ -115,7 +125,10 @@ class SessionChoiceField(forms.ModelChoiceField):
 
 class LinkSessionForm(forms.Form):
     session = SessionChoiceField(
-        queryset=Session.objects.none(), empty_label=None, widget=forms.RadioSelect
+        queryset=Session.objects.none(),
+        empty_label=None,
+        widget=forms.RadioSelect,
+        label=_("Session"),
     )
 
     def __init__(self, *args: object, sessions: QuerySet[Session], **kwargs: object) -> None:
@@ -125,12 +138,17 @@ class LinkSessionForm(forms.Form):
 
 class QuickContactForm(forms.Form):
     occurred_at = BoundedDateTimeField(
-        label="When", widget=_datetime_input(), input_formats=[DATETIME_LOCAL]
+        label=_("When"), widget=_datetime_input(), input_formats=[DATETIME_LOCAL]
     )
-    duration_minutes = forms.IntegerField(min_value=1, max_value=1440, initial=30, label="Minutes")
-    location = forms.ChoiceField(choices=Session.Location.choices)
+    duration_minutes = forms.IntegerField(
+        min_value=1, max_value=1440, initial=30, label=_("Minutes")
+    )
+    location = forms.ChoiceField(choices=Session.Location.choices, label=_("Location"))
     notes = forms.CharField(
-        max_length=NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}), required=False
+        max_length=NOTES_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label=_("Notes"),
     )
     client_key = forms.UUIDField(widget=forms.HiddenInput)
 
@@ -146,8 +164,8 @@ class QuickContactForm(forms.Form):
 
 
 class PeriodForm(forms.Form):
-    start = BoundedDateField(widget=_date_input(), required=False)
-    end = BoundedDateField(widget=_date_input(), required=False)
+    start = BoundedDateField(widget=_date_input(), required=False, label=_("Start"))
+    end = BoundedDateField(widget=_date_input(), required=False, label=_("End"))
 
     def __init__(self, *args: object, default_days: int = 7, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -166,13 +184,13 @@ class ReviewForm(forms.Form):
     organization = forms.ModelChoiceField(
         queryset=PartnerOrganization.objects.none(),
         required=False,
-        empty_label="City-wide",
-        label="Review of",
+        empty_label=_("City-wide"),
+        label=_("Review of"),
     )
     period_start = BoundedDateField(widget=forms.HiddenInput)
     period_end = BoundedDateField(widget=forms.HiddenInput)
     decisions = forms.CharField(
-        max_length=NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
+        max_length=NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4}), label=_("Decisions")
     )
 
     def __init__(
@@ -190,9 +208,9 @@ class ReviewForm(forms.Form):
 
 
 class FollowUpForm(forms.Form):
-    assigned_to = forms.ModelChoiceField(queryset=None, required=False, label="Assign to")
-    description = forms.CharField(max_length=500, required=False, label="Follow-up")
-    due_on = BoundedDateField(widget=_date_input(), required=False, label="Due")
+    assigned_to = forms.ModelChoiceField(queryset=None, required=False, label=_("Assign to"))
+    description = forms.CharField(max_length=500, required=False, label=_("Follow-up"))
+    due_on = BoundedDateField(widget=_date_input(), required=False, label=_("Due"))
 
     def __init__(self, *args: object, assignees: QuerySet, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -201,9 +219,9 @@ class FollowUpForm(forms.Form):
     def clean(self) -> dict[str, object]:
         data = super().clean()
         if data.get("description") and not data.get("assigned_to"):
-            self.add_error("assigned_to", "Choose who will do it.")
+            self.add_error("assigned_to", _("Choose who will do it."))
         if data.get("assigned_to") and not data.get("description"):
-            self.add_error("description", "Say what is to be done.")
+            self.add_error("description", _("Say what is to be done."))
         return data
 
 
@@ -211,13 +229,16 @@ FollowUpFormSet = forms.formset_factory(FollowUpForm, extra=3, max_num=10)
 
 
 class CallInForm(SingleSubmitFormMixin, forms.Form):
-    organization = forms.ModelChoiceField(queryset=None, empty_label=None)
-    held_on = BoundedDateField(widget=_date_input(), label="Date")
-    place = forms.CharField(max_length=200)
-    area = forms.ModelChoiceField(queryset=Area.objects.all(), required=False)
-    attendees = PeopleField(queryset=None, required=False)
+    organization = forms.ModelChoiceField(queryset=None, empty_label=None, label=_("Organization"))
+    held_on = BoundedDateField(widget=_date_input(), label=_("Date"))
+    place = forms.CharField(max_length=200, label=_("Place"))
+    area = forms.ModelChoiceField(queryset=Area.objects.all(), required=False, label=_("Area"))
+    attendees = PeopleField(queryset=None, required=False, label=_("Attendees"))
     notes = forms.CharField(
-        max_length=NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}), required=False
+        max_length=NOTES_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label=_("Notes"),
     )
 
     def __init__(
@@ -239,15 +260,22 @@ class PersonField(forms.ModelChoiceField):
 
 
 class CustomNotificationForm(SingleSubmitFormMixin, forms.Form):
-    participant = PersonField(queryset=None)
-    delivered_on = BoundedDateField(widget=_date_input(), label="Delivered on")
-    deliverers = forms.ModelMultipleChoiceField(queryset=None, label="Delivered by")
-    message_delivered = forms.BooleanField(required=False, initial=True)
+    participant = PersonField(queryset=None, label=_("Participant"))
+    delivered_on = BoundedDateField(widget=_date_input(), label=_("Delivered on"))
+    deliverers = forms.ModelMultipleChoiceField(queryset=None, label=_("Delivered by"))
+    message_delivered = forms.BooleanField(
+        required=False, initial=True, label=_("Message delivered")
+    )
     response = forms.ChoiceField(
-        choices=[("", "—"), *CustomNotification.Response.choices], required=False
+        choices=[("", "—"), *CustomNotification.Response.choices],
+        required=False,
+        label=_("Response"),
     )
     response_notes = forms.CharField(
-        max_length=NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}), required=False
+        max_length=NOTES_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label=_("Response notes"),
     )
 
     def __init__(

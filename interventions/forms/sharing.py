@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from interventions.date_bounds import BoundedDateField
 from interventions.forms.widgets import DateInput
@@ -18,25 +19,26 @@ CITY_CHOICE = "city"
 
 class ConsentForm(forms.Form):
     share_with = forms.ChoiceField(
-        label="Share the record with",
-        help_text="The city means every city partner organisation.",
+        label=_("Share the record with"),
+        help_text=_("The city means every city partner organisation."),
     )
-    granted_on = BoundedDateField(label="Consent given on", widget=DateInput())
+    granted_on = BoundedDateField(label=_("Consent given on"), widget=DateInput())
     expires_on = BoundedDateField(
-        label="Expires on",
+        label=_("Expires on"),
         required=False,
         widget=DateInput(),
-        help_text="The first day it no longer applies. Leave empty: until revoked.",
+        help_text=_("The first day it no longer applies. Leave empty: until revoked."),
     )
     note = forms.CharField(
         max_length=500,
         required=False,
-        help_text="How consent was given (signed form, verbal with witness…). No case details.",
+        help_text=_("How consent was given (signed form, verbal with witness…). No case details."),
+        label=_("Note"),
     )
     shares_demographics = forms.BooleanField(
-        label="Also share gender, race and ethnicity, and language",
+        label=_("Also share gender, race and ethnicity, and language"),
         required=False,
-        help_text="Only if the person agreed to this too.",
+        help_text=_("Only if the person agreed to this too."),
     )
 
     def __init__(self, *args: Any, participant: Participant, **kwargs: Any) -> None:
@@ -47,8 +49,8 @@ class ConsentForm(forms.Form):
         )
         self.partners = {str(org.pk): org for org in partners.order_by("name")}
         self.fields["share_with"].choices = [
-            ("", "Choose…"),
-            (CITY_CHOICE, "The city"),
+            ("", _("Choose…")),
+            (CITY_CHOICE, _("The city")),
             *((pk, org.name) for pk, org in self.partners.items()),
         ]
 
@@ -56,9 +58,9 @@ class ConsentForm(forms.Form):
         cleaned = super().clean()
         granted_on, expires_on = cleaned.get("granted_on"), cleaned.get("expires_on")
         if granted_on and granted_on > timezone.localdate():
-            self.add_error("granted_on", "The day consent was given cannot be in the future.")
+            self.add_error("granted_on", _("The day consent was given cannot be in the future."))
         if granted_on and expires_on and expires_on <= granted_on:
-            self.add_error("expires_on", "The consent must expire after the day it was given.")
+            self.add_error("expires_on", _("The consent must expire after the day it was given."))
         return cleaned
 
     def service_kwargs(self) -> dict[str, Any]:
@@ -76,9 +78,9 @@ class ConsentForm(forms.Form):
 
 class ConsentRevokeForm(forms.Form):
     on = BoundedDateField(
-        label="Revoked on",
+        label=_("Revoked on"),
         widget=DateInput(),
-        help_text="From this day the other organisation no longer sees the record.",
+        help_text=_("From this day the other organisation no longer sees the record."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -88,20 +90,20 @@ class ConsentRevokeForm(forms.Form):
     def clean_on(self) -> Any:
         on = self.cleaned_data["on"]
         if on > timezone.localdate():
-            raise forms.ValidationError("The revocation date cannot be in the future.")
+            raise forms.ValidationError(_("The revocation date cannot be in the future."))
         return on
 
 
 class ConsentOverrideForm(forms.Form):
     participant_code = forms.CharField(
-        label="Participant code",
+        label=_("Participant code"),
         max_length=20,
-        help_text="The exact code (for example GP-00042), from the person who holds the record.",
+        help_text=_("The exact code (for example GP-00042), from the person who holds the record."),
     )
     reason = forms.CharField(
-        label="Reason for the emergency",
+        label=_("Reason for the emergency"),
         min_length=OVERRIDE_REASON_MIN_LENGTH,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Recorded for good and reviewed. Say what the emergency is, not case details.",
+        help_text=_("Recorded for good and reviewed. Say what the emergency is, not case details."),
     )

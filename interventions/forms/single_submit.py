@@ -26,6 +26,7 @@ from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext
 
 from interventions.claims import ClaimStore
 from interventions.errors import ServiceError
@@ -132,12 +133,14 @@ def claim(user: AbstractBaseUser, token: uuid.UUID | None) -> Submission:
 def repeat_response(request: HttpRequest, submission: Submission, *, fallback: str) -> HttpResponse:
     """The answer to a repeated submission: what the first one saved, once."""
     if submission.earlier_url:
-        messages.info(request, "This form had already been sent; it was saved once.")
+        messages.info(request, gettext("This form had already been sent; it was saved once."))
         return redirect(submission.earlier_url)
     messages.warning(
         request,
-        "This form was already sent and is still being saved. Check the list before sending "
-        "it again.",
+        gettext(
+            "This form was already sent and is still being saved. Check the list before sending "
+            "it again."
+        ),
     )
     return redirect(fallback)
 

@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class TimeStamped(models.Model):
@@ -24,18 +26,27 @@ class TimeStamped(models.Model):
 
 class Area(TimeStamped):
     class Kind(models.TextChoices):
-        COUNTY = "county", "County"
-        CITY = "city", "City"
-        NEIGHBORHOOD = "neighborhood", "Neighborhood"
+        COUNTY = "county", _("County")
+        CITY = "city", _("City")
+        NEIGHBORHOOD = "neighborhood", _("Neighborhood")
 
-    name = models.CharField(max_length=120)
-    slug = models.SlugField(max_length=120, unique=True)
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CITY)
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    slug = models.SlugField(max_length=120, unique=True, verbose_name=_("slug"))
+    kind = models.CharField(
+        max_length=20, choices=Kind.choices, default=Kind.CITY, verbose_name=_("kind")
+    )
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("parent"),
     )
 
     class Meta:
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
@@ -50,22 +61,28 @@ class Area(TimeStamped):
 
 class PartnerOrganization(TimeStamped):
     class Kind(models.TextChoices):
-        NONPROFIT = "nonprofit", "Nonprofit"
-        CITY = "city", "City"
-        COUNTY = "county", "County"
-        HOSPITAL = "hospital", "Hospital"
-        SCHOOL = "school", "School"
-        FAITH = "faith", "Faith-based"
+        NONPROFIT = "nonprofit", _("Nonprofit")
+        CITY = "city", _("City")
+        COUNTY = "county", _("County")
+        HOSPITAL = "hospital", _("Hospital")
+        SCHOOL = "school", _("School")
+        FAITH = "faith", _("Faith-based")
 
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=120, unique=True)
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NONPROFIT)
-    areas_served = models.ManyToManyField(Area, blank=True, related_name="organizations")
-    is_active = models.BooleanField(default=True)
-    phone = models.CharField(max_length=40, blank=True)
-    email = models.EmailField(blank=True)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    slug = models.SlugField(max_length=120, unique=True, verbose_name=_("slug"))
+    kind = models.CharField(
+        max_length=20, choices=Kind.choices, default=Kind.NONPROFIT, verbose_name=_("kind")
+    )
+    areas_served = models.ManyToManyField(
+        Area, blank=True, related_name="organizations", verbose_name=_("areas served")
+    )
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
+    phone = models.CharField(max_length=40, blank=True, verbose_name=_("phone"))
+    email = models.EmailField(blank=True, verbose_name=_("email"))
 
     class Meta:
+        verbose_name = _("partner organization")
+        verbose_name_plural = _("partner organizations")
         ordering = ["name"]
         # The analyst's one permission: figures across organisations, never a record.
         permissions = [
@@ -81,21 +98,31 @@ class PartnerOrganization(TimeStamped):
 
 class Membership(TimeStamped):
     class Role(models.TextChoices):
-        OUTREACH_WORKER = "outreach_worker", "Outreach worker"
-        MANAGER = "manager", "Manager"
+        OUTREACH_WORKER = "outreach_worker", _("Outreach worker")
+        MANAGER = "manager", _("Manager")
         # Marks approved incentives paid and reads the ledger; sees no case record.
-        FINANCE = "finance", "Finance"
+        FINANCE = "finance", _("Finance")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
     )
     organization = models.ForeignKey(
-        PartnerOrganization, on_delete=models.CASCADE, related_name="memberships"
+        PartnerOrganization,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("organization"),
     )
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.OUTREACH_WORKER)
-    is_active = models.BooleanField(default=True)
+    role = models.CharField(
+        max_length=20, choices=Role.choices, default=Role.OUTREACH_WORKER, verbose_name=_("role")
+    )
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         ordering = ["organization__name", "user__username"]
         constraints = [
             models.UniqueConstraint(
@@ -109,26 +136,36 @@ class Membership(TimeStamped):
 
 class Program(TimeStamped):
     class Kind(models.TextChoices):
-        GANG_INTERVENTION = "gang_intervention", "Gang intervention"
-        MENTORING = "mentoring", "Mentoring"
-        STREET_OUTREACH = "street_outreach", "Street outreach"
-        LIFE_COACHING = "life_coaching", "Life coaching"
-        HOSPITAL_BASED = "hospital_based", "Hospital-based intervention"
-        CASE_MANAGEMENT = "case_management", "Case management"
+        GANG_INTERVENTION = "gang_intervention", _("Gang intervention")
+        MENTORING = "mentoring", _("Mentoring")
+        STREET_OUTREACH = "street_outreach", _("Street outreach")
+        LIFE_COACHING = "life_coaching", _("Life coaching")
+        HOSPITAL_BASED = "hospital_based", _("Hospital-based intervention")
+        CASE_MANAGEMENT = "case_management", _("Case management")
 
     organization = models.ForeignKey(
-        PartnerOrganization, on_delete=models.PROTECT, related_name="programs"
+        PartnerOrganization,
+        on_delete=models.PROTECT,
+        related_name="programs",
+        verbose_name=_("organization"),
     )
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=120, unique=True)
-    kind = models.CharField(max_length=30, choices=Kind.choices)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    slug = models.SlugField(max_length=120, unique=True, verbose_name=_("slug"))
+    kind = models.CharField(max_length=30, choices=Kind.choices, verbose_name=_("kind"))
     area = models.ForeignKey(
-        Area, null=True, blank=True, on_delete=models.PROTECT, related_name="programs"
+        Area,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="programs",
+        verbose_name=_("area"),
     )
-    description = models.TextField(blank=True)
-    is_active = models.BooleanField(default=True)
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
 
     class Meta:
+        verbose_name = _("program")
+        verbose_name_plural = _("programs")
         ordering = ["organization__name", "name"]
 
     def __str__(self) -> str:
@@ -137,46 +174,66 @@ class Program(TimeStamped):
 
 class Participant(TimeStamped):
     class ReferralSource(models.TextChoices):
-        CALL_IN = "call_in", "Call-in"
-        CUSTOM_NOTIFICATION = "custom_notification", "Custom notification"
-        POLICE = "police", "Police"
-        PROBATION = "probation", "Probation"
-        HOSPITAL = "hospital", "Hospital"
-        SCHOOL = "school", "School"
-        FAMILY_SELF = "family_self", "Family / self"
-        COMMUNITY = "community", "Community"
+        CALL_IN = "call_in", _("Call-in")
+        CUSTOM_NOTIFICATION = "custom_notification", _("Custom notification")
+        POLICE = "police", _("Police")
+        PROBATION = "probation", _("Probation")
+        HOSPITAL = "hospital", _("Hospital")
+        SCHOOL = "school", _("School")
+        FAMILY_SELF = "family_self", _("Family / self")
+        COMMUNITY = "community", _("Community")
 
     class RiskTier(models.IntegerChoices):
-        HIGHEST = 1, "Tier 1: highest risk"
-        HIGH = 2, "Tier 2: high risk"
-        ELEVATED = 3, "Tier 3: elevated risk"
+        HIGHEST = 1, _("Tier 1: highest risk")
+        HIGH = 2, _("Tier 2: high risk")
+        ELEVATED = 3, _("Tier 3: elevated risk")
 
     # The organisation that registered the person owns the record; other organisations see it
     # only under consent.
     organization = models.ForeignKey(
-        PartnerOrganization, on_delete=models.PROTECT, related_name="participants"
+        PartnerOrganization,
+        on_delete=models.PROTECT,
+        related_name="participants",
+        verbose_name=_("organization"),
     )
-    participant_code = models.CharField(max_length=20, unique=True)
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100)
+    participant_code = models.CharField(
+        max_length=20, unique=True, verbose_name=_("participant code")
+    )
+    first_name = models.CharField(max_length=100, verbose_name=_("first name"))
+    last_name = models.CharField(max_length=100, verbose_name=_("last name"))
     aliases = models.CharField(
-        max_length=200, blank=True, help_text="Street names and other names, comma-separated."
+        max_length=200,
+        blank=True,
+        help_text=_("Street names and other names, comma-separated."),
+        verbose_name=_("aliases"),
     )
-    date_of_birth = models.DateField(null=True, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True, verbose_name=_("date of birth"))
     area = models.ForeignKey(
-        Area, null=True, blank=True, on_delete=models.PROTECT, related_name="participants"
+        Area,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="participants",
+        verbose_name=_("area"),
     )
     referral_source = models.CharField(
-        max_length=30, choices=ReferralSource.choices, default=ReferralSource.COMMUNITY
+        max_length=30,
+        choices=ReferralSource.choices,
+        default=ReferralSource.COMMUNITY,
+        verbose_name=_("referral source"),
     )
-    risk_tier = models.PositiveSmallIntegerField(choices=RiskTier.choices, default=RiskTier.HIGH)
-    phone = models.CharField(max_length=40, blank=True)
+    risk_tier = models.PositiveSmallIntegerField(
+        choices=RiskTier.choices, default=RiskTier.HIGH, verbose_name=_("risk tier")
+    )
+    phone = models.CharField(max_length=40, blank=True, verbose_name=_("phone"))
     # The funnel: identified -> notified -> engaged.
-    identified_on = models.DateField()
-    notified_on = models.DateField(null=True, blank=True)
-    engaged_on = models.DateField(null=True, blank=True)
+    identified_on = models.DateField(verbose_name=_("identified on"))
+    notified_on = models.DateField(null=True, blank=True, verbose_name=_("notified on"))
+    engaged_on = models.DateField(null=True, blank=True, verbose_name=_("engaged on"))
 
     class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
         ordering = ["last_name", "first_name"]
         indexes = [
             models.Index(fields=["organization", "last_name", "first_name"]),
@@ -219,21 +276,21 @@ class Participant(TimeStamped):
 
 class Enrollment(TimeStamped):
     class Status(models.TextChoices):
-        REFERRED = "referred", "Referred"
-        CONTACTED = "contacted", "Contacted"
-        ENGAGED = "engaged", "Engaged"
-        ENROLLED = "enrolled", "Enrolled"
-        ACTIVE = "active", "Active"
-        INACTIVE = "inactive", "Inactive"
-        EXITED = "exited", "Exited"
+        REFERRED = "referred", _("Referred")
+        CONTACTED = "contacted", _("Contacted")
+        ENGAGED = "engaged", _("Engaged")
+        ENROLLED = "enrolled", _("Enrolled")
+        ACTIVE = "active", _("Active")
+        INACTIVE = "inactive", _("Inactive")
+        EXITED = "exited", _("Exited")
 
     class ExitReason(models.TextChoices):
-        GRADUATED = "graduated", "Graduated"
-        MOVED = "moved", "Moved away"
-        INCARCERATED = "incarcerated", "Incarcerated"
-        DECEASED = "deceased", "Deceased"
-        DECLINED = "declined", "Declined services"
-        LOST_CONTACT = "lost_contact", "Lost contact"
+        GRADUATED = "graduated", _("Graduated")
+        MOVED = "moved", _("Moved away")
+        INCARCERATED = "incarcerated", _("Incarcerated")
+        DECEASED = "deceased", _("Deceased")
+        DECLINED = "declined", _("Declined services")
+        LOST_CONTACT = "lost_contact", _("Lost contact")
 
     # A worker's caseload: the people they are working with now.
     CASELOAD_STATUSES = (
@@ -255,27 +312,39 @@ class Enrollment(TimeStamped):
     }
 
     participant = models.ForeignKey(
-        Participant, on_delete=models.PROTECT, related_name="enrollments"
+        Participant,
+        on_delete=models.PROTECT,
+        related_name="enrollments",
+        verbose_name=_("participant"),
     )
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="enrollments")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REFERRED)
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, related_name="enrollments", verbose_name=_("program")
+    )
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.REFERRED, verbose_name=_("status")
+    )
     assigned_worker = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_enrollments",
+        verbose_name=_("assigned worker"),
     )
-    referred_on = models.DateField()
-    contacted_on = models.DateField(null=True, blank=True)
-    engaged_on = models.DateField(null=True, blank=True)
-    enrolled_on = models.DateField(null=True, blank=True)
-    active_on = models.DateField(null=True, blank=True)
-    inactive_on = models.DateField(null=True, blank=True)
-    exited_on = models.DateField(null=True, blank=True)
-    exit_reason = models.CharField(max_length=20, choices=ExitReason.choices, blank=True)
+    referred_on = models.DateField(verbose_name=_("referred on"))
+    contacted_on = models.DateField(null=True, blank=True, verbose_name=_("contacted on"))
+    engaged_on = models.DateField(null=True, blank=True, verbose_name=_("engaged on"))
+    enrolled_on = models.DateField(null=True, blank=True, verbose_name=_("enrolled on"))
+    active_on = models.DateField(null=True, blank=True, verbose_name=_("active on"))
+    inactive_on = models.DateField(null=True, blank=True, verbose_name=_("inactive on"))
+    exited_on = models.DateField(null=True, blank=True, verbose_name=_("exited on"))
+    exit_reason = models.CharField(
+        max_length=20, choices=ExitReason.choices, blank=True, verbose_name=_("exit reason")
+    )
 
     class Meta:
+        verbose_name = _("enrollment")
+        verbose_name_plural = _("enrollments")
         ordering = ["-referred_on"]
         indexes = [
             models.Index(
@@ -290,7 +359,7 @@ class Enrollment(TimeStamped):
                 fields=["participant", "program"],
                 condition=~Q(status="exited"),
                 name="enrollment_one_open_per_program",
-                violation_error_message=(
+                violation_error_message=_(
                     "This participant already has an open enrolment in this program."
                 ),
             ),
@@ -340,7 +409,10 @@ class Enrollment(TimeStamped):
         ]
 
     def __str__(self) -> str:
-        return f"{self.participant} in {self.program}"
+        return gettext("%(participant)s in %(program)s") % {
+            "participant": self.participant,
+            "program": self.program,
+        }
 
     @property
     def is_open(self) -> bool:
@@ -351,18 +423,32 @@ class EnrollmentStatusChange(models.Model):
     """The dated history of an enrolment's lifecycle (shown on the participant's timeline)."""
 
     enrollment = models.ForeignKey(
-        Enrollment, on_delete=models.CASCADE, related_name="status_changes"
+        Enrollment,
+        on_delete=models.CASCADE,
+        related_name="status_changes",
+        verbose_name=_("enrollment"),
     )
-    from_status = models.CharField(max_length=20, choices=Enrollment.Status.choices, blank=True)
-    to_status = models.CharField(max_length=20, choices=Enrollment.Status.choices)
-    changed_on = models.DateField()
-    changed_at = models.DateTimeField(auto_now_add=True)
+    from_status = models.CharField(
+        max_length=20, choices=Enrollment.Status.choices, blank=True, verbose_name=_("from status")
+    )
+    to_status = models.CharField(
+        max_length=20, choices=Enrollment.Status.choices, verbose_name=_("to status")
+    )
+    changed_on = models.DateField(verbose_name=_("changed on"))
+    changed_at = models.DateTimeField(auto_now_add=True, verbose_name=_("changed at"))
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("changed by"),
     )
-    note = models.CharField(max_length=500, blank=True)
+    note = models.CharField(max_length=500, blank=True, verbose_name=_("note"))
 
     class Meta:
+        verbose_name = _("enrollment status change")
+        verbose_name_plural = _("enrollment status changes")
         ordering = ["-changed_on", "-changed_at"]
         indexes = [models.Index(fields=["enrollment", "-changed_on"])]
 
@@ -379,50 +465,66 @@ class Session(TimeStamped):
     """A contact with one or more participants (more than one for a group session)."""
 
     class Kind(models.TextChoices):
-        MENTORING = "mentoring", "Mentoring"
-        GANG_INTERVENTION = "gang_intervention", "Gang intervention"
-        STREET_OUTREACH = "street_outreach", "Street outreach"
-        LIFE_COACHING = "life_coaching", "Life coaching"
-        GROUP_SESSION = "group_session", "Group session"
-        CALL_IN = "call_in", "Call-in"
-        CUSTOM_NOTIFICATION = "custom_notification", "Custom notification"
-        CRISIS_RESPONSE = "crisis_response", "Crisis response"
-        HOSPITAL_VISIT = "hospital_visit", "Hospital visit"
-        FAMILY_CONTACT = "family_contact", "Family contact"
+        MENTORING = "mentoring", _("Mentoring")
+        GANG_INTERVENTION = "gang_intervention", _("Gang intervention")
+        STREET_OUTREACH = "street_outreach", _("Street outreach")
+        LIFE_COACHING = "life_coaching", _("Life coaching")
+        GROUP_SESSION = "group_session", _("Group session")
+        CALL_IN = "call_in", _("Call-in")
+        CUSTOM_NOTIFICATION = "custom_notification", _("Custom notification")
+        CRISIS_RESPONSE = "crisis_response", _("Crisis response")
+        HOSPITAL_VISIT = "hospital_visit", _("Hospital visit")
+        FAMILY_CONTACT = "family_contact", _("Family contact")
 
     class Location(models.TextChoices):
-        STREET = "street", "Street"
-        OFFICE = "office", "Office"
-        HOME = "home", "Home"
-        SCHOOL = "school", "School"
-        HOSPITAL = "hospital", "Hospital"
-        PHONE = "phone", "Phone"
-        VIDEO = "video", "Video"
-        DETENTION = "detention", "Detention"
+        STREET = "street", _("Street")
+        OFFICE = "office", _("Office")
+        HOME = "home", _("Home")
+        SCHOOL = "school", _("School")
+        HOSPITAL = "hospital", _("Hospital")
+        PHONE = "phone", _("Phone")
+        VIDEO = "video", _("Video")
+        DETENTION = "detention", _("Detention")
 
     organization = models.ForeignKey(
-        PartnerOrganization, on_delete=models.PROTECT, related_name="sessions"
+        PartnerOrganization,
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        verbose_name=_("organization"),
     )
     program = models.ForeignKey(
-        Program, null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
+        Program,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        verbose_name=_("program"),
     )
     worker = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sessions_logged"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="sessions_logged",
+        verbose_name=_("worker"),
     )
-    kind = models.CharField(max_length=30, choices=Kind.choices)
-    occurred_at = models.DateTimeField()
-    duration_minutes = models.PositiveIntegerField()
-    location = models.CharField(max_length=20, choices=Location.choices)
+    kind = models.CharField(max_length=30, choices=Kind.choices, verbose_name=_("kind"))
+    occurred_at = models.DateTimeField(verbose_name=_("occurred at"))
+    duration_minutes = models.PositiveIntegerField(verbose_name=_("duration minutes"))
+    location = models.CharField(max_length=20, choices=Location.choices, verbose_name=_("location"))
     participants = models.ManyToManyField(
-        Participant, through="SessionParticipant", related_name="sessions"
+        Participant,
+        through="SessionParticipant",
+        related_name="sessions",
+        verbose_name=_("participants"),
     )
-    notes = models.TextField(blank=True)
-    follow_up_on = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True, verbose_name=_("notes"))
+    follow_up_on = models.DateField(null=True, blank=True, verbose_name=_("follow up on"))
     # Generated by the form when it is drawn; a second submit of the same form finds the
     # session the first one created instead of making another.
     client_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
         ordering = ["-occurred_at"]
         indexes = [
             # Month rollups and date-range reports scan sessions by time across organisations.
@@ -448,12 +550,12 @@ class Session(TimeStamped):
             models.CheckConstraint(
                 condition=Q(duration_minutes__gte=1) & Q(duration_minutes__lte=1440),
                 name="session_duration_1_to_1440_minutes",
-                violation_error_message="Duration must be between 1 and 1440 minutes.",
+                violation_error_message=_("Duration must be between 1 and 1440 minutes."),
             ),
             models.CheckConstraint(
                 condition=Q(occurred_at__lte=Now() + CLOCK_SKEW_ALLOWANCE),
                 name="session_not_in_future",
-                violation_error_message="A session cannot be in the future.",
+                violation_error_message=_("A session cannot be in the future."),
             ),
         ]
 
@@ -469,13 +571,20 @@ class SessionParticipant(models.Model):
     """Who was in a session. `occurred_at` is copied from the session so "last contact per
     participant" is one index scan instead of a join over every session."""
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="attendance")
-    participant = models.ForeignKey(
-        Participant, on_delete=models.PROTECT, related_name="attendance"
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="attendance", verbose_name=_("session")
     )
-    occurred_at = models.DateTimeField()
+    participant = models.ForeignKey(
+        Participant,
+        on_delete=models.PROTECT,
+        related_name="attendance",
+        verbose_name=_("participant"),
+    )
+    occurred_at = models.DateTimeField(verbose_name=_("occurred at"))
 
     class Meta:
+        verbose_name = _("session participant")
+        verbose_name_plural = _("session participants")
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "participant"], name="session_participant_once"
@@ -499,55 +608,73 @@ class SessionParticipant(models.Model):
 
 class Referral(TimeStamped):
     class ServiceCategory(models.TextChoices):
-        EMPLOYMENT = "employment", "Employment"
-        EDUCATION = "education", "Education"
-        HOUSING = "housing", "Housing"
-        MENTAL_HEALTH = "mental_health", "Mental health"
-        SUBSTANCE_USE = "substance_use", "Substance use"
-        LEGAL_AID = "legal_aid", "Legal aid"
-        TATTOO_REMOVAL = "tattoo_removal", "Tattoo removal"
-        RELOCATION = "relocation", "Relocation"
-        HEALTH = "health", "Health care"
-        FAMILY_SUPPORT = "family_support", "Family support"
-        OTHER = "other", "Other"
+        EMPLOYMENT = "employment", _("Employment")
+        EDUCATION = "education", _("Education")
+        HOUSING = "housing", _("Housing")
+        MENTAL_HEALTH = "mental_health", _("Mental health")
+        SUBSTANCE_USE = "substance_use", _("Substance use")
+        LEGAL_AID = "legal_aid", _("Legal aid")
+        TATTOO_REMOVAL = "tattoo_removal", _("Tattoo removal")
+        RELOCATION = "relocation", _("Relocation")
+        HEALTH = "health", _("Health care")
+        FAMILY_SUPPORT = "family_support", _("Family support")
+        OTHER = "other", _("Other")
 
     class Status(models.TextChoices):
-        MADE = "made", "Made"
-        ACCEPTED = "accepted", "Accepted"
-        COMPLETED = "completed", "Completed"
-        DECLINED = "declined", "Declined"
-        NO_SHOW = "no_show", "No-show"
+        MADE = "made", _("Made")
+        ACCEPTED = "accepted", _("Accepted")
+        COMPLETED = "completed", _("Completed")
+        DECLINED = "declined", _("Declined")
+        NO_SHOW = "no_show", _("No-show")
 
     WAITING_STATUSES = (Status.MADE, Status.ACCEPTED)
     CLOSED_STATUSES = (Status.COMPLETED, Status.DECLINED, Status.NO_SHOW)
 
-    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="referrals")
+    participant = models.ForeignKey(
+        Participant,
+        on_delete=models.PROTECT,
+        related_name="referrals",
+        verbose_name=_("participant"),
+    )
     organization = models.ForeignKey(
         PartnerOrganization,
         on_delete=models.PROTECT,
         related_name="referrals_made",
-        help_text="The organisation that made the referral.",
+        help_text=_("The organisation that made the referral."),
+        verbose_name=_("organization"),
     )
     made_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_made"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="referrals_made",
+        verbose_name=_("made by"),
     )
-    service_category = models.CharField(max_length=30, choices=ServiceCategory.choices)
+    service_category = models.CharField(
+        max_length=30, choices=ServiceCategory.choices, verbose_name=_("service category")
+    )
     to_organization = models.ForeignKey(
         PartnerOrganization,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="referrals_received",
+        verbose_name=_("to organization"),
     )
-    outside_provider = models.CharField(max_length=200, blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.MADE)
-    made_on = models.DateField()
-    accepted_on = models.DateField(null=True, blank=True)
-    closed_on = models.DateField(null=True, blank=True)
-    outcome = models.CharField(max_length=500, blank=True)
-    notes = models.TextField(blank=True)
+    outside_provider = models.CharField(
+        max_length=200, blank=True, verbose_name=_("outside provider")
+    )
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.MADE, verbose_name=_("status")
+    )
+    made_on = models.DateField(verbose_name=_("made on"))
+    accepted_on = models.DateField(null=True, blank=True, verbose_name=_("accepted on"))
+    closed_on = models.DateField(null=True, blank=True, verbose_name=_("closed on"))
+    outcome = models.CharField(max_length=500, blank=True, verbose_name=_("outcome"))
+    notes = models.TextField(blank=True, verbose_name=_("notes"))
 
     class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
         ordering = ["-made_on", "-id"]
         indexes = [
             models.Index(fields=["organization", "status"]),
@@ -558,7 +685,7 @@ class Referral(TimeStamped):
                 condition=(Q(to_organization__isnull=False) & Q(outside_provider=""))
                 | (Q(to_organization__isnull=True) & ~Q(outside_provider="")),
                 name="referral_to_partner_or_outside_provider",
-                violation_error_message=(
+                violation_error_message=_(
                     "Refer to a partner organisation or name an outside provider, not both."
                 ),
             ),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from interventions.models.case import PartnerOrganization
 
@@ -19,9 +20,9 @@ class CaseloadCount(models.Model):
     (`scope=worker`) and one for the enrolments assigned to nobody (`scope=unassigned`)."""
 
     class Scope(models.TextChoices):
-        ORGANIZATION = "organization", "Organisation"
-        WORKER = "worker", "Worker"
-        UNASSIGNED = "unassigned", "Not assigned"
+        ORGANIZATION = "organization", _("Organisation")
+        WORKER = "worker", _("Worker")
+        UNASSIGNED = "unassigned", _("Not assigned")
 
     organization = models.ForeignKey(
         PartnerOrganization, on_delete=models.CASCADE, related_name="caseload_counts"

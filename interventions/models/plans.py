@@ -17,38 +17,43 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
 
 from interventions.models.case import Enrollment, Program, Session, TimeStamped
 
 
 class Domain(models.TextChoices):
-    SAFETY = "safety", "Safety and conflict"
-    LEGAL = "legal", "Legal and court"
-    EDUCATION = "education", "Education"
-    EMPLOYMENT = "employment", "Employment"
-    HOUSING = "housing", "Housing"
-    HEALTH = "health", "Health and mental health"
-    SUBSTANCE_USE = "substance_use", "Substance use"
-    FAMILY = "family", "Family and relationships"
-    IDENTITY_DOCUMENTS = "identity_documents", "Identity documents"
-    OTHER = "other", "Other"
+    SAFETY = "safety", _("Safety and conflict")
+    LEGAL = "legal", _("Legal and court")
+    EDUCATION = "education", _("Education")
+    EMPLOYMENT = "employment", _("Employment")
+    HOUSING = "housing", _("Housing")
+    HEALTH = "health", _("Health and mental health")
+    SUBSTANCE_USE = "substance_use", _("Substance use")
+    FAMILY = "family", _("Family and relationships")
+    IDENTITY_DOCUMENTS = "identity_documents", _("Identity documents")
+    OTHER = "other", _("Other")
 
 
 # Templates: starting goals per program, defined by a city admin ---------------------------------
 
 
 class PlanTemplate(TimeStamped):
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="plan_templates")
-    name = models.CharField(max_length=120)
-    is_active = models.BooleanField(default=True)
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, related_name="plan_templates", verbose_name=_("program")
+    )
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
 
     class Meta:
+        verbose_name = _("plan template")
+        verbose_name_plural = _("plan templates")
         ordering = ["program__name", "name"]
         constraints = [
             models.UniqueConstraint(
                 fields=["program", "name"],
                 name="plantemplate_unique_name_per_program",
-                violation_error_message="This program already has a template of that name.",
+                violation_error_message=_("This program already has a template of that name."),
             ),
         ]
 
@@ -57,19 +62,29 @@ class PlanTemplate(TimeStamped):
 
 
 class PlanTemplateGoal(models.Model):
-    template = models.ForeignKey(PlanTemplate, on_delete=models.CASCADE, related_name="goals")
-    domain = models.CharField(max_length=30, choices=Domain.choices)
+    template = models.ForeignKey(
+        PlanTemplate, on_delete=models.CASCADE, related_name="goals", verbose_name=_("template")
+    )
+    domain = models.CharField(max_length=30, choices=Domain.choices, verbose_name=_("domain"))
     description = models.CharField(
-        max_length=300, help_text="A generic starting point; the worker adapts it with the person."
+        max_length=300,
+        help_text=_("A generic starting point; the worker adapts it with the person."),
+        verbose_name=_("description"),
     )
     target_weeks = models.PositiveSmallIntegerField(
-        default=12, help_text="Target date, in weeks from the day the plan is drafted."
+        default=12,
+        help_text=_("Target date, in weeks from the day the plan is drafted."),
+        verbose_name=_("target weeks"),
     )
     # Milestones proposed for this goal, one per line.
-    milestones = models.TextField(blank=True, help_text="Starting milestones, one per line.")
-    order = models.PositiveSmallIntegerField(default=0)
+    milestones = models.TextField(
+        blank=True, help_text=_("Starting milestones, one per line."), verbose_name=_("milestones")
+    )
+    order = models.PositiveSmallIntegerField(default=0, verbose_name=_("order"))
 
     class Meta:
+        verbose_name = _("plan template goal")
+        verbose_name_plural = _("plan template goals")
         ordering = ["template", "order", "pk"]
 
     def __str__(self) -> str:
@@ -81,15 +96,22 @@ class PlanTemplateGoal(models.Model):
 
 class LifePlan(TimeStamped):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        APPROVED = "approved", "Approved"
-        SUPERSEDED = "superseded", "Superseded"
+        DRAFT = "draft", _("Draft")
+        APPROVED = "approved", _("Approved")
+        SUPERSEDED = "superseded", _("Superseded")
 
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="plans")
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="plans", verbose_name=_("enrollment")
+    )
     version = models.PositiveSmallIntegerField(default=1)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.DRAFT, verbose_name=_("status")
+    )
     drafted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="plans_drafted"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="plans_drafted",
+        verbose_name=_("drafted by"),
     )
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -97,19 +119,25 @@ class LifePlan(TimeStamped):
         blank=True,
         on_delete=models.PROTECT,
         related_name="plans_approved",
+        verbose_name=_("approved by"),
     )
-    approved_at = models.DateTimeField(null=True, blank=True)
-    reviewed_on = models.DateField(help_text="The last day the plan was reviewed with the person.")
-    superseded_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("approved at"))
+    reviewed_on = models.DateField(
+        help_text=_("The last day the plan was reviewed with the person."),
+        verbose_name=_("reviewed on"),
+    )
+    superseded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("superseded at"))
 
     class Meta:
+        verbose_name = _("life plan")
+        verbose_name_plural = _("life plans")
         ordering = ["enrollment", "-version"]
         constraints = [
             models.UniqueConstraint(
                 fields=["enrollment"],
                 condition=~Q(status="superseded"),
                 name="lifeplan_one_current_per_enrollment",
-                violation_error_message="This enrolment already has a current plan.",
+                violation_error_message=_("This enrolment already has a current plan."),
             ),
             models.UniqueConstraint(
                 fields=["enrollment", "version"], name="lifeplan_unique_version"
@@ -117,7 +145,7 @@ class LifePlan(TimeStamped):
             models.CheckConstraint(
                 condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("drafted_by")),
                 name="lifeplan_approver_is_not_drafter",
-                violation_error_message="A plan is approved by someone other than its drafter.",
+                violation_error_message=_("A plan is approved by someone other than its drafter."),
             ),
             models.CheckConstraint(
                 condition=Q(status="draft", approved_by__isnull=True, approved_at__isnull=True)
@@ -141,30 +169,36 @@ class LifePlan(TimeStamped):
 
 class Goal(TimeStamped):
     class Status(models.TextChoices):
-        NOT_STARTED = "not_started", "Not started"
-        IN_PROGRESS = "in_progress", "In progress"
-        ACHIEVED = "achieved", "Achieved"
-        CHANGED = "changed", "Changed"
-        DROPPED = "dropped", "Dropped"
+        NOT_STARTED = "not_started", _("Not started")
+        IN_PROGRESS = "in_progress", _("In progress")
+        ACHIEVED = "achieved", _("Achieved")
+        CHANGED = "changed", _("Changed")
+        DROPPED = "dropped", _("Dropped")
 
     OPEN_STATUSES = (Status.NOT_STARTED, Status.IN_PROGRESS)
 
-    plan = models.ForeignKey(LifePlan, on_delete=models.PROTECT, related_name="goals")
-    domain = models.CharField(max_length=30, choices=Domain.choices)
+    plan = models.ForeignKey(
+        LifePlan, on_delete=models.PROTECT, related_name="goals", verbose_name=_("plan")
+    )
+    domain = models.CharField(max_length=30, choices=Domain.choices, verbose_name=_("domain"))
     # In the participant's own words: case-note-grade text.
-    description = models.TextField()
-    target_on = models.DateField()
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_STARTED)
-    order = models.PositiveSmallIntegerField(default=0)
+    description = models.TextField(verbose_name=_("description"))
+    target_on = models.DateField(verbose_name=_("target on"))
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.NOT_STARTED, verbose_name=_("status")
+    )
+    order = models.PositiveSmallIntegerField(default=0, verbose_name=_("order"))
 
     class Meta:
+        verbose_name = _("goal")
+        verbose_name_plural = _("goals")
         ordering = ["plan", "order", "pk"]
         indexes = [models.Index(fields=["plan", "status"], name="goal_plan_status_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(description=""),
                 name="goal_has_a_description",
-                violation_error_message="Describe the goal in the participant's words.",
+                violation_error_message=_("Describe the goal in the participant's words."),
             ),
         ]
 
@@ -173,27 +207,41 @@ class Goal(TimeStamped):
 
 
 class Milestone(TimeStamped):
-    goal = models.ForeignKey(Goal, on_delete=models.PROTECT, related_name="milestones")
-    description = models.TextField()
-    due_on = models.DateField()
-    met_on = models.DateField(null=True, blank=True)
-    met_in_session = models.ForeignKey(
-        Session, null=True, blank=True, on_delete=models.PROTECT, related_name="milestones_met"
+    goal = models.ForeignKey(
+        Goal, on_delete=models.PROTECT, related_name="milestones", verbose_name=_("goal")
     )
-    order = models.PositiveSmallIntegerField(default=0)
+    description = models.TextField(verbose_name=_("description"))
+    due_on = models.DateField(verbose_name=_("due on"))
+    met_on = models.DateField(null=True, blank=True, verbose_name=_("met on"))
+    met_in_session = models.ForeignKey(
+        Session,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="milestones_met",
+        verbose_name=_("met in session"),
+    )
+    order = models.PositiveSmallIntegerField(default=0, verbose_name=_("order"))
     # The same milestone in the first plan version it appeared in: a milestone paid for in one
     # version is not paid again in the next.
     origin = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("origin"),
     )
 
     class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
         ordering = ["goal", "due_on", "order", "pk"]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(description=""),
                 name="milestone_has_a_description",
-                violation_error_message="Describe the milestone.",
+                violation_error_message=_("Describe the milestone."),
             ),
             models.CheckConstraint(
                 condition=Q(met_in_session__isnull=True) | Q(met_on__isnull=False),
@@ -212,15 +260,24 @@ class Milestone(TimeStamped):
 class MilestoneProgress(models.Model):
     """A milestone worked on, or met, in a session (the session form's optional step)."""
 
-    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="plan_progress")
-    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="progress")
-    met = models.BooleanField(default=False)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    session = models.ForeignKey(
+        Session, on_delete=models.PROTECT, related_name="plan_progress", verbose_name=_("session")
     )
-    recorded_at = models.DateTimeField(db_default=Now())
+    milestone = models.ForeignKey(
+        Milestone, on_delete=models.PROTECT, related_name="progress", verbose_name=_("milestone")
+    )
+    met = models.BooleanField(default=False, verbose_name=_("met"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(db_default=Now(), verbose_name=_("recorded at"))
 
     class Meta:
+        verbose_name = _("milestone progress")
+        verbose_name_plural = _("milestone progresss")
         ordering = ["-recorded_at"]
         constraints = [
             models.UniqueConstraint(
@@ -237,32 +294,49 @@ class PlanChange(models.Model):
     table is read with the plan, by the owning organisation only."""
 
     class Action(models.TextChoices):
-        APPROVED = "approved", "Approved"
-        GOAL_ADDED = "goal_added", "Goal added"
-        GOAL_CHANGED = "goal_changed", "Goal changed"
-        MILESTONE_ADDED = "milestone_added", "Milestone added"
-        MILESTONE_CHANGED = "milestone_changed", "Milestone changed"
-        MILESTONE_MET = "milestone_met", "Milestone met"
-        REVIEWED = "reviewed", "Reviewed"
-        NEW_VERSION = "new_version", "New version started"
+        APPROVED = "approved", _("Approved")
+        GOAL_ADDED = "goal_added", _("Goal added")
+        GOAL_CHANGED = "goal_changed", _("Goal changed")
+        MILESTONE_ADDED = "milestone_added", _("Milestone added")
+        MILESTONE_CHANGED = "milestone_changed", _("Milestone changed")
+        MILESTONE_MET = "milestone_met", _("Milestone met")
+        REVIEWED = "reviewed", _("Reviewed")
+        NEW_VERSION = "new_version", _("New version started")
 
-    plan = models.ForeignKey(LifePlan, on_delete=models.PROTECT, related_name="changes")
-    action = models.CharField(max_length=30, choices=Action.choices)
+    plan = models.ForeignKey(
+        LifePlan, on_delete=models.PROTECT, related_name="changes", verbose_name=_("plan")
+    )
+    action = models.CharField(max_length=30, choices=Action.choices, verbose_name=_("action"))
     goal = models.ForeignKey(
-        Goal, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Goal,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("goal"),
     )
     milestone = models.ForeignKey(
-        Milestone, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Milestone,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("milestone"),
     )
-    field = models.CharField(max_length=40, blank=True)
-    old_value = models.TextField(blank=True)
-    new_value = models.TextField(blank=True)
+    field = models.CharField(max_length=40, blank=True, verbose_name=_("field"))
+    old_value = models.TextField(blank=True, verbose_name=_("old value"))
+    new_value = models.TextField(blank=True, verbose_name=_("new value"))
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("changed by"),
     )
-    changed_at = models.DateTimeField(db_default=Now())
+    changed_at = models.DateTimeField(db_default=Now(), verbose_name=_("changed at"))
 
     class Meta:
+        verbose_name = _("plan change")
+        verbose_name_plural = _("plan changes")
         ordering = ["-changed_at", "-pk"]
         indexes = [models.Index(fields=["plan", "-changed_at"], name="planchange_plan_idx")]
 
@@ -274,8 +348,8 @@ class PlanChange(models.Model):
 
 
 class FundingSource(models.TextChoices):
-    PUBLIC_GRANT = "public_grant", "Public grant"
-    PRIVATE_FUNDS = "private_funds", "Private funds"
+    PUBLIC_GRANT = "public_grant", _("Public grant")
+    PRIVATE_FUNDS = "private_funds", _("Private funds")
 
 
 class IncentiveRules(TimeStamped):
@@ -283,43 +357,51 @@ class IncentiveRules(TimeStamped):
     participant's enrolment, both funding sources together."""
 
     program = models.OneToOneField(
-        Program, on_delete=models.PROTECT, related_name="incentive_rules"
+        Program, on_delete=models.PROTECT, related_name="incentive_rules", verbose_name=_("program")
     )
-    pays_incentives = models.BooleanField(default=False)
+    pays_incentives = models.BooleanField(default=False, verbose_name=_("pays incentives"))
     months_before_eligible = models.PositiveSmallIntegerField(
-        default=6, help_text="Months in the program before incentives can be paid."
+        default=6,
+        help_text=_("Months in the program before incentives can be paid."),
+        verbose_name=_("months before eligible"),
     )
-    monthly_cap_cents = models.PositiveIntegerField(help_text="In cents: 100000 is $1,000.")
-    total_cap_cents = models.PositiveIntegerField(help_text="In cents, for the whole enrolment.")
+    monthly_cap_cents = models.PositiveIntegerField(
+        help_text=_("In cents: 100000 is $1,000."), verbose_name=_("monthly cap cents")
+    )
+    total_cap_cents = models.PositiveIntegerField(
+        help_text=_("In cents, for the whole enrolment."), verbose_name=_("total cap cents")
+    )
     max_months = models.PositiveSmallIntegerField(
-        default=9, help_text="How many different months can have an incentive."
+        default=9,
+        help_text=_("How many different months can have an incentive."),
+        verbose_name=_("max months"),
     )
-    funds_public_grant = models.BooleanField("Paid from a public grant", default=True)
-    funds_private = models.BooleanField("Paid from private funds", default=False)
+    funds_public_grant = models.BooleanField(_("Paid from a public grant"), default=True)
+    funds_private = models.BooleanField(_("Paid from private funds"), default=False)
 
     class Meta:
-        verbose_name = "incentive rules"
-        verbose_name_plural = "incentive rules"
+        verbose_name = _("incentive rules")
+        verbose_name_plural = _("incentive rules")
         constraints = [
             models.CheckConstraint(
                 condition=Q(monthly_cap_cents__gt=0)
                 & Q(total_cap_cents__gte=F("monthly_cap_cents")),
                 name="incentiverules_caps_positive_and_ordered",
-                violation_error_message=(
+                violation_error_message=_(
                     "The monthly cap must be above zero and not above the total cap."
                 ),
             ),
             models.CheckConstraint(
                 condition=Q(max_months__gte=1),
                 name="incentiverules_at_least_one_month",
-                violation_error_message="Allow at least one month of incentives.",
+                violation_error_message=_("Allow at least one month of incentives."),
             ),
             models.CheckConstraint(
                 condition=~Q(pays_incentives=True)
                 | Q(funds_public_grant=True)
                 | Q(funds_private=True),
                 name="incentiverules_paying_program_has_a_source",
-                violation_error_message="A program that pays incentives needs a funding source.",
+                violation_error_message=_("A program that pays incentives needs a funding source."),
             ),
         ]
 
@@ -344,64 +426,97 @@ class IncentiveEntry(models.Model):
     trigger `incentive_entry_guard` (migration 0005) refuses any other UPDATE and every DELETE."""
 
     class Kind(models.TextChoices):
-        PAYMENT = "payment", "Payment"
-        REVERSAL = "reversal", "Reversal"
+        PAYMENT = "payment", _("Payment")
+        REVERSAL = "reversal", _("Reversal")
 
     class Status(models.TextChoices):
-        REQUESTED = "requested", "Requested"
-        APPROVED = "approved", "Approved"
-        DECLINED = "declined", "Declined"
-        PAID = "paid", "Paid"
+        REQUESTED = "requested", _("Requested")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+        PAID = "paid", _("Paid")
 
     class Method(models.TextChoices):
-        CHECK = "check", "Check"
-        CARD = "card", "Card"
-        CASH = "cash", "Cash"
-        TRANSFER = "transfer", "Transfer"
+        CHECK = "check", _("Check")
+        CARD = "card", _("Card")
+        CASH = "cash", _("Cash")
+        TRANSFER = "transfer", _("Transfer")
 
     enrollment = models.ForeignKey(
-        Enrollment, on_delete=models.PROTECT, related_name="incentive_entries"
+        Enrollment,
+        on_delete=models.PROTECT,
+        related_name="incentive_entries",
+        verbose_name=_("enrollment"),
     )
-    plan = models.ForeignKey(LifePlan, on_delete=models.PROTECT, related_name="incentive_entries")
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PAYMENT)
+    plan = models.ForeignKey(
+        LifePlan, on_delete=models.PROTECT, related_name="incentive_entries", verbose_name=_("plan")
+    )
+    kind = models.CharField(
+        max_length=10, choices=Kind.choices, default=Kind.PAYMENT, verbose_name=_("kind")
+    )
     reverses = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+        verbose_name=_("reverses"),
     )
-    month = models.DateField(help_text="The month the incentive is for (its first day).")
-    amount_cents = models.IntegerField()
-    funding_source = models.CharField(max_length=20, choices=FundingSource.choices)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    month = models.DateField(
+        help_text=_("The month the incentive is for (its first day)."), verbose_name=_("month")
+    )
+    amount_cents = models.IntegerField(verbose_name=_("amount cents"))
+    funding_source = models.CharField(
+        max_length=20, choices=FundingSource.choices, verbose_name=_("funding source")
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.REQUESTED, verbose_name=_("status")
+    )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incentives_requested"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="incentives_requested",
+        verbose_name=_("requested by"),
     )
-    requested_at = models.DateTimeField(db_default=Now())
+    requested_at = models.DateTimeField(db_default=Now(), verbose_name=_("requested at"))
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="incentives_decided",
+        verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decline_reason = models.CharField(max_length=300, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
+    decline_reason = models.CharField(max_length=300, blank=True, verbose_name=_("decline reason"))
     paid_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="incentives_paid",
+        verbose_name=_("paid by"),
     )
-    paid_on = models.DateField(null=True, blank=True)
-    payment_method = models.CharField(max_length=10, choices=Method.choices, blank=True)
-    payment_reference = models.CharField(max_length=100, blank=True)
-    paid_recorded_at = models.DateTimeField(null=True, blank=True)
+    paid_on = models.DateField(null=True, blank=True, verbose_name=_("paid on"))
+    payment_method = models.CharField(
+        max_length=10, choices=Method.choices, blank=True, verbose_name=_("payment method")
+    )
+    payment_reference = models.CharField(
+        max_length=100, blank=True, verbose_name=_("payment reference")
+    )
+    paid_recorded_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("paid recorded at")
+    )
     milestones = models.ManyToManyField(
-        Milestone, through="IncentiveEntryMilestone", related_name="incentive_entries"
+        Milestone,
+        through="IncentiveEntryMilestone",
+        related_name="incentive_entries",
+        verbose_name=_("milestones"),
     )
 
     class Meta:
+        verbose_name = _("incentive entry")
+        verbose_name_plural = _("incentive entries")
         ordering = ["-month", "-requested_at", "-pk"]
-        verbose_name_plural = "incentive entries"
         indexes = [
             models.Index(fields=["enrollment", "month"], name="incentive_enrollment_month_idx"),
             models.Index(fields=["month", "funding_source"], name="incentive_month_source_idx"),
@@ -411,7 +526,7 @@ class IncentiveEntry(models.Model):
                 condition=(Q(kind="payment") & Q(amount_cents__gt=0) & Q(reverses__isnull=True))
                 | (Q(kind="reversal") & Q(amount_cents__lt=0) & Q(reverses__isnull=False)),
                 name="incentive_amount_sign_follows_kind",
-                violation_error_message=(
+                violation_error_message=_(
                     "A payment is a positive amount; a reversal is the negative amount of the "
                     "entry it corrects."
                 ),
@@ -419,14 +534,14 @@ class IncentiveEntry(models.Model):
             models.CheckConstraint(
                 condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("requested_by")),
                 name="incentive_two_person_rule",
-                violation_error_message=(
+                violation_error_message=_(
                     "A request is approved or declined by someone other than its requester."
                 ),
             ),
             models.CheckConstraint(
                 condition=Q(month__day=1),
                 name="incentive_month_is_first_day",
-                violation_error_message="The month is given by its first day.",
+                violation_error_message=_("The month is given by its first day."),
             ),
             models.CheckConstraint(
                 condition=(
@@ -456,7 +571,7 @@ class IncentiveEntry(models.Model):
                     & Q(payment_method="", payment_reference="")
                 ),
                 name="incentive_payment_has_date_method_and_payer",
-                violation_error_message="A paid entry has its date, method and who paid it.",
+                violation_error_message=_("A paid entry has its date, method and who paid it."),
             ),
         ]
 
@@ -471,10 +586,16 @@ class IncentiveEntry(models.Model):
 
 
 class IncentiveEntryMilestone(models.Model):
-    entry = models.ForeignKey(IncentiveEntry, on_delete=models.PROTECT, related_name="+")
-    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="+")
+    entry = models.ForeignKey(
+        IncentiveEntry, on_delete=models.PROTECT, related_name="+", verbose_name=_("entry")
+    )
+    milestone = models.ForeignKey(
+        Milestone, on_delete=models.PROTECT, related_name="+", verbose_name=_("milestone")
+    )
 
     class Meta:
+        verbose_name = _("incentive entry milestone")
+        verbose_name_plural = _("incentive entry milestones")
         constraints = [
             models.UniqueConstraint(
                 fields=["entry", "milestone"], name="incentive_milestone_once_per_entry"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 
 class ReminderPreference(models.Model):
@@ -17,41 +17,46 @@ class ReminderPreference(models.Model):
     reminders, by e-mail; the browser's language)."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_preference"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="reminder_preference",
+        verbose_name=_("user"),
     )
-    response_tasks = models.BooleanField("New shooting-response tasks, at once", default=True)
+    response_tasks = models.BooleanField(_("New shooting-response tasks, at once"), default=True)
     morning_digest = models.BooleanField(
-        "A morning digest: follow-ups due, people gone cold, plans due for review", default=True
+        _("A morning digest: follow-ups due, people gone cold, plans due for review"), default=True
     )
-    by_email = models.BooleanField("By e-mail", default=True)
-    by_text = models.BooleanField("By text message", default=False)
+    by_email = models.BooleanField(_("By e-mail"), default=True)
+    by_text = models.BooleanField(_("By text message"), default=False)
     phone = models.CharField(
-        "Mobile number for text messages",
+        _("Mobile number for text messages"),
         max_length=20,
         blank=True,
-        help_text="With the country code, for example +16615550142.",
+        help_text=_("With the country code, for example +16615550142."),
     )
-    quiet_from = models.TimeField("Quiet hours from", null=True, blank=True)
-    quiet_until = models.TimeField("Quiet hours until", null=True, blank=True)
+    quiet_from = models.TimeField(_("Quiet hours from"), null=True, blank=True)
+    quiet_until = models.TimeField(_("Quiet hours until"), null=True, blank=True)
     # The pages, reminders and e-mails in this language (settings.LANGUAGES); empty: the
     # browser's language on the pages, English in reminders.
     language = models.CharField(
-        gettext_lazy("Language"), max_length=10, choices=settings.LANGUAGES, blank=True
+        _("Language"), max_length=10, choices=settings.LANGUAGES, blank=True
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("reminder preference")
+        verbose_name_plural = _("reminder preferences")
         constraints = [
             models.CheckConstraint(
                 condition=Q(by_text=False) | ~Q(phone=""),
                 name="reminder_text_needs_a_phone",
-                violation_error_message="Give a mobile number to receive text messages.",
+                violation_error_message=_("Give a mobile number to receive text messages."),
             ),
             models.CheckConstraint(
                 condition=Q(quiet_from__isnull=True, quiet_until__isnull=True)
                 | Q(quiet_from__isnull=False, quiet_until__isnull=False),
                 name="reminder_quiet_hours_both_ends",
-                violation_error_message="Quiet hours need a start and an end.",
+                violation_error_message=_("Quiet hours need a start and an end."),
             ),
         ]
 
@@ -65,8 +70,8 @@ class ReminderDelivery(models.Model):
     task run again, both try to insert the same row and only one can."""
 
     class Kind(models.TextChoices):
-        MORNING_DIGEST = "morning_digest", "Morning digest"
-        RESPONSE_TASKS = "response_tasks", "New response tasks"
+        MORNING_DIGEST = "morning_digest", _("Morning digest")
+        RESPONSE_TASKS = "response_tasks", _("New response tasks")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_deliveries"
@@ -86,13 +91,13 @@ class ReminderDelivery(models.Model):
                 fields=["user", "day", "kind"],
                 condition=Q(kind="morning_digest"),
                 name="reminder_one_digest_per_user_and_day",
-                violation_error_message="This digest was already sent today.",
+                violation_error_message=_("This digest was already sent today."),
             ),
             models.UniqueConstraint(
                 fields=["user", "kind", "subject"],
                 condition=Q(kind="response_tasks"),
                 name="reminder_one_alert_per_user_and_incident",
-                violation_error_message="This alert was already sent.",
+                violation_error_message=_("This alert was already sent."),
             ),
         ]
         indexes = [models.Index(fields=["day", "kind"])]

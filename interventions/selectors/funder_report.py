@@ -39,6 +39,8 @@ from django.db.models import (
     QuerySet,
 )
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from interventions.csv_export import csv_cell
 from interventions.models import (
@@ -58,8 +60,8 @@ from interventions.selectors import response as response_selectors
 from interventions.selectors.outcomes import COHORT_MEASURES, COHORT_WINDOWS, cohort_outcome_counts
 
 SUPPRESSED = "1\u201310"  # one, en dash, ten
-WITHHELD = "withheld"
-CAVEAT = (
+WITHHELD = gettext_lazy("withheld")
+CAVEAT = gettext_lazy(
     "Outcomes after enrolment are not proof that the program caused them: people who enrol "
     "differ from people who do not, and many other things change in a year."
 )
@@ -189,7 +191,7 @@ def _row_sums(n_rows: int, columns: list[int], total_column: int) -> list:
 def share_cell(numerator: object, denominator: object) -> object:
     """A percentage of two shown counts; withheld when either is hidden, none without people."""
     if not isinstance(numerator, int) or not isinstance(denominator, int):
-        return WITHHELD
+        return str(WITHHELD)
     if denominator == 0:
         return None
     return round(100 * numerator / denominator, 1)
@@ -200,10 +202,10 @@ def one_column_table(
 ) -> Table:
     """Categories that add up to the total (each person in one category)."""
     rows: list[list[object]] = [[name, count] for name, count in items]
-    rows.append(["Total", total])
+    rows.append([gettext("Total"), total])
     return Table(
         title,
-        [label, "People"],
+        [label, gettext("People")],
         rows,
         frozenset({1}),
         _column_sums(len(items), [1], len(items)),
@@ -284,10 +286,10 @@ def served_people(scope: ReportScope, period: Period) -> QuerySet[Participant]:
 
 
 AGE_BANDS = (
-    ("Under 18", None, 18),
-    ("18 to 24", 18, 25),
-    ("25 to 34", 25, 35),
-    ("35 and over", 35, None),
+    (gettext_lazy("Under 18"), None, 18),
+    (gettext_lazy("18 to 24"), 18, 25),
+    (gettext_lazy("25 to 34"), 25, 35),
+    (gettext_lazy("35 and over"), 35, None),
 )
 
 
@@ -396,20 +398,22 @@ def people_served_section(scope: ReportScope, period: Period) -> Section:
             counts[f"race_{race}"] += n
     total = counts["total"]
     people = one_column_table(
-        "Unduplicated people served",
+        gettext("Unduplicated people served"),
         "",
         [
-            ("New in the period", total - counts["continuing"]),
-            ("Continuing from before", counts["continuing"]),
+            (gettext("New in the period"), total - counts["continuing"]),
+            (gettext("Continuing from before"), counts["continuing"]),
         ],
         total,
-        note="Each person counted once: in a session logged in the period, or enrolled in a "
-        "program during it. Continuing: served before the period began.",
+        note=gettext(
+            "Each person counted once: in a session logged in the period, or enrolled in a "
+            "program during it. Continuing: served before the period began."
+        ),
     )
-    not_recorded = "Not recorded"
+    not_recorded = gettext("Not recorded")
     gender = one_column_table(
-        "Gender",
-        "Gender",
+        gettext("Gender"),
+        gettext("Gender"),
         [(label, counts[f"gender_{value}"]) for value, label in Gender.choices]
         + [(not_recorded, counts["gender_"])],
         total,
@@ -417,32 +421,32 @@ def people_served_section(scope: ReportScope, period: Period) -> Section:
     race_items = [(label, counts[f"race_{value}"]) for value, label in RaceEthnicity.choices]
     race_items.append((not_recorded, counts["race_"]))
     race_rows: list[list[object]] = [[name, count] for name, count in race_items]
-    race_rows.append(["People served", total])
+    race_rows.append([gettext("People served"), total])
     race = Table(
-        "Race and ethnicity",
-        ["Race or ethnicity", "People"],
+        gettext("Race and ethnicity"),
+        [gettext("Race or ethnicity"), gettext("People")],
         race_rows,
         frozenset({1}),
         # Several may be chosen, so the rows add up to more than the people served; hiding a
         # second cell still keeps a lone hidden count from being guessed from the others.
         _column_sums(len(race_items), [1], len(race_items)),
-        note="Several may be chosen: the rows add up to more than the people served.",
+        note=gettext("Several may be chosen: the rows add up to more than the people served."),
     )
     language = one_column_table(
-        "Preferred language",
-        "Language",
+        gettext("Preferred language"),
+        gettext("Language"),
         [(label, counts[f"language_{value}"]) for value, label in Language.choices]
         + [(not_recorded, counts["language_"])],
         total,
     )
     age = one_column_table(
-        "Age at the end of the period",
-        "Age",
+        gettext("Age at the end of the period"),
+        gettext("Age"),
         [(label, counts[f"age_{low}_{high}"]) for label, low, high in AGE_BANDS]
-        + [("Date of birth not recorded", counts["age_"])],
+        + [(gettext("Date of birth not recorded"), counts["age_"])],
         total,
     )
-    return Section("People served and who they are", [people, gender, race, language, age])
+    return Section(gettext("People served and who they are"), [people, gender, race, language, age])
 
 
 def enrollments_section(scope: ReportScope, period: Period) -> Section:
@@ -467,15 +471,15 @@ def enrollments_section(scope: ReportScope, period: Period) -> Section:
         [label, counts.get(value, {}).get("enrolments", 0), counts.get(value, {}).get("new", 0)]
         for value, label in statuses
     ]
-    rows.append(["Total", sum(r[1] for r in rows), sum(r[2] for r in rows)])  # type: ignore[misc]
+    rows.append([gettext("Total"), sum(r[1] for r in rows), sum(r[2] for r in rows)])  # type: ignore[misc]
     table = Table(
-        "Enrolments by status",
-        ["Status now", "Open during the period", "Begun in the period"],
+        gettext("Enrolments by status"),
+        [gettext("Status now"), gettext("Open during the period"), gettext("Begun in the period")],
         rows,
         frozenset({1, 2}),
         _column_sums(len(statuses), [1, 2], len(statuses)),
     )
-    return Section("Enrolments", [table])
+    return Section(gettext("Enrolments"), [table])
 
 
 def _sessions_by_kind(scope: ReportScope, period: Period) -> dict[str, dict[str, int]]:
@@ -537,19 +541,21 @@ def sessions_section(scope: ReportScope, period: Period) -> Section:
     total_minutes = sum((row.get("minutes") or 0) for row in by_kind.values())
     rows.append(
         [
-            "Total",
+            gettext("Total"),
             sum(row.get("sessions", 0) for row in by_kind.values()),
             round(total_minutes / 60, 1),
         ]
     )
     table = Table(
-        "Sessions and contact hours by kind",
-        ["Kind", "Sessions", "Contact hours"],
+        gettext("Sessions and contact hours by kind"),
+        [gettext("Kind"), gettext("Sessions"), gettext("Contact hours")],
         rows,
-        note="Sessions the organisations logged in the period, group sessions once each; "
-        "contact hours are the sessions' durations. The people served are counted above.",
+        note=gettext(
+            "Sessions the organisations logged in the period, group sessions once each; "
+            "contact hours are the sessions' durations. The people served are counted above."
+        ),
     )
-    return Section("Services and dosage", [table])
+    return Section(gettext("Services and dosage"), [table])
 
 
 def referrals_section(scope: ReportScope, period: Period) -> Section:
@@ -572,17 +578,17 @@ def referrals_section(scope: ReportScope, period: Period) -> Section:
         rows.append([label, *values, sum(values)])
     width = len(statuses) + 1
     totals = [sum(row[c] for row in rows) for c in range(1, width + 1)]  # type: ignore[misc]
-    rows.append(["Total", *totals])
+    rows.append([gettext("Total"), *totals])
     value_columns = list(range(1, width))
     table = Table(
-        "Referrals made in the period, by category and status now",
-        ["Category", *[label for _, label in statuses], "Total"],
+        gettext("Referrals made in the period, by category and status now"),
+        [gettext("Category"), *[label for _, label in statuses], gettext("Total")],
         rows,
         frozenset(range(1, width + 1)),
         _row_sums(len(categories) + 1, value_columns, width)
         + _column_sums(len(categories), range(1, width + 1), len(categories)),
     )
-    return Section("Referrals", [table])
+    return Section(gettext("Referrals"), [table])
 
 
 def outcomes_section(scope: ReportScope, period: Period) -> Section:
@@ -592,25 +598,43 @@ def outcomes_section(scope: ReportScope, period: Period) -> Section:
         for measure, (label, _) in COHORT_MEASURES.items():
             rows.append(
                 [
-                    f"{label} within {months} months",
+                    gettext("%(outcome)s within %(months)s months")
+                    % {"outcome": label, "months": months},
                     counts[f"observed_{months}"],
                     counts[f"{measure}_{months}"],
                 ]
             )
     table = Table(
-        "Outcomes of the people first enrolled in the period",
-        ["Outcome", "People whose window has closed", "With the outcome", "Share (%)"],
+        gettext("Outcomes of the people first enrolled in the period"),
+        [
+            gettext("Outcome"),
+            gettext("People whose window has closed"),
+            gettext("With the outcome"),
+            gettext("Share (%)"),
+        ],
         [[*row, None] for row in rows],
         frozenset({1, 2}),
         note=(
-            f"{counts['enrolled']} people were first enrolled in the period. A window counts "
-            "only people enrolled long enough ago for it to have closed. " + CAVEAT
+            ngettext(
+                "%(count)s people were first enrolled in the period. A window counts only "
+                "people enrolled long enough ago for it to have closed.",
+                "%(count)s people were first enrolled in the period. A window counts only "
+                "people enrolled long enough ago for it to have closed.",
+                counts["enrolled"],
+            )
+            % {"count": counts["enrolled"]}
+            + " "
+            + str(CAVEAT)
         ),
         share=SHARE_OF_ROW,
     )
     if scope.suppress_small_counts and _is_small(counts["enrolled"]):
-        table.note = "Between 1 and 10 people were first enrolled in the period. " + CAVEAT
-    return Section("Outcomes in people's lives", [table])
+        table.note = (
+            gettext("Between 1 and 10 people were first enrolled in the period.")
+            + " "
+            + str(CAVEAT)
+        )
+    return Section(gettext("Outcomes in people's lives"), [table])
 
 
 def response_section(scope: ReportScope, period: Period) -> Section:
@@ -624,20 +648,22 @@ def response_section(scope: ReportScope, period: Period) -> Section:
     )
     reach = response_selectors.incident_reach(tasks)
     rows: list[list[object]] = [
-        ["Connected to a shooting", reach.connected, None],
-        ["Reached at all", reach.reached, None],
-        ["Reached within 24 hours", reach.within_24h, None],
-        ["Reached within 72 hours", reach.within_72h, None],
+        [gettext("Connected to a shooting"), reach.connected, None],
+        [gettext("Reached at all"), reach.reached, None],
+        [gettext("Reached within 24 hours"), reach.within_24h, None],
+        [gettext("Reached within 72 hours"), reach.within_72h, None],
     ]
     table = Table(
-        "Response reach after shootings",
-        ["People", "Count", "Share of the connected (%)"],
+        gettext("Response reach after shootings"),
+        [gettext("People"), gettext("Count"), gettext("Share of the connected (%)")],
         rows,
         frozenset({1}),
-        note="People connected to shootings in the period, and how soon a worker met them.",
+        note=gettext(
+            "People connected to shootings in the period, and how soon a worker met them."
+        ),
         share=SHARE_OF_FIRST_ROW,
     )
-    return Section("Shooting response", [table])
+    return Section(gettext("Shooting response"), [table])
 
 
 def plans_section(scope: ReportScope, period: Period) -> Section:
@@ -680,21 +706,28 @@ def plans_section(scope: ReportScope, period: Period) -> Section:
         [label, counts[f"set_{value}"], counts[f"achieved_{value}"], None]
         for value, label in Domain.choices
     ]
-    rows.append(["Any domain", counts["set_any"], counts["achieved_any"], None])
+    rows.append([gettext("Any domain"), counts["set_any"], counts["achieved_any"], None])
     table = Table(
-        "Plans with goals set and achieved by domain",
-        ["Domain", "People with a goal set", "People with a goal achieved", "Share achieved (%)"],
+        gettext("Plans with goals set and achieved by domain"),
+        [
+            gettext("Domain"),
+            gettext("People with a goal set"),
+            gettext("People with a goal achieved"),
+            gettext("Share achieved (%)"),
+        ],
         rows,
         frozenset({1, 2}),
         # A person may have goals in several domains, so the rows add up to more than "Any
         # domain"; hiding a second cell still keeps a lone hidden count from being guessed.
         _column_sums(len(Domain.choices), [1, 2], len(Domain.choices)),
-        note="People with a goal on an approved life plan in force during the period; achieved "
-        "is the goal's status now. A person with goals in several domains is in each of their "
-        "rows and once in Any domain.",
+        note=gettext(
+            "People with a goal on an approved life plan in force during the period; achieved "
+            "is the goal's status now. A person with goals in several domains is in each of their "
+            "rows and once in Any domain."
+        ),
         share=SHARE_OF_ROW,
     )
-    return Section("Life plans", [table])
+    return Section(gettext("Life plans"), [table])
 
 
 def _dollars(cents: int | None) -> Decimal:
@@ -751,14 +784,22 @@ def incentives_section(scope: ReportScope, period: Period) -> Section:
             ]
         )
     table = Table(
-        "Incentives paid by funding source",
-        ["Funding source", "People paid", "Paid ($)", "Reversed ($)", "Net paid ($)"],
+        gettext("Incentives paid by funding source"),
+        [
+            gettext("Funding source"),
+            gettext("People paid"),
+            gettext("Paid ($)"),
+            gettext("Reversed ($)"),
+            gettext("Net paid ($)"),
+        ],
         rows,
         frozenset({1}),
-        note="Payments and reversals marked paid in the period. Public and private money are "
-        "separate sources and are not added together; a person paid from both is on both rows.",
+        note=gettext(
+            "Payments and reversals marked paid in the period. Public and private money are "
+            "separate sources and are not added together; a person paid from both is on both rows."
+        ),
     )
-    return Section("Incentives", [table])
+    return Section(gettext("Incentives"), [table])
 
 
 SectionBuilder = Callable[[ReportScope, Period], Section]
@@ -796,6 +837,12 @@ def build_report(scope: ReportScope, period: Period) -> Report:
         cursor.execute("SET LOCAL jit = off")
         sections = [builder(scope, period) for builder in SECTIONS]
     for section in sections:
+        for table in section.tables:
+            # Choice labels are lazy translations: the page, the CSV and the workbook get text.
+            table.rows = [
+                [str(cell) if isinstance(cell, Promise) else cell for cell in row]
+                for row in table.rows
+            ]
         if scope.suppress_small_counts:
             section.tables = [suppress_table(table) for table in section.tables]
         section.tables = [_with_shares(table) for table in section.tables]

@@ -19,7 +19,14 @@ from itertools import pairwise
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.utils.translation import gettext_lazy
 
 from interventions.access import (
     AnyUser,
@@ -165,13 +172,13 @@ def assessment_histories(user: AnyUser, participant: Participant) -> list[Instru
 COHORT_WINDOWS = (6, 12)
 # What each measure counts, and the outcome kinds that count for it.
 COHORT_MEASURES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "arrest": ("A new arrest", (OutcomeEvent.Kind.ARREST,)),
+    "arrest": (gettext_lazy("A new arrest"), (OutcomeEvent.Kind.ARREST,)),
     "injury": (
-        "A new violent injury",
+        gettext_lazy("A new violent injury"),
         (OutcomeEvent.Kind.VIOLENT_VICTIMIZATION, OutcomeEvent.Kind.REINJURY),
     ),
-    "job": ("A job", (OutcomeEvent.Kind.EMPLOYMENT_STARTED,)),
-    "credential": ("A credential", (OutcomeEvent.Kind.CREDENTIAL_EARNED,)),
+    "job": (gettext_lazy("A job"), (OutcomeEvent.Kind.EMPLOYMENT_STARTED,)),
+    "credential": (gettext_lazy("A credential"), (OutcomeEvent.Kind.CREDENTIAL_EARNED,)),
 }
 
 

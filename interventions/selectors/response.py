@@ -25,6 +25,7 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from interventions.access import (
     AnyUser,
@@ -44,7 +45,7 @@ from interventions.models import (
     SessionParticipant,
 )
 
-INCIDENT_SOURCE_LABEL = "incidents recorded in GVR Case Manager"
+INCIDENT_SOURCE_LABEL = gettext_lazy("incidents recorded in GVR Case Manager")
 REACHED_WITHIN = (timedelta(hours=24), timedelta(hours=72))
 
 

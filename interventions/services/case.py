@@ -12,6 +12,7 @@ from datetime import date, datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from interventions.access import consent_covers
 from interventions.errors import ServiceError
@@ -43,14 +44,18 @@ def _member_of(user: AbstractBaseUser, organization: PartnerOrganization) -> boo
     ).exists()
 
 
-def _require_member(user: AbstractBaseUser, organization: PartnerOrganization, what: str) -> None:
+def _require_member(
+    user: AbstractBaseUser, organization: PartnerOrganization, message: str
+) -> None:
+    """`message` names %(user)s and %(organization)s: "… and cannot log sessions." """
     if not _member_of(user, organization):
-        raise ServiceError(f"{user} is not an active member of {organization} and cannot {what}.")
+        raise ServiceError(message % {"user": user, "organization": organization})
 
 
-def _not_after_today(day: date, what: str) -> None:
+def _not_after_today(day: date, message: str) -> None:
+    """`message` is the whole sentence, e.g. "The referral date cannot be in the future." """
     if day > timezone.localdate():
-        raise ServiceError(f"The {what} date cannot be in the future.")
+        raise ServiceError(message)
 
 
 # Participants ---------------------------------------------------------------------------------
@@ -94,14 +99,22 @@ def register_participant(
     risk_tier: int = Participant.RiskTier.HIGH,
     phone: str = "",
 ) -> Participant:
-    _require_member(registered_by, organization, "register participants")
+    _require_member(
+        registered_by,
+        organization,
+        gettext(
+            "%(user)s is not an active member of %(organization)s and cannot register participants."
+        ),
+    )
     first_name, last_name = first_name.strip(), last_name.strip()
     if not first_name or not last_name:
-        raise ServiceError("A participant needs a first and a last name.")
+        raise ServiceError(gettext("A participant needs a first and a last name."))
     identified_on = identified_on or timezone.localdate()
-    _not_after_today(identified_on, "identified")
+    _not_after_today(identified_on, gettext("The identified date cannot be in the future."))
     if date_of_birth and date_of_birth > identified_on:
-        raise ServiceError("The date of birth must be before the date the person was identified.")
+        raise ServiceError(
+            gettext("The date of birth must be before the date the person was identified.")
+        )
     PartnerOrganization.objects.select_for_update().filter(pk=organization.pk).first()
     refresh_counts_on_commit([organization.pk])
     return Participant.objects.create(
@@ -150,25 +163,35 @@ def update_participant(
     if unknown:
         raise TypeError(f"update_participant cannot change {', '.join(sorted(unknown))}")
     current = lock_unchanged(Participant.objects.all(), participant.pk, expected_updated_at)
-    _require_member(by, current.organization, "change participant records")
+    _require_member(
+        by,
+        current.organization,
+        gettext(
+            "%(user)s is not an active member of %(organization)s and cannot change "
+            "participant records."
+        ),
+    )
     for name in ("first_name", "last_name", "aliases", "phone"):
         if name in changes:
             changes[name] = str(changes[name] or "").strip()
     if changes.get("first_name") == "" or changes.get("last_name") == "":
-        raise ServiceError("A participant needs a first and a last name.")
+        raise ServiceError(gettext("A participant needs a first and a last name."))
     if "referral_source" in changes and (
         changes["referral_source"] not in Participant.ReferralSource.values
     ):
-        raise ServiceError("Choose a referral source.")
+        raise ServiceError(gettext("Choose a referral source."))
     if "risk_tier" in changes and changes["risk_tier"] not in Participant.RiskTier.values:
-        raise ServiceError("Choose a risk tier.")
+        raise ServiceError(gettext("Choose a risk tier."))
     date_of_birth = changes.get("date_of_birth")
     if isinstance(date_of_birth, date):
-        _not_after_today(date_of_birth, "birth")
+        _not_after_today(date_of_birth, gettext("The birth date cannot be in the future."))
         if date_of_birth > current.identified_on:
             raise ServiceError(
-                "The date of birth must be before the date the person was identified "
-                f"({current.identified_on:%Y-%m-%d})."
+                gettext(
+                    "The date of birth must be before the date the person was identified "
+                    "(%(identified_on)s)."
+                )
+                % {"identified_on": f"{current.identified_on:%Y-%m-%d}"}
             )
     changed = [name for name, value in changes.items() if getattr(current, name) != value]
     if not changed:
@@ -226,8 +249,11 @@ def _record_status_change(
 def _check_worker(worker: AbstractBaseUser | None, program: Program) -> None:
     if worker is not None and not _member_of(worker, program.organization):
         raise ServiceError(
-            f"{worker} is not an active member of {program.organization}, "
-            "so cannot be assigned to this program."
+            gettext(
+                "%(worker)s is not an active member of %(organization)s, so cannot be assigned "
+                "to this program."
+            )
+            % {"worker": worker, "organization": program.organization}
         )
 
 
@@ -243,21 +269,29 @@ def enroll_participant(
 ) -> Enrollment:
     """Open an enrolment of a participant in a program, at `status` (referred by default)."""
     on = on or timezone.localdate()
-    _not_after_today(on, "enrolment")
+    _not_after_today(on, gettext("The enrolment date cannot be in the future."))
     if not program.is_active:
-        raise ServiceError(f"{program} is no longer active and takes no new enrolments.")
+        raise ServiceError(
+            gettext("%(program)s is no longer active and takes no new enrolments.")
+            % {"program": program}
+        )
     if status not in FORWARD_ORDER:
         raise ServiceError(
-            "A new enrolment starts at referred, contacted, engaged, enrolled or active."
+            gettext("A new enrolment starts at referred, contacted, engaged, enrolled or active.")
         )
     if on < participant.identified_on:
-        raise ServiceError("An enrolment cannot start before the participant was identified.")
+        raise ServiceError(
+            gettext("An enrolment cannot start before the participant was identified.")
+        )
     if not consent_covers(participant, program.organization):
         # The enrolment would sit outside the records the program's organisation can see.
         raise ServiceError(
-            f"{participant} belongs to another organisation than {program}; "
-            "an organisation enrols another's participant only while a consent shares the "
-            "record with it."
+            gettext(
+                "%(participant)s belongs to another organisation than %(program)s; an "
+                "organisation enrols another's participant only while a consent shares the "
+                "record with it."
+            )
+            % {"participant": participant, "program": program}
         )
     _check_worker(worker, program)
     if (
@@ -265,7 +299,10 @@ def enroll_participant(
         .exclude(status=Status.EXITED)
         .exists()
     ):
-        raise ServiceError(f"{participant} already has an open enrolment in {program}.")
+        raise ServiceError(
+            gettext("%(participant)s already has an open enrolment in %(program)s.")
+            % {"participant": participant, "program": program}
+        )
     enrollment = Enrollment(
         participant=participant, program=program, assigned_worker=worker, referred_on=on
     )
@@ -278,7 +315,10 @@ def enroll_participant(
             enrollment.save()
     except IntegrityError as error:
         # Another request opened the same enrolment between our check and our insert.
-        raise ServiceError(f"{participant} already has an open enrolment in {program}.") from error
+        raise ServiceError(
+            gettext("%(participant)s already has an open enrolment in %(program)s.")
+            % {"participant": participant, "program": program}
+        ) from error
     _record_status_change(enrollment, from_status="", on=on, by=by, note="Enrolment opened")
     refresh_counts_on_commit([program.organization_id])
     return enrollment
@@ -305,23 +345,32 @@ def change_enrollment_status(
     note: str = "",
 ) -> Enrollment:
     on = on or timezone.localdate()
-    _not_after_today(on, "status change")
+    _not_after_today(on, gettext("The status change date cannot be in the future."))
     enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
     if status == Status.EXITED:
-        raise ServiceError("Use exit (with a reason) to close an enrolment.")
+        raise ServiceError(gettext("Use exit (with a reason) to close an enrolment."))
     if status not in allowed_next_statuses(enrollment):
         raise ServiceError(
-            f"An enrolment that is {enrollment.get_status_display().lower()} cannot move to "
-            f"{Status(status).label.lower() if status in Status.values else status}."
+            gettext("An enrolment that is %(current)s cannot move to %(status)s.")
+            % {
+                "current": enrollment.get_status_display().lower(),
+                "status": Status(status).label.lower() if status in Status.values else status,
+            }
         )
     if on < enrollment.referred_on:
-        raise ServiceError("A status change cannot be dated before the referral.")
+        raise ServiceError(gettext("A status change cannot be dated before the referral."))
     current_since = getattr(enrollment, Enrollment.STATUS_DATE_FIELDS[Status(enrollment.status)])
     if current_since and on < current_since:
         # Otherwise the dated steps, and the history built from them, run backwards.
         raise ServiceError(
-            "A status change cannot be dated before the enrolment became "
-            f"{enrollment.get_status_display().lower()} ({current_since:%Y-%m-%d})."
+            gettext(
+                "A status change cannot be dated before the enrolment became %(status)s "
+                "(%(since)s)."
+            )
+            % {
+                "status": enrollment.get_status_display().lower(),
+                "since": f"{current_since:%Y-%m-%d}",
+            }
         )
     previous = enrollment.status
     enrollment.status = status
@@ -343,20 +392,26 @@ def exit_enrollment(
     note: str = "",
 ) -> Enrollment:
     on = on or timezone.localdate()
-    _not_after_today(on, "exit")
+    _not_after_today(on, gettext("The exit date cannot be in the future."))
     enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
     if enrollment.status == Status.EXITED:
-        raise ServiceError("This enrolment has already been exited.")
+        raise ServiceError(gettext("This enrolment has already been exited."))
     if reason not in Enrollment.ExitReason.values:
-        raise ServiceError("Choose an exit reason.")
+        raise ServiceError(gettext("Choose an exit reason."))
     start = enrollment.enrolled_on or enrollment.referred_on
     if on < start:
-        raise ServiceError(f"The exit date cannot be before the enrolment ({start:%Y-%m-%d}).")
+        raise ServiceError(
+            gettext("The exit date cannot be before the enrolment (%(start)s).")
+            % {"start": f"{start:%Y-%m-%d}"}
+        )
     current_since = getattr(enrollment, Enrollment.STATUS_DATE_FIELDS[Status(enrollment.status)])
     if current_since and on < current_since:
         raise ServiceError(
-            "The exit date cannot be before the enrolment became "
-            f"{enrollment.get_status_display().lower()} ({current_since:%Y-%m-%d})."
+            gettext("The exit date cannot be before the enrolment became %(status)s (%(since)s).")
+            % {
+                "status": enrollment.get_status_display().lower(),
+                "since": f"{current_since:%Y-%m-%d}",
+            }
         )
     previous = enrollment.status
     enrollment.status = Status.EXITED
@@ -387,7 +442,10 @@ def assign_worker(
     )
     for enrollment in current:
         if not enrollment.is_open:
-            raise ServiceError(f"{enrollment} has been exited and cannot be reassigned.")
+            raise ServiceError(
+                gettext("%(enrollment)s has been exited and cannot be reassigned.")
+                % {"enrollment": enrollment}
+            )
     for program in {e.program.organization_id: e.program for e in current}.values():
         _check_worker(worker, program)
     refresh_counts_on_commit(e.program.organization_id for e in current)
@@ -421,33 +479,39 @@ def log_session(
         if existing is not None:
             if existing.worker_id != worker.pk:
                 raise ServiceError(
-                    "This form has already been used. Reload the page and try again."
+                    gettext("This form has already been used. Reload the page and try again.")
                 )
             return existing
-    _require_member(worker, organization, "log sessions")
+    _require_member(
+        worker,
+        organization,
+        gettext("%(user)s is not an active member of %(organization)s and cannot log sessions."),
+    )
     participants = list(dict.fromkeys(participants))
     if not participants:
-        raise ServiceError("Choose at least one participant.")
+        raise ServiceError(gettext("Choose at least one participant."))
     outsiders = [p for p in participants if not consent_covers(p, organization)]
     if outsiders:
         raise ServiceError(
-            "Sessions can only be logged for your organisation's participants, or for "
-            "participants another organisation shares with yours under a valid consent."
+            gettext(
+                "Sessions can only be logged for your organisation's participants, or for "
+                "participants another organisation shares with yours under a valid consent."
+            )
         )
     if kind not in Session.Kind.values:
-        raise ServiceError("Choose the kind of session.")
+        raise ServiceError(gettext("Choose the kind of session."))
     if location not in Session.Location.values:
-        raise ServiceError("Choose where the session took place.")
+        raise ServiceError(gettext("Choose where the session took place."))
     if not 1 <= duration_minutes <= 1440:
-        raise ServiceError("Duration must be between 1 and 1440 minutes.")
+        raise ServiceError(gettext("Duration must be between 1 and 1440 minutes."))
     if timezone.is_naive(occurred_at):
-        raise ServiceError("The session time needs a time zone.")
+        raise ServiceError(gettext("The session time needs a time zone."))
     if occurred_at > timezone.now() + CLOCK_SKEW_ALLOWANCE:
-        raise ServiceError("A session cannot be in the future.")
+        raise ServiceError(gettext("A session cannot be in the future."))
     if follow_up_on is not None and follow_up_on < timezone.localtime(occurred_at).date():
-        raise ServiceError("The follow-up date cannot be before the session.")
+        raise ServiceError(gettext("The follow-up date cannot be before the session."))
     if program is not None and program.organization_id != organization.pk:
-        raise ServiceError("The program must be one of your organisation's programs.")
+        raise ServiceError(gettext("The program must be one of your organisation's programs."))
     session = Session(
         organization=organization,
         program=program,
@@ -470,7 +534,7 @@ def log_session(
             raise
         if existing.worker_id != worker.pk:
             raise ServiceError(
-                "This form has already been used. Reload the page and try again."
+                gettext("This form has already been used. Reload the page and try again.")
             ) from None
         return existing
     SessionParticipant.objects.bulk_create(
@@ -508,23 +572,31 @@ def make_referral(
     made_on: date | None = None,
     notes: str = "",
 ) -> Referral:
-    _require_member(made_by, organization, "make referrals")
+    _require_member(
+        made_by,
+        organization,
+        gettext("%(user)s is not an active member of %(organization)s and cannot make referrals."),
+    )
     if not consent_covers(participant, organization):
         raise ServiceError(
-            "Referrals can only be made for your organisation's participants, or for "
-            "participants another organisation shares with yours under a valid consent."
+            gettext(
+                "Referrals can only be made for your organisation's participants, or for "
+                "participants another organisation shares with yours under a valid consent."
+            )
         )
     if service_category not in Referral.ServiceCategory.values:
-        raise ServiceError("Choose a service category.")
+        raise ServiceError(gettext("Choose a service category."))
     outside_provider = outside_provider.strip()
     if bool(to_organization) == bool(outside_provider):
         raise ServiceError(
-            "Refer to a partner organisation or name an outside provider (one of the two)."
+            gettext("Refer to a partner organisation or name an outside provider (one of the two).")
         )
     if to_organization is not None and not to_organization.is_active:
-        raise ServiceError(f"{to_organization} is no longer active.")
+        raise ServiceError(
+            gettext("%(organization)s is no longer active.") % {"organization": to_organization}
+        )
     made_on = made_on or timezone.localdate()
-    _not_after_today(made_on, "referral")
+    _not_after_today(made_on, gettext("The referral date cannot be in the future."))
     refresh_counts_on_commit([organization.pk, participant.organization_id])
     return Referral.objects.create(
         participant=participant,
@@ -567,19 +639,25 @@ def advance_referral(
     outcome: str = "",
 ) -> Referral:
     on = on or timezone.localdate()
-    _not_after_today(on, "referral update")
+    _not_after_today(on, gettext("The referral update date cannot be in the future."))
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
     allowed = REFERRAL_NEXT.get(Referral.Status(referral.status), [])
     if status not in allowed:
         raise ServiceError(
-            f"A referral that is {referral.get_status_display().lower()} cannot become "
-            f"{_referral_status_label(status)}."
+            gettext("A referral that is %(current)s cannot become %(status)s.")
+            % {
+                "current": referral.get_status_display().lower(),
+                "status": _referral_status_label(status),
+            }
         )
     if on < referral.made_on:
-        raise ServiceError("The date cannot be before the referral was made.")
+        raise ServiceError(gettext("The date cannot be before the referral was made."))
     if referral.accepted_on and on < referral.accepted_on:
         accepted = f"{referral.accepted_on:%Y-%m-%d}"
-        raise ServiceError(f"The date cannot be before the referral was accepted ({accepted}).")
+        raise ServiceError(
+            gettext("The date cannot be before the referral was accepted (%(accepted)s).")
+            % {"accepted": accepted}
+        )
     fields = ["status", "updated_at"]
     referral.status = status
     if status == Referral.Status.ACCEPTED:

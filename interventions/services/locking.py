@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from django import forms
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from interventions.errors import RecordChanged
 
@@ -47,8 +48,8 @@ class VersionField(forms.CharField):
 
     widget = forms.HiddenInput
     default_error_messages = {
-        "required": "This form is out of date: reload the page and make your changes again.",
-        "invalid": "This form is out of date: reload the page and make your changes again.",
+        "required": _("This form is out of date: reload the page and make your changes again."),
+        "invalid": _("This form is out of date: reload the page and make your changes again."),
     }
 
     def to_python(self, value: Any) -> datetime | None:  # type: ignore[override]
@@ -173,10 +174,15 @@ class EditConflictFormMixin(forms.Form):
         except RecordChanged as changed:
             names = [n for n in self.fields if n != VERSION_FIELD and hasattr(changed.current, n)]
             rows = differences(changed.current, self, names)
-            detail = "; ".join(f"{r['label']}: now “{r['saved']}”" for r in rows)
+            detail = "; ".join(
+                _("%(label)s: now “%(saved)s”") % {"label": r["label"], "saved": r["saved"]}
+                for r in rows
+            )
             message = changed.messages[0]
             if detail:
-                message += f" Saved values that differ from this form: {detail}."
+                message += " " + _("Saved values that differ from this form: %(detail)s.") % {
+                    "detail": detail
+                }
             with_new_version(self, changed.current)
             raise forms.ValidationError(message, code="record_changed") from changed
         return cleaned

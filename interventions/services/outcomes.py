@@ -25,6 +25,7 @@ from datetime import date
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from interventions.errors import ServiceError
 from interventions.models import Incident, IncidentParticipant, Participant
@@ -66,17 +67,21 @@ def save_demographics(
     preferred_language: str = "",
 ) -> Demographics:
     """Record (or correct) the person's gender, race and ethnicity and preferred language."""
-    _require_owner_member(by, participant, "record demographics")
+    _require_owner_member(
+        by,
+        participant,
+        gettext("Only members of %(organization)s can record demographics for this participant."),
+    )
     races = sorted(set(race_ethnicity))
     if gender and gender not in Gender.values:
-        raise ServiceError("Choose a gender from the list.")
+        raise ServiceError(gettext("Choose a gender from the list."))
     if preferred_language and preferred_language not in Language.values:
-        raise ServiceError("Choose a language from the list.")
+        raise ServiceError(gettext("Choose a language from the list."))
     if any(value not in RaceEthnicity.values for value in races):
-        raise ServiceError("Choose race and ethnicity from the list.")
+        raise ServiceError(gettext("Choose race and ethnicity from the list."))
     if len(races) > 1 and {DECLINED, UNKNOWN} & set(races):
         raise ServiceError(
-            "“Declined to answer” and “Unknown” cannot be chosen with another answer."
+            gettext("“Declined to answer” and “Unknown” cannot be chosen with another answer.")
         )
     demographics, _ = Demographics.objects.select_for_update().get_or_create(
         participant=participant, defaults={"updated_by": by}
@@ -96,18 +101,22 @@ def save_demographics(
 
 def _check_event(participant: Participant, kind: str, detail: str, source: str, day: date) -> None:
     if kind not in OutcomeEvent.Kind.values:
-        raise ServiceError("Choose what happened.")
+        raise ServiceError(gettext("Choose what happened."))
     if source not in OutcomeEvent.Source.values:
-        raise ServiceError("Say where this was learnt (the source).")
+        raise ServiceError(gettext("Say where this was learnt (the source)."))
     if detail and detail not in OutcomeEvent.DETAILS_OF_KIND.get(kind, ()):
         raise ServiceError(
-            f"“{OutcomeEvent.Detail(detail).label}” does not fit “{OutcomeEvent.Kind(kind).label}”."
+            gettext("“%(detail)s” does not fit “%(kind)s”.")
+            % {
+                "detail": OutcomeEvent.Detail(detail).label,
+                "kind": OutcomeEvent.Kind(kind).label,
+            }
             if detail in OutcomeEvent.Detail.values
-            else "Choose a detail from the list."
+            else gettext("Choose a detail from the list.")
         )
-    _not_after_today(day, "outcome")
+    _not_after_today(day, gettext("The outcome date cannot be in the future."))
     if participant.date_of_birth and day < participant.date_of_birth:
-        raise ServiceError("The outcome cannot be dated before the person was born.")
+        raise ServiceError(gettext("The outcome cannot be dated before the person was born."))
 
 
 @transaction.atomic
@@ -122,7 +131,11 @@ def record_outcome_event(
     notes: str = "",
 ) -> OutcomeEvent:
     """Record something that happened in the person's life."""
-    _require_owner_member(by, participant, "record outcomes")
+    _require_owner_member(
+        by,
+        participant,
+        gettext("Only members of %(organization)s can record outcomes for this participant."),
+    )
     _check_event(participant, kind, detail, source, occurred_on)
     return OutcomeEvent.objects.create(
         participant=participant,
@@ -159,11 +172,15 @@ def record_victimization_from_incident(
 ) -> OutcomeEvent:
     """The victimisation event of a victim of a recorded incident, dated on the incident's day.
     Idempotent: the event already made from this incident for this person is returned."""
-    _require_owner_member(by, participant, "record outcomes")
+    _require_owner_member(
+        by,
+        participant,
+        gettext("Only members of %(organization)s can record outcomes for this participant."),
+    )
     if not IncidentParticipant.objects.filter(
         incident=incident, participant=participant, role=IncidentParticipant.Role.VICTIM
     ).exists():
-        raise ServiceError("This person is not recorded as a victim of that incident.")
+        raise ServiceError(gettext("This person is not recorded as a victim of that incident."))
     existing = OutcomeEvent.objects.filter(incident=incident, participant=participant).first()
     if existing is not None:
         return existing
@@ -229,20 +246,27 @@ def set_risk_tier_by_hand(
     *, participant: Participant, by: AbstractBaseUser, tier: int, reason: str
 ) -> RiskTierChange:
     """Set the tier without an assessment. The reason is kept with the change."""
-    _require_owner_member(by, participant, "set the risk tier")
+    _require_owner_member(
+        by,
+        participant,
+        gettext("Only members of %(organization)s can set the risk tier for this participant."),
+    )
     if tier not in Participant.RiskTier.values:
-        raise ServiceError("Choose a tier from the list.")
+        raise ServiceError(gettext("Choose a tier from the list."))
     reason = reason.strip()
     if len(reason) < TIER_REASON_MIN_LENGTH:
         raise ServiceError(
-            f"Say why the tier changes (at least {TIER_REASON_MIN_LENGTH} characters): a tier "
-            "set by hand is not an assessment."
+            gettext(
+                "Say why the tier changes (at least %(min_length)s characters): a tier set by "
+                "hand is not an assessment."
+            )
+            % {"min_length": TIER_REASON_MIN_LENGTH}
         )
     change = _change_tier(
         participant, by=by, to_tier=tier, basis=RiskTierChange.Basis.BY_HAND, reason=reason
     )
     if change is None:
-        raise ServiceError("The participant is already in that tier.")
+        raise ServiceError(gettext("The participant is already in that tier."))
     return change
 
 
@@ -280,23 +304,31 @@ def record_assessment(
 ) -> Assessment:
     """Score and keep an assessment: `answers` maps every item's id to its points. With
     apply_tier, the participant's tier follows the version's rule (kept as a tier change)."""
-    _require_owner_member(by, participant, "record assessments")
+    _require_owner_member(
+        by,
+        participant,
+        gettext("Only members of %(organization)s can record assessments for this participant."),
+    )
     if not version.is_published:
-        raise ServiceError("That version of the instrument is not published yet.")
+        raise ServiceError(gettext("That version of the instrument is not published yet."))
     assessed_on = assessed_on or timezone.localdate()
-    _not_after_today(assessed_on, "assessment")
+    _not_after_today(assessed_on, gettext("The assessment date cannot be in the future."))
     items = list(version.items.select_related("scale").prefetch_related("choices"))
     if not items:
-        raise ServiceError("That version has no items to answer.")
+        raise ServiceError(gettext("That version has no items to answer."))
     missing = [item.text for item in items if item.pk not in answers]
     if missing:
-        raise ServiceError(f"Answer every item; missing: {'; '.join(missing)}.")
+        raise ServiceError(
+            gettext("Answer every item; missing: %(missing)s.") % {"missing": "; ".join(missing)}
+        )
     unknown = set(answers) - {item.pk for item in items}
     if unknown:
-        raise ServiceError("Some answers are for items that are not in this version.")
+        raise ServiceError(gettext("Some answers are for items that are not in this version."))
     for item in items:
         if answers[item.pk] not in _points_allowed(item, list(item.choices.all())):
-            raise ServiceError(f"“{item.text}”: that answer is not one the item allows.")
+            raise ServiceError(
+                gettext("“%(item)s”: that answer is not one the item allows.") % {"item": item.text}
+            )
     scores: dict[int, int] = {}
     for item in items:
         scores[item.scale_id] = scores.get(item.scale_id, 0) + answers[item.pk]
@@ -391,5 +423,8 @@ def require_unanswered(version: InstrumentVersion) -> None:
     """Refuse a change to a version people have been assessed on."""
     if version_is_answered(version):
         raise ServiceError(
-            f"{version} has been answered, so it cannot change: make a new version from it."
+            gettext(
+                "%(version)s has been answered, so it cannot change: make a new version from it."
+            )
+            % {"version": version}
         )

@@ -31,7 +31,8 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q, Sum
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext
 
 from interventions.errors import ServiceError
 from interventions.models import Enrollment, Membership, PartnerOrganization, Session
@@ -58,14 +59,17 @@ def _require_role(
     user: AbstractBaseUser, organization: PartnerOrganization, what: str, *roles: str
 ) -> None:
     if not holds_role(user, organization.pk, *roles):
-        raise ServiceError(f"Only {what} of {organization} can do this.")
+        raise ServiceError(
+            gettext("Only %(who)s of %(organization)s can do this.")
+            % {"who": what, "organization": organization}
+        )
 
 
 def _require_plan_worker(user: AbstractBaseUser, plan: LifePlan) -> None:
     _require_role(
         user,
         plan.enrollment.program.organization,
-        "outreach workers and managers",
+        gettext("outreach workers and managers"),
         Role.OUTREACH_WORKER,
         Role.MANAGER,
     )
@@ -73,15 +77,23 @@ def _require_plan_worker(user: AbstractBaseUser, plan: LifePlan) -> None:
 
 def _require_current(plan: LifePlan) -> None:
     if plan.status == LifePlan.Status.SUPERSEDED:
-        raise ServiceError("This is an earlier version of the plan; it is kept read only.")
+        raise ServiceError(gettext("This is an earlier version of the plan; it is kept read only."))
 
 
 def _clean_text(text: str, what: str) -> str:
+    """`what` is "goal" or "milestone"; each has its own sentences (Spanish genders differ)."""
     text = (text or "").strip()
     if not text:
-        raise ServiceError(f"Describe the {what}.")
+        raise ServiceError(
+            gettext("Describe the goal.") if what == "goal" else gettext("Describe the milestone.")
+        )
     if len(text) > DESCRIPTION_MAX_LENGTH:
-        raise ServiceError(f"Keep the {what} under {DESCRIPTION_MAX_LENGTH} characters.")
+        message = (
+            gettext("Keep the goal under %(max_length)s characters.")
+            if what == "goal"
+            else gettext("Keep the milestone under %(max_length)s characters.")
+        )
+        raise ServiceError(message % {"max_length": DESCRIPTION_MAX_LENGTH})
     return text
 
 
@@ -137,18 +149,18 @@ def draft_plan(
     _require_role(
         by,
         enrollment.program.organization,
-        "outreach workers and managers",
+        gettext("outreach workers and managers"),
         Role.OUTREACH_WORKER,
         Role.MANAGER,
     )
     if enrollment.status not in PLAN_ENROLLMENT_STATUSES:
-        raise ServiceError("A plan is made for an enrolled or active enrolment.")
+        raise ServiceError(gettext("A plan is made for an enrolled or active enrolment."))
     if enrollment.plans.exclude(status=LifePlan.Status.SUPERSEDED).exists():
-        raise ServiceError("This enrolment already has a current plan.")
+        raise ServiceError(gettext("This enrolment already has a current plan."))
     if template is not None and (
         template.program_id != enrollment.program_id or not template.is_active
     ):
-        raise ServiceError("Choose a template of this program.")
+        raise ServiceError(gettext("Choose a template of this program."))
     version = (
         enrollment.plans.order_by("-version").values_list("version", flat=True).first() or 0
     ) + 1
@@ -184,13 +196,15 @@ def approve_plan(*, plan: LifePlan, by: AbstractBaseUser) -> LifePlan:
     plan = (
         LifePlan.objects.select_for_update().select_related("enrollment__program").get(pk=plan.pk)
     )
-    _require_role(by, plan.enrollment.program.organization, "managers", Role.MANAGER)
+    _require_role(by, plan.enrollment.program.organization, gettext("managers"), Role.MANAGER)
     if plan.status != LifePlan.Status.DRAFT:
-        raise ServiceError("Only a draft plan can be approved.")
+        raise ServiceError(gettext("Only a draft plan can be approved."))
     if plan.drafted_by_id == by.pk:
-        raise ServiceError("A plan is approved by a manager other than the person who drafted it.")
+        raise ServiceError(
+            gettext("A plan is approved by a manager other than the person who drafted it.")
+        )
     if not plan.goals.exists():
-        raise ServiceError("Add at least one goal before approving the plan.")
+        raise ServiceError(gettext("Add at least one goal before approving the plan."))
     plan.status = LifePlan.Status.APPROVED
     plan.approved_by = by
     plan.approved_at = timezone.now()
@@ -204,9 +218,9 @@ def review_plan(*, plan: LifePlan, by: AbstractBaseUser, on: date | None = None)
     _require_current(plan)
     _require_plan_worker(by, plan)
     day = on or timezone.localdate()
-    services._not_after_today(day, "review")
+    services._not_after_today(day, gettext("The review date cannot be in the future."))
     if day < plan.reviewed_on:
-        raise ServiceError("The review date cannot be before the last review.")
+        raise ServiceError(gettext("The review date cannot be before the last review."))
     _log(
         plan,
         by,
@@ -231,7 +245,7 @@ def start_new_version(*, plan: LifePlan, by: AbstractBaseUser) -> LifePlan:
     _require_plan_worker(by, plan)
     if plan.status != LifePlan.Status.APPROVED:
         raise ServiceError(
-            "A draft is changed as it is; a new version starts from an approved plan."
+            gettext("A draft is changed as it is; a new version starts from an approved plan.")
         )
     _log(plan, by, PlanChange.Action.NEW_VERSION)
     plan.status = LifePlan.Status.SUPERSEDED
@@ -279,7 +293,7 @@ def add_goal(
     _require_current(plan)
     _require_plan_worker(by, plan)
     if domain not in Domain.values:
-        raise ServiceError("Choose the goal's domain.")
+        raise ServiceError(gettext("Choose the goal's domain."))
     goal = Goal.objects.create(
         plan=plan,
         domain=domain,
@@ -307,9 +321,9 @@ def update_goal(*, goal: Goal, by: AbstractBaseUser, **changes: Any) -> Goal:
     if "description" in changes:
         changes["description"] = _clean_text(changes["description"], "goal")
     if "status" in changes and changes["status"] not in Goal.Status.values:
-        raise ServiceError("Choose the goal's status.")
+        raise ServiceError(gettext("Choose the goal's status."))
     if "domain" in changes and changes["domain"] not in Domain.values:
-        raise ServiceError("Choose the goal's domain.")
+        raise ServiceError(gettext("Choose the goal's domain."))
     _apply_changes(goal, goal.plan, by, PlanChange.Action.GOAL_CHANGED, changes, goal=goal)
     return goal
 
@@ -378,9 +392,9 @@ def mark_milestone_met(
     _require_current(plan)
     _require_plan_worker(by, plan)
     day = on or timezone.localdate()
-    services._not_after_today(day, "milestone")
+    services._not_after_today(day, gettext("The milestone date cannot be in the future."))
     if milestone.met_on is not None:
-        raise ServiceError("This milestone is already met.")
+        raise ServiceError(gettext("This milestone is already met."))
     milestone.met_on = day
     milestone.met_in_session = session
     milestone.save(update_fields=["met_on", "met_in_session", "updated_at"])
@@ -424,9 +438,13 @@ def record_session_progress(
     for milestone in found.values():
         plan = milestone.goal.plan
         if plan.enrollment.participant_id not in attendees:
-            raise ServiceError("A milestone ticked belongs to someone who was not in the session.")
+            raise ServiceError(
+                gettext("A milestone ticked belongs to someone who was not in the session.")
+            )
         if plan.enrollment.program.organization_id != session.organization_id:
-            raise ServiceError("Milestones are ticked in sessions of the plan's organisation.")
+            raise ServiceError(
+                gettext("Milestones are ticked in sessions of the plan's organisation.")
+            )
     on = timezone.localtime(session.occurred_at).date()
     for milestone in met:
         mark_milestone_met(milestone=found[milestone.pk], by=by, on=on, session=session)
@@ -466,7 +484,9 @@ def month_of(day: date) -> date:
 def _rules_for(enrollment: Enrollment) -> IncentiveRules:
     rules = IncentiveRules.objects.filter(program_id=enrollment.program_id).first()
     if rules is None or not rules.pays_incentives:
-        raise ServiceError(f"{enrollment.program} does not pay incentives.")
+        raise ServiceError(
+            gettext("%(program)s does not pay incentives.") % {"program": enrollment.program}
+        )
     return rules
 
 
@@ -489,35 +509,54 @@ def _check_rules(
     does not block the approval of another."""
     rules = _rules_for(enrollment)
     if funding_source not in rules.funding_sources:
-        raise ServiceError(f"{enrollment.program} does not pay incentives from that source.")
+        raise ServiceError(
+            gettext("%(program)s does not pay incentives from that source.")
+            % {"program": enrollment.program}
+        )
     start = eligible_from(enrollment, rules)
     today = timezone.localdate()
     if today < start or month < month_of(start):
         raise ServiceError(
-            f"Not yet eligible: incentives start after {rules.months_before_eligible} months in "
-            f"the program, on {start:%b %-d, %Y}."
+            gettext(
+                "Not yet eligible: incentives start after %(months)s months in the program, on "
+                "%(start)s."
+            )
+            % {
+                "months": rules.months_before_eligible,
+                "start": dateformat.format(start, "M j, Y"),
+            }
         )
     if month > month_of(today):
-        raise ServiceError("An incentive is for this month or an earlier one, not a future one.")
+        raise ServiceError(
+            gettext("An incentive is for this month or an earlier one, not a future one.")
+        )
     counted = live_payments(IncentiveEntry.objects.filter(enrollment=enrollment))
     if excluding is not None:
         counted = counted.exclude(pk=excluding.pk).exclude(status=IncentiveEntry.Status.REQUESTED)
     in_month = counted.filter(month=month).aggregate(total=Sum("amount_cents"))["total"] or 0
     if in_month + amount_cents > rules.monthly_cap_cents:
         raise ServiceError(
-            f"Monthly cap exceeded: {_dollars(in_month)} is already counted for "
-            f"{month:%B %Y}, and the cap is {_dollars(rules.monthly_cap_cents)}."
+            gettext(
+                "Monthly cap exceeded: %(counted)s is already counted for %(month)s, and the cap "
+                "is %(cap)s."
+            )
+            % {
+                "counted": _dollars(in_month),
+                "month": dateformat.format(month, "F Y"),
+                "cap": _dollars(rules.monthly_cap_cents),
+            }
         )
     total = counted.aggregate(total=Sum("amount_cents"))["total"] or 0
     if total + amount_cents > rules.total_cap_cents:
         raise ServiceError(
-            f"Total cap exceeded: {_dollars(total)} is already counted, and the cap is "
-            f"{_dollars(rules.total_cap_cents)}."
+            gettext("Total cap exceeded: %(counted)s is already counted, and the cap is %(cap)s.")
+            % {"counted": _dollars(total), "cap": _dollars(rules.total_cap_cents)}
         )
     months = set(counted.values_list("month", flat=True)) | {month}
     if len(months) > rules.max_months:
         raise ServiceError(
-            f"Incentives are paid for at most {rules.max_months} months in this program."
+            gettext("Incentives are paid for at most %(months)s months in this program.")
+            % {"months": rules.max_months}
         )
 
 
@@ -536,16 +575,16 @@ def request_incentive(
 ) -> IncentiveEntry:
     milestones = list(dict.fromkeys(milestones))
     if not milestones:
-        raise ServiceError("Choose the met milestones the incentive is for.")
+        raise ServiceError(gettext("Choose the met milestones the incentive is for."))
     if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
-        raise ServiceError("The amount must be a whole number of cents above zero.")
+        raise ServiceError(gettext("The amount must be a whole number of cents above zero."))
     plans = set(
         Milestone.objects.filter(pk__in=[m.pk for m in milestones]).values_list(
             "goal__plan_id", flat=True
         )
     )
     if len(plans) != 1:
-        raise ServiceError("An incentive is requested for milestones of one plan.")
+        raise ServiceError(gettext("An incentive is requested for milestones of one plan."))
     plan = LifePlan.objects.select_related("enrollment__program__organization").get(pk=plans.pop())
     # One request at a time per enrolment: the caps are read and written under this lock.
     enrollment = (
@@ -554,22 +593,26 @@ def request_incentive(
     _require_role(
         by,
         enrollment.program.organization,
-        "outreach workers and managers",
+        gettext("outreach workers and managers"),
         Role.OUTREACH_WORKER,
         Role.MANAGER,
     )
     if plan.status != LifePlan.Status.APPROVED:
-        raise ServiceError("Incentives are paid against an approved, current plan.")
+        raise ServiceError(gettext("Incentives are paid against an approved, current plan."))
     if enrollment.status not in PLAN_ENROLLMENT_STATUSES:
-        raise ServiceError("Incentives are paid while the enrolment is enrolled or active.")
+        raise ServiceError(
+            gettext("Incentives are paid while the enrolment is enrolled or active.")
+        )
     fresh = list(Milestone.objects.filter(pk__in=[m.pk for m in milestones]))
     if any(m.met_on is None for m in fresh):
-        raise ServiceError("An incentive is paid for milestones that are met.")
+        raise ServiceError(gettext("An incentive is paid for milestones that are met."))
     origins = {m.origin_id or m.pk for m in fresh}
     same = Milestone.objects.filter(Q(pk__in=origins) | Q(origin_id__in=origins))
     already = live_payments(IncentiveEntry.objects.filter(milestones__in=same))
     if already.exists():
-        raise ServiceError("One of these milestones already has an incentive requested or paid.")
+        raise ServiceError(
+            gettext("One of these milestones already has an incentive requested or paid.")
+        )
     month = month_of(month)
     _check_rules(
         enrollment=enrollment, month=month, amount_cents=amount_cents, funding_source=funding_source
@@ -599,13 +642,16 @@ def _locked_entry(entry: IncentiveEntry) -> IncentiveEntry:
 
 
 def _require_decider(entry: IncentiveEntry, by: AbstractBaseUser) -> None:
-    _require_role(by, entry.enrollment.program.organization, "managers", Role.MANAGER)
+    _require_role(by, entry.enrollment.program.organization, gettext("managers"), Role.MANAGER)
     if entry.requested_by_id == by.pk:
         raise ServiceError(
-            "A request is approved or declined by a manager other than its requester."
+            gettext("A request is approved or declined by a manager other than its requester.")
         )
     if entry.status != IncentiveEntry.Status.REQUESTED:
-        raise ServiceError(f"This entry is already {entry.get_status_display().lower()}.")
+        raise ServiceError(
+            gettext("This entry is already %(status)s.")
+            % {"status": entry.get_status_display().lower()}
+        )
 
 
 @transaction.atomic
@@ -614,7 +660,7 @@ def approve_incentive(*, entry: IncentiveEntry, by: AbstractBaseUser) -> Incenti
     _require_decider(entry, by)
     if entry.kind == IncentiveEntry.Kind.PAYMENT:
         if entry.plan.status != LifePlan.Status.APPROVED:
-            raise ServiceError("Incentives are paid against an approved, current plan.")
+            raise ServiceError(gettext("Incentives are paid against an approved, current plan."))
         _check_rules(
             enrollment=entry.enrollment,
             month=entry.month,
@@ -637,7 +683,7 @@ def decline_incentive(
     _require_decider(entry, by)
     reason = (reason or "").strip()
     if not reason:
-        raise ServiceError("Say why the request is declined.")
+        raise ServiceError(gettext("Say why the request is declined."))
     entry.status = IncentiveEntry.Status.DECLINED
     entry.decided_by = by
     entry.decided_at = timezone.now()
@@ -656,17 +702,17 @@ def mark_incentive_paid(
     reference: str = "",
 ) -> IncentiveEntry:
     entry = _locked_entry(entry)
-    _require_role(by, entry.enrollment.program.organization, "finance staff", Role.FINANCE)
+    _require_role(by, entry.enrollment.program.organization, gettext("finance staff"), Role.FINANCE)
     if entry.status != IncentiveEntry.Status.APPROVED:
         raise ServiceError(
-            f"Only an approved entry can be marked paid; this one is "
-            f"{entry.get_status_display().lower()}."
+            gettext("Only an approved entry can be marked paid; this one is %(status)s.")
+            % {"status": entry.get_status_display().lower()}
         )
     if method not in IncentiveEntry.Method.values:
-        raise ServiceError("Choose how it was paid.")
-    services._not_after_today(paid_on, "payment")
+        raise ServiceError(gettext("Choose how it was paid."))
+    services._not_after_today(paid_on, gettext("The payment date cannot be in the future."))
     if paid_on < timezone.localtime(entry.decided_at).date():
-        raise ServiceError("The payment date cannot be before the approval.")
+        raise ServiceError(gettext("The payment date cannot be before the approval."))
     entry.status = IncentiveEntry.Status.PAID
     entry.paid_by = by
     entry.paid_on = paid_on
@@ -694,14 +740,14 @@ def reverse_incentive(*, entry: IncentiveEntry, by: AbstractBaseUser) -> Incenti
     _require_role(
         by,
         entry.enrollment.program.organization,
-        "managers and finance staff",
+        gettext("managers and finance staff"),
         Role.MANAGER,
         Role.FINANCE,
     )
     if entry.kind != IncentiveEntry.Kind.PAYMENT or entry.status != IncentiveEntry.Status.PAID:
-        raise ServiceError("Only a paid payment is corrected by a reversing entry.")
+        raise ServiceError(gettext("Only a paid payment is corrected by a reversing entry."))
     if IncentiveEntry.objects.filter(reverses=entry).exists():
-        raise ServiceError("This payment already has a reversing entry.")
+        raise ServiceError(gettext("This payment already has a reversing entry."))
     return IncentiveEntry.objects.create(
         enrollment=entry.enrollment,
         plan=entry.plan,

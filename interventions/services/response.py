@@ -27,6 +27,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from interventions.access import can_see_street_intelligence, is_city_admin, managed_organizations
 from interventions.errors import ServiceError
@@ -91,38 +92,45 @@ def record_incident(
     that organisation's participants."""
     city = is_city_admin(entered_by)
     if organization is None and not city:
-        raise ServiceError("Only city administrators can enter an incident for the whole city.")
+        raise ServiceError(
+            gettext("Only city administrators can enter an incident for the whole city.")
+        )
     if (
         organization is not None
         and not managed_organizations(entered_by, city_wide=True)
         .filter(pk=organization.pk)
         .exists()
     ):
-        raise ServiceError(f"You do not manage {organization}, so cannot enter incidents for it.")
+        raise ServiceError(
+            gettext("You do not manage %(organization)s, so cannot enter incidents for it.")
+            % {"organization": organization}
+        )
     if kind not in Incident.Kind.values:
-        raise ServiceError("Choose the kind of incident.")
+        raise ServiceError(gettext("Choose the kind of incident."))
     if timezone.is_naive(occurred_at):
-        raise ServiceError("The incident time needs a time zone.")
+        raise ServiceError(gettext("The incident time needs a time zone."))
     if occurred_at > timezone.now() + CLOCK_SKEW_ALLOWANCE:
-        raise ServiceError("An incident cannot be in the future.")
+        raise ServiceError(gettext("An incident cannot be in the future."))
     if victim_count < 0:
-        raise ServiceError("The number of victims cannot be negative.")
+        raise ServiceError(gettext("The number of victims cannot be negative."))
     if kind != Incident.Kind.SHOTS_FIRED and victim_count < 1:
-        raise ServiceError("A homicide or a non-fatal shooting has at least one victim.")
+        raise ServiceError(gettext("A homicide or a non-fatal shooting has at least one victim."))
 
     by_role: dict[int, tuple[Participant, str]] = {}
     for role, people in (participants or {}).items():
         if role not in Role.values:
-            raise ServiceError("Choose the role of each person involved.")
+            raise ServiceError(gettext("Choose the role of each person involved."))
         for person in people:
             if person.pk in by_role:
-                raise ServiceError(f"{person} is listed in more than one role.")
+                raise ServiceError(
+                    gettext("%(person)s is listed in more than one role.") % {"person": person}
+                )
             if not city and person.organization_id != getattr(organization, "pk", None):
-                raise ServiceError("You can only link your organisation's participants.")
+                raise ServiceError(gettext("You can only link your organisation's participants."))
             by_role[person.pk] = (person, role)
     groups = list(dict.fromkeys(groups))
     if groups and not can_see_street_intelligence(entered_by):
-        raise ServiceError("You do not have access to street groups, so cannot link them.")
+        raise ServiceError(gettext("You do not have access to street groups, so cannot link them."))
 
     incident = Incident.objects.create(
         kind=kind,
@@ -273,17 +281,22 @@ def complete_response_task(
     """Mark a task done by linking the session that reached the person."""
     task = ResponseTask.objects.select_for_update().select_related("incident").get(pk=task.pk)
     if not _may_complete(by, task):
-        raise ServiceError("Only the assigned worker or a manager can complete this task.")
+        raise ServiceError(gettext("Only the assigned worker or a manager can complete this task."))
     if task.status != ResponseTask.Status.OPEN:
-        raise ServiceError(f"This task is already {task.get_status_display().lower()}.")
+        raise ServiceError(
+            gettext("This task is already %(status)s.")
+            % {"status": task.get_status_display().lower()}
+        )
     if session.organization_id != task.organization_id:
-        raise ServiceError("The session must be one of the participant's organisation's sessions.")
+        raise ServiceError(
+            gettext("The session must be one of the participant's organisation's sessions.")
+        )
     if not SessionParticipant.objects.filter(
         session=session, participant_id=task.participant_id
     ).exists():
-        raise ServiceError("The session must be with the person this task is about.")
+        raise ServiceError(gettext("The session must be with the person this task is about."))
     if session.occurred_at < task.incident.occurred_at:
-        raise ServiceError("The session must be after the incident.")
+        raise ServiceError(gettext("The session must be after the incident."))
     task.status = ResponseTask.Status.DONE
     task.completed_session = session
     task.completed_at = timezone.now()
@@ -319,9 +332,9 @@ def log_contact_and_complete(
         pk=task.pk
     )
     if not _may_complete(worker, task):
-        raise ServiceError("Only the assigned worker or a manager can complete this task.")
+        raise ServiceError(gettext("Only the assigned worker or a manager can complete this task."))
     if occurred_at < task.incident.occurred_at:
-        raise ServiceError("The contact must be after the incident.")
+        raise ServiceError(gettext("The contact must be after the incident."))
     session = services.log_session(
         worker=worker,
         organization=task.organization,
@@ -345,9 +358,14 @@ def cancel_response_task(*, task: ResponseTask, by: AbstractBaseUser) -> Respons
     """A manager closes a task that no longer applies (the person moved away, is in custody)."""
     task = ResponseTask.objects.select_for_update().get(pk=task.pk)
     if not managed_organizations(by, city_wide=True).filter(pk=task.organization_id).exists():
-        raise ServiceError("Only a manager of the participant's organisation can cancel this task.")
+        raise ServiceError(
+            gettext("Only a manager of the participant's organisation can cancel this task.")
+        )
     if task.status != ResponseTask.Status.OPEN:
-        raise ServiceError(f"This task is already {task.get_status_display().lower()}.")
+        raise ServiceError(
+            gettext("This task is already %(status)s.")
+            % {"status": task.get_status_display().lower()}
+        )
     task.status = ResponseTask.Status.CANCELLED
     task.save(update_fields=["status", "updated_at"])
     return task
@@ -368,7 +386,9 @@ def _mark_notified(participant_ids: Iterable[int], on: date) -> None:
 
 def _require_manager_of(user: AbstractBaseUser, organization: PartnerOrganization) -> None:
     if not managed_organizations(user, city_wide=True).filter(pk=organization.pk).exists():
-        raise ServiceError(f"You do not manage {organization}.")
+        raise ServiceError(
+            gettext("You do not manage %(organization)s.") % {"organization": organization}
+        )
 
 
 @transaction.atomic
@@ -384,12 +404,12 @@ def record_call_in(
 ) -> CallIn:
     _require_manager_of(by, organization)
     if held_on > timezone.localdate():
-        raise ServiceError("The call-in date cannot be in the future.")
+        raise ServiceError(gettext("The call-in date cannot be in the future."))
     if not place.strip():
-        raise ServiceError("Say where the call-in was held.")
+        raise ServiceError(gettext("Say where the call-in was held."))
     attendees = list(dict.fromkeys(attendees))
     if any(p.organization_id != organization.pk for p in attendees):
-        raise ServiceError("Attendees must be your organisation's participants.")
+        raise ServiceError(gettext("Attendees must be your organisation's participants."))
     call_in = CallIn.objects.create(
         organization=organization, held_on=held_on, place=place.strip(), area=area, notes=notes
     )
@@ -412,14 +432,14 @@ def record_custom_notification(
     organization = participant.organization
     _require_manager_of(by, organization)
     if delivered_on > timezone.localdate():
-        raise ServiceError("The notification date cannot be in the future.")
+        raise ServiceError(gettext("The notification date cannot be in the future."))
     if delivered_on < participant.identified_on:
-        raise ServiceError("The notification cannot be before the person was identified.")
+        raise ServiceError(gettext("The notification cannot be before the person was identified."))
     if response and response not in CustomNotification.Response.values:
-        raise ServiceError("Choose the person's response.")
+        raise ServiceError(gettext("Choose the person's response."))
     deliverers = list(dict.fromkeys(deliverers))
     if not deliverers:
-        raise ServiceError("Name at least one person who delivered the message.")
+        raise ServiceError(gettext("Name at least one person who delivered the message."))
     notification = CustomNotification.objects.create(
         participant=participant,
         organization=organization,
@@ -448,17 +468,17 @@ def record_review(
     organization: PartnerOrganization | None = None,
 ) -> ShootingReview:
     if organization is None and not is_city_admin(by):
-        raise ServiceError("Only city administrators can record a city-wide review.")
+        raise ServiceError(gettext("Only city administrators can record a city-wide review."))
     if organization is not None:
         _require_manager_of(by, organization)
     if period_end < period_start:
-        raise ServiceError("The end of the period cannot be before its start.")
+        raise ServiceError(gettext("The end of the period cannot be before its start."))
     if not decisions.strip():
-        raise ServiceError("Write down what the review decided.")
+        raise ServiceError(gettext("Write down what the review decided."))
     follow_ups = [(user, text.strip(), due) for user, text, due in follow_ups if text.strip()]
     allowed = set(follow_up_assignees(by).values_list("pk", flat=True))
     if any(user.pk not in allowed for user, _, _ in follow_ups):
-        raise ServiceError("Follow-ups can only go to members of your organisations.")
+        raise ServiceError(gettext("Follow-ups can only go to members of your organisations."))
     review = ShootingReview.objects.create(
         period_start=period_start,
         period_end=period_end,

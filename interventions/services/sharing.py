@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from interventions.access import OVERRIDE_CONSENT_PERMISSION
 from interventions.errors import ServiceError
@@ -25,11 +26,10 @@ from interventions.services.case import _member_of, _not_after_today
 OVERRIDE_REASON_MIN_LENGTH = 20
 
 
-def _require_owner_member(user: AbstractBaseUser, participant: Participant, what: str) -> None:
+def _require_owner_member(user: AbstractBaseUser, participant: Participant, message: str) -> None:
+    """`message` names %(organization)s: "Only members of … can record consent …"."""
     if not _member_of(user, participant.organization):
-        raise ServiceError(
-            f"Only members of {participant.organization} can {what} for this participant."
-        )
+        raise ServiceError(message % {"organization": participant.organization})
 
 
 @transaction.atomic
@@ -46,18 +46,29 @@ def record_consent(
 ) -> Consent:
     """Record the participant's consent to share their record with one partner organisation,
     or (city=True) with the city; their demographics too only with shares_demographics."""
-    _require_owner_member(recorded_by, participant, "record consent")
+    _require_owner_member(
+        recorded_by,
+        participant,
+        gettext("Only members of %(organization)s can record consent for this participant."),
+    )
     if city == (organization is not None):
-        raise ServiceError("Share with one partner organisation or with the city (one of the two).")
+        raise ServiceError(
+            gettext("Share with one partner organisation or with the city (one of the two).")
+        )
     if organization is not None:
         if organization.pk == participant.organization_id:
-            raise ServiceError(f"{organization} already holds this record; no consent is needed.")
+            raise ServiceError(
+                gettext("%(organization)s already holds this record; no consent is needed.")
+                % {"organization": organization}
+            )
         if not organization.is_active:
-            raise ServiceError(f"{organization} is no longer active.")
+            raise ServiceError(
+                gettext("%(organization)s is no longer active.") % {"organization": organization}
+            )
     granted_on = granted_on or timezone.localdate()
-    _not_after_today(granted_on, "consent")
+    _not_after_today(granted_on, gettext("The consent date cannot be in the future."))
     if expires_on is not None and expires_on <= granted_on:
-        raise ServiceError("The consent must expire after the day it was granted.")
+        raise ServiceError(gettext("The consent must expire after the day it was granted."))
     return Consent.objects.create(
         participant=participant,
         scope=Consent.Scope.CITY if city else Consent.Scope.ORGANIZATION,
@@ -81,13 +92,20 @@ def revoke_consent(
         .select_related("participant__organization")
         .get(pk=consent.pk)
     )
-    _require_owner_member(revoked_by, consent.participant, "revoke consent")
+    _require_owner_member(
+        revoked_by,
+        consent.participant,
+        gettext("Only members of %(organization)s can revoke consent for this participant."),
+    )
     if consent.revoked_on is not None:
-        raise ServiceError(f"This consent was already revoked on {consent.revoked_on:%Y-%m-%d}.")
+        raise ServiceError(
+            gettext("This consent was already revoked on %(revoked_on)s.")
+            % {"revoked_on": f"{consent.revoked_on:%Y-%m-%d}"}
+        )
     on = on or timezone.localdate()
-    _not_after_today(on, "revocation")
+    _not_after_today(on, gettext("The revocation date cannot be in the future."))
     if on < consent.granted_on:
-        raise ServiceError("A consent cannot be revoked before the day it was granted.")
+        raise ServiceError(gettext("A consent cannot be revoked before the day it was granted."))
     consent.revoked_on = on
     consent.revoked_by = revoked_by
     consent.save(update_fields=["revoked_on", "revoked_by", "updated_at"])
@@ -106,19 +124,22 @@ def override_consent(
     override permission, an active membership (the record is read on the case pages) and a
     reason of some substance."""
     if not (user.is_active and user.has_perm(OVERRIDE_CONSENT_PERMISSION)):
-        raise ServiceError("You do not hold the permission to override consent.")
+        raise ServiceError(gettext("You do not hold the permission to override consent."))
     from interventions.access import organizations_of
 
     if not organizations_of(user).exists():
-        raise ServiceError("Only members of a partner organisation can override consent.")
+        raise ServiceError(gettext("Only members of a partner organisation can override consent."))
     reason = " ".join(reason.split())
     if len(reason) < OVERRIDE_REASON_MIN_LENGTH:
         raise ServiceError(
-            f"Give the reason for the emergency (at least {OVERRIDE_REASON_MIN_LENGTH} characters)."
+            gettext("Give the reason for the emergency (at least %(min_length)s characters).")
+            % {"min_length": OVERRIDE_REASON_MIN_LENGTH}
         )
     participant = Participant.objects.filter(participant_code=participant_code.strip()).first()
     if participant is None:
-        raise ServiceError("No participant has that code. Check it with the person who gave it.")
+        raise ServiceError(
+            gettext("No participant has that code. Check it with the person who gave it.")
+        )
     now = timezone.now()
     return ConsentOverride.objects.create(
         user=user,

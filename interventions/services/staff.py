@@ -21,6 +21,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext
 
 from interventions.access import managed_organizations
 from interventions.audit import record
@@ -54,9 +55,9 @@ def invite_staff_member(
     role: str,
 ) -> AbstractBaseUser:
     if not organizations_to_invite_into(invited_by).filter(pk=organization.pk).exists():
-        raise ServiceError("You can invite staff only into an organisation you manage.")
+        raise ServiceError(gettext("You can invite staff only into an organisation you manage."))
     if role not in Membership.Role.values:
-        raise ServiceError("Choose a role.")
+        raise ServiceError(gettext("Choose a role."))
     email = email.strip().lower()
     User = get_user_model()
     if (
@@ -64,8 +65,10 @@ def invite_staff_member(
         or User.objects.filter(username__iexact=email).exists()
     ):
         raise ServiceError(
-            "Someone with this e-mail address already has an account: add them to the "
-            "organisation in the admin instead."
+            gettext(
+                "Someone with this e-mail address already has an account: add them to the "
+                "organisation in the admin instead."
+            )
         )
     user = User(username=email, email=email, first_name=first_name, last_name=last_name)
     user.set_unusable_password()

@@ -12,6 +12,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 
 from interventions import access as selectors
 from interventions.audit.signals import LAST_SEEN_KEY
@@ -74,7 +75,7 @@ def error_summary(context: template.Context) -> dict[str, Any]:
 
 @register.simple_tag(takes_context=True)
 def error_title_prefix(context: template.Context) -> str:
-    return "Error: " if forms_with_errors(context) else ""
+    return gettext("Error: ") if forms_with_errors(context) else ""
 
 
 @register.simple_tag(takes_context=True)

@@ -9,6 +9,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from interventions import access
@@ -41,7 +43,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 class LoginView(SuccessMessageMixin, auth_views.LoginView):
-    success_message = "You are logged in."
+    success_message = _("You are logged in.")
 
 
 class LogoutView(auth_views.LogoutView):
@@ -50,7 +52,7 @@ class LogoutView(auth_views.LogoutView):
         # What the phone kept for offline use goes too, even where static/js/offline.js did not run.
         response["Clear-Site-Data"] = '"storage"'
         # The session is gone; the message travels in the messages cookie.
-        messages.info(request, "You have logged out.")
+        messages.info(request, gettext("You have logged out."))
         return response
 
 

@@ -22,6 +22,7 @@ from django.template import loader
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from interventions.audit.signals import LAST_SEEN_KEY
@@ -52,7 +53,7 @@ def manifest(request: HttpRequest) -> HttpResponse:
     data = {
         "name": "GVR Case Manager",
         "short_name": "GVR Cases",
-        "description": "Log contacts and see your caseload, also without a connection.",
+        "description": gettext("Log contacts and see your caseload, also without a connection."),
         "start_url": reverse("home"),
         "scope": "/",
         "display": "standalone",
@@ -81,7 +82,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     context = {
         "pages": json.dumps([reverse(name) for name in OFFLINE_PAGES]),
         "static_files": json.dumps([static(path) for path in OFFLINE_STATIC_FILES]),
-        "offline_title": json.dumps("No connection · GVR Case Manager"),
+        "offline_title": json.dumps(gettext("No connection · GVR Case Manager")),
         "stylesheets": json.dumps([static("vendor/bootstrap/bootstrap.min.css")]),
         "links": json.dumps({"home": reverse("home"), "log": reverse("session_log")}),
     }

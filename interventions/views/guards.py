@@ -22,6 +22,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 
 from interventions import access
@@ -50,7 +51,9 @@ def member_required(view: View | None = None, *, city_admin: bool = False) -> An
 
     def check(request: HttpRequest) -> None:
         if not access.user_roles(request.user) & admitted:
-            raise PermissionDenied("Only members of a partner organisation can use this page.")
+            raise PermissionDenied(
+                gettext("Only members of a partner organisation can use this page.")
+            )
 
     def decorate(view: View) -> View:
         return _guarded(view, check)
@@ -61,7 +64,7 @@ def member_required(view: View | None = None, *, city_admin: bool = False) -> An
 def _organization_for(request: HttpRequest) -> tuple[PartnerOrganization, list]:
     organizations = list(access.managed_organizations(request.user))
     if not organizations:
-        raise PermissionDenied("Only an organisation's managers can open this page.")
+        raise PermissionDenied(gettext("Only an organisation's managers can open this page."))
     slug = request.GET.get("org") or request.POST.get("org")
     if not slug:
         return organizations[0], organizations
@@ -81,7 +84,7 @@ def manager_required(view: View | None = None, *, city_wide: bool = False) -> An
             def check(request: HttpRequest) -> None:
                 if not access.can_manage_response(request.user):
                     raise PermissionDenied(
-                        "Only managers and city administrators can use this page."
+                        gettext("Only managers and city administrators can use this page.")
                     )
 
             return _guarded(view, check)

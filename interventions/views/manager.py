@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from interventions import access
@@ -133,11 +134,11 @@ def workers(request: HttpRequest, organization: PartnerOrganization) -> HttpResp
             search=search,
             current_sort=sort,
             sorts=[
-                ("attention", "Needs attention"),
-                ("name", "Name"),
-                ("-caseload", "Largest caseload"),
-                ("-gone_cold", "Most gone cold"),
-                ("-sessions", "Most sessions this month"),
+                ("attention", gettext("Needs attention")),
+                ("name", gettext("Name")),
+                ("-caseload", gettext("Largest caseload")),
+                ("-gone_cold", gettext("Most gone cold")),
+                ("-sessions", gettext("Most sessions this month")),
             ],
             guideline_min=manager_selectors.CASELOAD_GUIDELINE_MIN,
             guideline_max=manager_selectors.CASELOAD_GUIDELINE_MAX,
@@ -212,8 +213,15 @@ def assign_workers(request: HttpRequest, organization: PartnerOrganization) -> H
             messages.error(request, message)
     else:
         name = worker.get_full_name() or worker.get_username()
-        plural = "enrolment" if count == 1 else "enrolments"
-        messages.success(request, f"Assigned {count} {plural} to {name}.")
+        messages.success(
+            request,
+            ngettext(
+                "Assigned %(count)s enrolment to %(name)s.",
+                "Assigned %(count)s enrolments to %(name)s.",
+                count,
+            )
+            % {"count": count, "name": name},
+        )
     return redirect(_back_to_list(request, organization))
 
 
@@ -278,7 +286,7 @@ def export_caseload(request: HttpRequest, organization: PartnerOrganization) -> 
     (one row, enrolment cells empty, for someone with none)."""
     participant_filter = _participant_filter(request, organization)
     if not participant_filter.is_valid():
-        messages.error(request, "Fix the filters before exporting.")
+        messages.error(request, gettext("Fix the filters before exporting."))
         return redirect(f"{reverse('org_participants')}?org={organization.slug}")
     matching = Enrollment.objects.filter(participant_filter.enrollment_q())
     rows = participant_filter.qs.prefetch_related(None).prefetch_related(
@@ -361,7 +369,7 @@ def export_sessions(request: HttpRequest, organization: PartnerOrganization) -> 
         organization=organization,
     )
     if not session_filter.is_valid():
-        messages.error(request, "Fix the filters before exporting.")
+        messages.error(request, gettext("Fix the filters before exporting."))
         return redirect(f"{reverse('org_sessions')}?org={organization.slug}")
     rows = manager_selectors.session_export_rows(request.user, session_filter.qs)
     kinds = dict(Session.Kind.choices)

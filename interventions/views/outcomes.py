@@ -20,7 +20,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -177,15 +178,15 @@ def demographics_edit(request: HttpRequest, participant_id: int) -> HttpResponse
         except ServiceError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, "Demographics saved.")
+            messages.success(request, gettext("Demographics saved."))
             return _back(participant)
     return _form_page(
         request,
         participant,
-        title=f"Demographics of {participant.full_name}",
+        title=gettext("Demographics of %(name)s") % {"name": participant.full_name},
         form=form,
         action=reverse("demographics_edit", args=[participant.pk]),
-        submit_label="Save",
+        submit_label=gettext("Save"),
     )
 
 
@@ -202,15 +203,17 @@ def outcome_event_create(request: HttpRequest, participant_id: int) -> HttpRespo
         except ServiceError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"{event.get_kind_display()} recorded.")
+            messages.success(
+                request, gettext("%(kind)s recorded.") % {"kind": event.get_kind_display()}
+            )
             return _back(participant)
     return _form_page(
         request,
         participant,
-        title=f"Record an outcome for {participant.full_name}",
+        title=gettext("Record an outcome for %(name)s") % {"name": participant.full_name},
         form=form,
         action=reverse("outcome_event_create", args=[participant.pk]),
-        submit_label="Record outcome",
+        submit_label=gettext("Record outcome"),
     )
 
 
@@ -238,9 +241,13 @@ def victimization_from_incident(
         except ServiceError as error:
             messages.error(request, error.messages[0])
         else:
-            messages.success(request, f"{event.get_kind_display()} recorded from the incident.")
+            messages.success(
+                request,
+                gettext("%(kind)s recorded from the incident.")
+                % {"kind": event.get_kind_display()},
+            )
     else:
-        messages.error(request, "Say where this was learnt.")
+        messages.error(request, gettext("Say where this was learnt."))
     return _back(participant)
 
 
@@ -260,15 +267,15 @@ def risk_tier_set(request: HttpRequest, participant_id: int) -> HttpResponse:
         except ServiceError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, "Risk tier changed.")
+            messages.success(request, gettext("Risk tier changed."))
             return _back(participant)
     return _form_page(
         request,
         participant,
-        title=f"Set the risk tier of {participant.full_name} by hand",
+        title=gettext("Set the risk tier of %(name)s by hand") % {"name": participant.full_name},
         form=form,
         action=reverse("risk_tier_set", args=[participant.pk]),
-        submit_label="Set tier",
+        submit_label=gettext("Set tier"),
     )
 
 
@@ -308,19 +315,21 @@ def assessment_create(request: HttpRequest, participant_id: int) -> HttpResponse
         except ServiceError as error:
             form.add_error(None, error)
         else:
-            outcome = "eligible" if assessment.eligible else "not eligible"
-            messages.success(
-                request,
-                f"Assessment recorded: {assessment.scales_at_cutoff} scales at cut-off, {outcome}.",
+            message = (
+                gettext("Assessment recorded: %(count)s scales at cut-off, eligible.")
+                if assessment.eligible
+                else gettext("Assessment recorded: %(count)s scales at cut-off, not eligible.")
             )
+            messages.success(request, message % {"count": assessment.scales_at_cutoff})
             return _back(participant)
     return _form_page(
         request,
         participant,
-        title=f"{version.instrument.name} for {participant.full_name}",
+        title=gettext("%(instrument)s for %(name)s")
+        % {"instrument": version.instrument.name, "name": participant.full_name},
         form=form,
         action=f"{reverse('assessment_create', args=[participant.pk])}?instrument={slug}",
-        submit_label="Record assessment",
+        submit_label=gettext("Record assessment"),
         version=version,
     )
 
@@ -353,9 +362,11 @@ def _report_for(request: HttpRequest) -> tuple[ReportForm, Report | None]:
     elif selectors.MANAGER in roles:
         organizations = list(selectors.managed_organizations(user).order_by("name"))
     else:
-        raise PermissionDenied("The funder report is for managers, city admins and analysts.")
+        raise PermissionDenied(
+            gettext("The funder report is for managers, city admins and analysts.")
+        )
     if not organizations and not city:
-        raise PermissionDenied("You manage no organisation.")
+        raise PermissionDenied(gettext("You manage no organisation."))
     slug = request.GET.get("org", "")
     if slug and slug not in {org.slug for org in organizations}:
         raise Http404("No organisation you may report on has that name.")
@@ -376,7 +387,7 @@ def _report_for(request: HttpRequest) -> tuple[ReportForm, Report | None]:
         queryset = PartnerOrganization.objects.filter(pk=organization.pk)
         label = organization.name
     else:
-        queryset, label = None, "All partner organisations"
+        queryset, label = None, gettext("All partner organisations")
     scope = ReportScope(organizations=queryset, label=label, suppress_small_counts=city)
     period = Period(form.cleaned_data["start"], form.cleaned_data["end"], timezone.localdate())
     return form, build_report(scope, period)
@@ -423,10 +434,12 @@ def funder_report(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def funder_report_csv(request: HttpRequest) -> HttpResponse:
-    _form, report = _report_for(request)
+    # Downloaded files keep English headings (funders' templates), whatever the page language.
+    with translation.override("en"):
+        _form, report = _report_for(request)
     if report is None:
         return HttpResponse(
-            "The chosen period is not valid.", status=400, content_type="text/plain"
+            gettext("The chosen period is not valid."), status=400, content_type="text/plain"
         )
     _record_export(request, report, "csv")
     lines = list(report_lines(report))
@@ -437,10 +450,12 @@ def funder_report_csv(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def funder_report_xlsx(request: HttpRequest) -> HttpResponse:
-    _form, report = _report_for(request)
+    # Downloaded files keep English headings (funders' templates), whatever the page language.
+    with translation.override("en"):
+        _form, report = _report_for(request)
     if report is None:
         return HttpResponse(
-            "The chosen period is not valid.", status=400, content_type="text/plain"
+            gettext("The chosen period is not valid."), status=400, content_type="text/plain"
         )
     _record_export(request, report, "xlsx")
     response = HttpResponse(report_workbook(report), content_type=XLSX_TYPE)

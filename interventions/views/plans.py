@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -56,7 +57,7 @@ def ledger_required(view: View) -> View:
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not selectors.user_roles(request.user) & {selectors.MANAGER, selectors.FINANCE}:
-            raise PermissionDenied("The ledger is for managers and finance staff.")
+            raise PermissionDenied(gettext("The ledger is for managers and finance staff."))
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -115,15 +116,17 @@ def plan_start(request: HttpRequest, enrollment_id: int) -> HttpResponse:
         except ServiceError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, "Plan drafted. Add goals and milestones with the person.")
+            messages.success(
+                request, gettext("Plan drafted. Add goals and milestones with the person.")
+            )
             return _back_to_plan(plan.pk)
     return _form_page(
         request,
         participant=enrollment.participant,
-        title=f"Start a plan: {enrollment.program}",
+        title=gettext("Start a plan: %(program)s") % {"program": enrollment.program},
         form=form,
         action=reverse("plan_start", args=[enrollment.pk]),
-        submit_label="Draft the plan",
+        submit_label=gettext("Draft the plan"),
     )
 
 
@@ -190,7 +193,7 @@ def plan_approve(request: HttpRequest, plan_id: int) -> HttpResponse:
         request,
         plan_id,
         lambda plan: plan_services.approve_plan(plan=plan, by=request.user),
-        "Plan approved.",
+        gettext("Plan approved."),
     )
 
 
@@ -201,7 +204,7 @@ def plan_new_version(request: HttpRequest, plan_id: int) -> HttpResponse:
         request,
         plan_id,
         lambda plan: plan_services.start_new_version(plan=plan, by=request.user),
-        "A new version is drafted; the earlier one is kept, read only.",
+        gettext("A new version is drafted; the earlier one is kept, read only."),
     )
 
 
@@ -211,7 +214,7 @@ def plan_review(request: HttpRequest, plan_id: int) -> HttpResponse:
     _plan_for(request, plan_id)  # an outsider's 404 before anything about the form
     form = DayForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give the date of the review.")
+        messages.error(request, gettext("Give the date of the review."))
         return _back_to_plan(plan_id)
     return _plan_action(
         request,
@@ -219,7 +222,7 @@ def plan_review(request: HttpRequest, plan_id: int) -> HttpResponse:
         lambda plan: plan_services.review_plan(
             plan=plan, by=request.user, on=form.cleaned_data["on"]
         ),
-        "Review recorded.",
+        gettext("Review recorded."),
     )
 
 
@@ -233,7 +236,7 @@ def goal_add(request: HttpRequest, plan_id: int) -> HttpResponse:
 
         def write() -> tuple[str, str]:
             plan_services.add_goal(plan=plan, by=request.user, **fields)
-            return reverse("plan_detail", args=[plan.pk]), "Goal added."
+            return reverse("plan_detail", args=[plan.pk]), gettext("Goal added.")
 
         try:
             return submissions.save_once(
@@ -247,10 +250,10 @@ def goal_add(request: HttpRequest, plan_id: int) -> HttpResponse:
     return _form_page(
         request,
         participant=plan.enrollment.participant,
-        title="Add a goal",
+        title=gettext("Add a goal"),
         form=form,
         action=reverse("goal_add", args=[plan.pk]),
-        submit_label="Add goal",
+        submit_label=gettext("Add goal"),
     )
 
 
@@ -271,15 +274,15 @@ def goal_edit(request: HttpRequest, goal_id: int) -> HttpResponse:
         except ServiceError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, "Goal saved.")
+            messages.success(request, gettext("Goal saved."))
             return _back_to_plan(goal.plan_id)
     return _form_page(
         request,
         participant=goal.plan.enrollment.participant,
-        title="Change a goal",
+        title=gettext("Change a goal"),
         form=form,
         action=reverse("goal_edit", args=[goal.pk]),
-        submit_label="Save goal",
+        submit_label=gettext("Save goal"),
     )
 
 
@@ -299,7 +302,7 @@ def milestone_add(request: HttpRequest, goal_id: int) -> HttpResponse:
 
         def write() -> tuple[str, str]:
             plan_services.add_milestone(goal=goal, by=request.user, **fields)
-            return plan_url, "Milestone added."
+            return plan_url, gettext("Milestone added.")
 
         try:
             return submissions.save_once(
@@ -310,10 +313,10 @@ def milestone_add(request: HttpRequest, goal_id: int) -> HttpResponse:
     return _form_page(
         request,
         participant=goal.plan.enrollment.participant,
-        title="Add a milestone",
+        title=gettext("Add a milestone"),
         form=form,
         action=reverse("milestone_add", args=[goal.pk]),
-        submit_label="Add milestone",
+        submit_label=gettext("Add milestone"),
     )
 
 
@@ -331,7 +334,7 @@ def milestone_met(request: HttpRequest, milestone_id: int) -> HttpResponse:
         for message in error.messages:
             messages.error(request, message)
     else:
-        messages.success(request, "Milestone met.")
+        messages.success(request, gettext("Milestone met."))
     return _back_to_plan(milestone.goal.plan_id)
 
 
@@ -369,16 +372,18 @@ def incentive_request(request: HttpRequest, plan_id: int) -> HttpResponse:
             form.add_error(None, error)
         else:
             messages.success(
-                request, f"Incentive of {entry.amount_dollars} requested; a manager approves it."
+                request,
+                gettext("Incentive of %(amount)s requested; a manager approves it.")
+                % {"amount": entry.amount_dollars},
             )
             return _back_to_plan(plan.pk)
     return _form_page(
         request,
         participant=plan.enrollment.participant,
-        title="Request an incentive",
+        title=gettext("Request an incentive"),
         form=form,
         action=reverse("incentive_request", args=[plan.pk]),
-        submit_label="Request",
+        submit_label=gettext("Request"),
     )
 
 
@@ -399,7 +404,9 @@ def incentive_approve(request: HttpRequest, entry_id: int) -> HttpResponse:
         for message in error.messages:
             messages.error(request, message)
     else:
-        messages.success(request, f"{entry.amount_dollars} approved.")
+        messages.success(
+            request, gettext("%(amount)s approved.") % {"amount": entry.amount_dollars}
+        )
     return _after_ledger_action(request, entry)
 
 
@@ -409,7 +416,7 @@ def incentive_decline(request: HttpRequest, entry_id: int) -> HttpResponse:
     entry = _entry_for(request, entry_id)
     form = DeclineForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Say why the request is declined.")
+        messages.error(request, gettext("Say why the request is declined."))
         return _after_ledger_action(request, entry)
     try:
         plan_services.decline_incentive(
@@ -419,7 +426,7 @@ def incentive_decline(request: HttpRequest, entry_id: int) -> HttpResponse:
         for message in error.messages:
             messages.error(request, message)
     else:
-        messages.success(request, "Request declined.")
+        messages.success(request, gettext("Request declined."))
     return _after_ledger_action(request, entry)
 
 
@@ -440,7 +447,9 @@ def incentive_pay(request: HttpRequest, entry_id: int) -> HttpResponse:
         except ServiceError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"{entry.amount_dollars} marked paid.")
+            messages.success(
+                request, gettext("%(amount)s marked paid.") % {"amount": entry.amount_dollars}
+            )
             return redirect("ledger")
     return render(
         request,
@@ -461,7 +470,8 @@ def incentive_reverse(request: HttpRequest, entry_id: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"Reversing entry of {reversal.amount_dollars} recorded; a manager approves it.",
+            gettext("Reversing entry of %(amount)s recorded; a manager approves it.")
+            % {"amount": reversal.amount_dollars},
         )
     return redirect("ledger")
 

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from interventions import access
@@ -109,7 +110,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
                 participants=form.people_by_role(),
                 groups=data.get("groups") or [],
             )
-            return reverse("incident_detail", args=[incident.pk]), (
+            return reverse("incident_detail", args=[incident.pk]), gettext(
                 "Incident recorded. Response tasks for the people connected to it are being "
                 "created."
             )
@@ -190,7 +191,10 @@ def response_task_complete(request: HttpRequest, responsetask_id: int) -> HttpRe
             except ServiceError as error:
                 _service_errors(form, error)
             else:
-                messages.success(request, f"Done: {task.participant.full_name} was reached.")
+                messages.success(
+                    request,
+                    gettext("Done: %(name)s was reached.") % {"name": task.participant.full_name},
+                )
                 return redirect("incident_detail", incident_id=task.incident_id)
     context = {
         "task": task,
@@ -213,7 +217,7 @@ def response_task_cancel(request: HttpRequest, responsetask_id: int) -> HttpResp
     except ServiceError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, "Task cancelled.")
+        messages.success(request, gettext("Task cancelled."))
     return redirect("incident_detail", incident_id=task.incident_id)
 
 
@@ -275,7 +279,7 @@ def shooting_review(request: HttpRequest) -> HttpResponse:
         except ServiceError as error:
             _service_errors(review_form, error)
         else:
-            messages.success(request, "The review's decisions are recorded.")
+            messages.success(request, gettext("The review's decisions are recorded."))
             query = urlencode({"start": data["period_start"], "end": data["period_end"]})
             return redirect(f"{reverse('shooting_review')}?{query}")
 
@@ -379,7 +383,7 @@ def callin_new(request: HttpRequest) -> HttpResponse:
                 attendees=data["attendees"],
                 notes=data["notes"],
             )
-            return reverse("notification_funnel"), "Call-in recorded."
+            return reverse("notification_funnel"), gettext("Call-in recorded.")
 
         try:
             return submissions.save_once(
@@ -387,7 +391,9 @@ def callin_new(request: HttpRequest) -> HttpResponse:
             )
         except ServiceError as error:
             _service_errors(form, error)
-    return render(request, "response/simple_form.html", {"form": form, "title": "Record a call-in"})
+    return render(
+        request, "response/simple_form.html", {"form": form, "title": gettext("Record a call-in")}
+    )
 
 
 @manager_required(city_wide=True)
@@ -412,7 +418,7 @@ def custom_notification_new(request: HttpRequest) -> HttpResponse:
                 response=data["response"],
                 response_notes=data["response_notes"],
             )
-            return reverse("notification_funnel"), "Custom notification recorded."
+            return reverse("notification_funnel"), gettext("Custom notification recorded.")
 
         try:
             return submissions.save_once(
@@ -423,7 +429,7 @@ def custom_notification_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "response/simple_form.html",
-        {"form": form, "title": "Record a custom notification"},
+        {"form": form, "title": gettext("Record a custom notification")},
     )
 
 

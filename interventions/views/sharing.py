@@ -13,7 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -106,16 +107,18 @@ def consent_create(request: HttpRequest, participant_id: int) -> HttpResponse:
             form.add_error(None, error)
         else:
             messages.success(
-                request, f"Consent recorded: the record is shared with {consent.shared_with}."
+                request,
+                gettext("Consent recorded: the record is shared with %(shared_with)s.")
+                % {"shared_with": consent.shared_with},
             )
             return redirect("participant_detail", participant_id=participant.pk)
     return _render_form(
         request,
         participant,
-        title=f"Record consent for {participant.full_name}",
+        title=gettext("Record consent for %(name)s") % {"name": participant.full_name},
         form=form,
         action=reverse("consent_create", args=[participant.pk]),
-        submit_label="Record consent",
+        submit_label=gettext("Record consent"),
     )
 
 
@@ -144,23 +147,27 @@ def consent_revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Consent revoked: {consent.shared_with} no longer sees the record "
-                f"from {consent.revoked_on:%b %-d, %Y}.",
+                gettext("Consent revoked: %(shared_with)s no longer sees the record from %(on)s.")
+                % {
+                    "shared_with": consent.shared_with,
+                    "on": dateformat.format(consent.revoked_on, "M j, Y"),
+                },
             )
             return redirect("participant_detail", participant_id=consent.participant_id)
     participant = consent.participant
     return _render_form(
         request,
         participant,
-        title=f"Revoke consent: {consent.shared_with}",
+        title=gettext("Revoke consent: %(shared_with)s") % {"shared_with": consent.shared_with},
         form=form,
         action=reverse("consent_revoke", args=[consent.pk]),
-        submit_label="Yes, revoke" if form.is_valid() else "Revoke",
+        submit_label=gettext("Yes, revoke") if form.is_valid() else gettext("Revoke"),
         confirming=form.is_valid(),
-        confirm_text=(
-            f"Revoke the consent to share {participant.full_name}'s record with "
-            f"{consent.shared_with}? From that day they no longer see it."
-        ),
+        confirm_text=gettext(
+            "Revoke the consent to share %(name)s's record with %(shared_with)s? From that day "
+            "they no longer see it."
+        )
+        % {"name": participant.full_name, "shared_with": consent.shared_with},
     )
 
 
@@ -171,7 +178,7 @@ def consent_override(request: HttpRequest) -> HttpResponse:
     """Open one participant's record without consent, in an emergency: for holders of the
     override permission, with a reason, for 24 hours, recorded in the audit trail."""
     if not request.user.has_perm(OVERRIDE_CONSENT_PERMISSION):
-        raise PermissionDenied("Overriding consent needs its own permission.")
+        raise PermissionDenied(gettext("Overriding consent needs its own permission."))
     form = ConsentOverrideForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -188,8 +195,8 @@ def consent_override(request: HttpRequest) -> HttpResponse:
             record(request, "override", override.participant, override_id=override.pk, hours=hours)
             messages.warning(
                 request,
-                f"Emergency access to this record until "
-                f"{timezone.localtime(override.expires_at):%b %-d, %H:%M}. It is recorded.",
+                gettext("Emergency access to this record until %(until)s. It is recorded.")
+                % {"until": dateformat.format(timezone.localtime(override.expires_at), "M j, H:i")},
             )
             return redirect("participant_detail", participant_id=override.participant_id)
     return render(request, "interventions/consent_override.html", {"form": form})

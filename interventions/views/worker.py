@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from interventions import access
@@ -202,8 +203,16 @@ def session_log(request: HttpRequest) -> HttpResponse:
                 names = ", ".join(p.full_name for p in participants)
                 messages.success(
                     request,
-                    f"Session logged: {session.get_kind_display().lower()}, "
-                    f"{session.duration_minutes} minutes with {names}.",
+                    ngettext(
+                        "Session logged: %(kind)s, %(minutes)s minutes with %(names)s.",
+                        "Session logged: %(kind)s, %(minutes)s minutes with %(names)s.",
+                        session.duration_minutes,
+                    )
+                    % {
+                        "kind": session.get_kind_display().lower(),
+                        "minutes": session.duration_minutes,
+                        "names": names,
+                    },
                 )
                 if len(participants) == 1:
                     return redirect("participant_detail", participant_id=participants[0].pk)
@@ -419,7 +428,9 @@ def participant_edit(request: HttpRequest, participant_id: int) -> HttpResponse:
         except ServiceError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"{participant.full_name}'s profile saved.")
+            messages.success(
+                request, gettext("%(name)s's profile saved.") % {"name": participant.full_name}
+            )
             return redirect("participant_detail", participant_id=participant.pk)
     return render(
         request,
@@ -447,17 +458,20 @@ def enrollment_status(request: HttpRequest, enrollment_id: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{enrollment.program}: status changed to "
-                f"{enrollment.get_status_display().lower()}.",
+                gettext("%(program)s: status changed to %(status)s.")
+                % {
+                    "program": enrollment.program,
+                    "status": enrollment.get_status_display().lower(),
+                },
             )
             return redirect("participant_detail", participant_id=enrollment.participant_id)
     return _action_page(
         request,
-        title=f"Change status: {enrollment.program}",
+        title=gettext("Change status: %(program)s") % {"program": enrollment.program},
         form=form,
         action=reverse("enrollment_status", args=[enrollment.pk]),
         participant=enrollment.participant,
-        submit_label="Change status",
+        submit_label=gettext("Change status"),
     )
 
 
@@ -483,23 +497,28 @@ def enrollment_exit(request: HttpRequest, enrollment_id: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{enrollment.participant.full_name} exited {enrollment.program} "
-                f"({enrollment.get_exit_reason_display().lower()}).",
+                gettext("%(name)s exited %(program)s (%(reason)s).")
+                % {
+                    "name": enrollment.participant.full_name,
+                    "program": enrollment.program,
+                    "reason": enrollment.get_exit_reason_display().lower(),
+                },
             )
             return redirect("participant_detail", participant_id=enrollment.participant_id)
     return _action_page(
         request,
-        title=f"Exit from {enrollment.program}",
+        title=gettext("Exit from %(program)s") % {"program": enrollment.program},
         form=form,
         action=reverse("enrollment_exit", args=[enrollment.pk]),
         participant=enrollment.participant,
-        submit_label="Yes, exit" if form.is_valid() else "Exit",
+        submit_label=gettext("Yes, exit") if form.is_valid() else gettext("Exit"),
         extra={
             "confirming": form.is_valid(),
-            "confirm_text": (
-                f"Exit {enrollment.participant.full_name} from {enrollment.program}? "
-                "The enrolment closes and leaves the caseload; the history stays."
-            ),
+            "confirm_text": gettext(
+                "Exit %(name)s from %(program)s? The enrolment closes and leaves the caseload; "
+                "the history stays."
+            )
+            % {"name": enrollment.participant.full_name, "program": enrollment.program},
         },
     )
 
@@ -551,8 +570,11 @@ def referral_create(request: HttpRequest, participant_id: int) -> HttpResponse:
                 notes=data["notes"],
             )
             return participant_url, (
-                f"Referral made: {referral.get_service_category_display().lower()} "
-                f"with {referral.provider_name}."
+                gettext("Referral made: %(category)s with %(provider)s.")
+                % {
+                    "category": referral.get_service_category_display().lower(),
+                    "provider": referral.provider_name,
+                }
             )
 
         try:
@@ -563,11 +585,11 @@ def referral_create(request: HttpRequest, participant_id: int) -> HttpResponse:
             form.add_error(None, error)
     return _action_page(
         request,
-        title=f"Make a referral for {participant.full_name}",
+        title=gettext("Make a referral for %(name)s") % {"name": participant.full_name},
         form=form,
         action=reverse("referral_create", args=[participant.pk]),
         participant=participant,
-        submit_label="Make referral",
+        submit_label=gettext("Make referral"),
     )
 
 
@@ -594,18 +616,22 @@ def referral_advance(request: HttpRequest, referral_id: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Referral for {referral.participant.full_name} marked "
-                f"{referral.get_status_display().lower()}.",
+                gettext("Referral for %(name)s marked %(status)s.")
+                % {
+                    "name": referral.participant.full_name,
+                    "status": referral.get_status_display().lower(),
+                },
             )
             default = reverse("participant_detail", args=[referral.participant_id])
             return redirect(_safe_next(request, default))
     return _action_page(
         request,
-        title=f"Update referral: {referral.get_service_category_display()}",
+        title=gettext("Update referral: %(category)s")
+        % {"category": referral.get_service_category_display()},
         form=form,
         action=reverse("referral_advance", args=[referral.pk]),
         participant=referral.participant,
-        submit_label="Update referral",
+        submit_label=gettext("Update referral"),
         extra={"next": _safe_next(request, "")},
     )
 
@@ -652,8 +678,12 @@ def participant_register(request: HttpRequest) -> HttpResponse:
                 submission.saved(reverse("participant_detail", args=[participant.pk]))
                 messages.success(
                     request,
-                    f"{participant.full_name} registered as {participant.participant_code} "
-                    f"and enrolled in {enrollment.program}.",
+                    gettext("%(name)s registered as %(code)s and enrolled in %(program)s.")
+                    % {
+                        "name": participant.full_name,
+                        "code": participant.participant_code,
+                        "program": enrollment.program,
+                    },
                 )
                 return redirect("participant_detail", participant_id=participant.pk)
         else:
