@@ -45,6 +45,7 @@ HUMAN_ATTRIBUTES = frozenset({"placeholder", "title", "aria-label", "alt", "data
 # The allow-list: text that is not a word to translate. Only proper names belong here.
 NOT_WORDS = (
     "GVR Case Manager",  # the product's name, the same in every language
+    "CSV",  # a file format's name, the same in every language
 )
 # What these elements hold is code, not words: script and style, and the codes, file columns
 # and keys a page shows as they are (<code>homicide</code>, <kbd>Ctrl</kbd>).
@@ -215,7 +216,8 @@ def template_messages(paths: Iterable[Path]) -> Iterator[Message]:
             if msgid is None:
                 continue  # {% translate variable %}: nothing fixed to look up
             context = node.message_context.var if node.message_context else None
-            yield Message(label, msgid, None, _literal(context))
+            # Django looks a literal up with its % doubled (Variable.resolve), as makemessages writes it.
+            yield Message(label, msgid.replace("%", "%%"), None, _literal(context))
         for node in template.nodelist.get_nodes_by_type(BlockTranslateNode):
             singular, _ = node.render_token_list(node.singular)
             plural = node.render_token_list(node.plural)[0] if node.plural else None

@@ -76,7 +76,7 @@
           },
           title: {
             display: startIndex >= 0,
-            text: text.textTitle.replace("%(measure)s", data.measure).replace("%(start)s", data.start)
+            text: text.textTitle.replace("{measure}", data.measure).replace("{start}", data.start)
           }
         },
         scales: {
