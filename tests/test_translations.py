@@ -216,7 +216,8 @@ def template_messages(paths: Iterable[Path]) -> Iterator[Message]:
             if msgid is None:
                 continue  # {% translate variable %}: nothing fixed to look up
             context = node.message_context.var if node.message_context else None
-            # Django looks a literal up with its % doubled (Variable.resolve), as makemessages writes it.
+            # Django looks a literal up with its % doubled (Variable.resolve), as makemessages
+            # writes it.
             yield Message(label, msgid.replace("%", "%%"), None, _literal(context))
         for node in template.nodelist.get_nodes_by_type(BlockTranslateNode):
             singular, _ = node.render_token_list(node.singular)
