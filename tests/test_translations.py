@@ -576,3 +576,31 @@ def test_an_invitation_in_spanish_sets_the_language_and_its_page_speaks_it(org_a
     page = Client(HTTP_ACCEPT_LANGUAGE="en").get(staff_services.invitation_path(preference.user))
     text = page.content.decode()
     assert '<html lang="es">' in text and "Cree su contraseña" in text
+
+
+@pytest.mark.django_db
+def test_the_invitation_email_speaks_the_chosen_language_whoever_sends_it(org_a) -> None:
+    """The e-mail goes out from the outbox (a Celery worker with no request and no active
+    language): it follows the language saved with the invitation, not the sender's."""
+    from interventions.services import staff as staff_services
+
+    invited = {}
+    for email, language in (("lupe@example.org", "es"), ("sam@example.org", "")):
+        invited[language] = staff_services.invite_staff_member(
+            invited_by=org_a.manager,
+            first_name="Lupe" if language else "Sam",
+            last_name="Test",
+            email=email,
+            organization=org_a.organization,
+            role="outreach_worker",
+            language=language,
+        )
+    with translation.override("en"):
+        assert staff_services.send_staff_invitation(invited["es"].pk)
+    with translation.override("es"):
+        assert staff_services.send_staff_invitation(invited[""].pk)
+    spanish, english = mail.outbox[-2:]
+    assert spanish.subject == "GVR Case Manager: cree su contraseña"
+    assert spanish.body.startswith("Hola, Lupe:") and "lupe@example.org" in spanish.body
+    assert english.subject == "GVR Case Manager: set your password"
+    assert english.body.startswith("Hello Sam,")

@@ -19,15 +19,18 @@ from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
+from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext
 
 from interventions.access import managed_organizations
+from interventions.accounts.language import language_for
 from interventions.audit import record
 from interventions.errors import ServiceError
 from interventions.models import Membership, PartnerOrganization
 from interventions.outbox import services as outbox
+from interventions.services.reminders import save_language
 
 INVITE_TASK = "interventions.send_staff_invitation"
 
@@ -53,7 +56,11 @@ def invite_staff_member(
     email: str,
     organization: PartnerOrganization,
     role: str,
+    language: str = "",
 ) -> AbstractBaseUser:
+    """Make the account (no usable password), its membership and, when one is chosen, the
+    language the person's pages and e-mails speak, together; the invitation e-mail follows
+    the commit."""
     if not organizations_to_invite_into(invited_by).filter(pk=organization.pk).exists():
         raise ServiceError(gettext("You can invite staff only into an organisation you manage."))
     if role not in Membership.Role.values:
@@ -74,6 +81,8 @@ def invite_staff_member(
     user.set_unusable_password()
     user.save()
     membership = Membership.objects.create(user=user, organization=organization, role=role)
+    if language:
+        save_language(user=user, language=language)
     record(
         None,
         "create",
@@ -102,18 +111,26 @@ def send_staff_invitation(user_id: int) -> bool:
     if user is None or user.has_usable_password() or not user.email:
         return False
     hours = settings.PASSWORD_RESET_TIMEOUT // 3600
-    send_mail(
-        "GVR Case Manager: set your password",
-        (
-            f"Hello {user.first_name},\n\n"
-            "You have been given an account on GVR Case Manager. Set your password here "
-            f"(the link works once, for {hours} hours):\n\n"
-            f"{settings.GVR_SITE_URL}{invitation_path(user)}\n\n"
-            f"Your username is {user.get_username()}.\n"
-        ),
-        settings.DEFAULT_FROM_EMAIL,
-        [user.email],
-    )
+    # Written in the language chosen on the invitation, whichever process sends it.
+    with translation.override(language_for(user.pk)):
+        send_mail(
+            gettext("GVR Case Manager: set your password"),
+            gettext(
+                "Hello %(first_name)s,\n\n"
+                "You have been given an account on GVR Case Manager. Set your password here "
+                "(the link works once, for %(hours)s hours):\n\n"
+                "%(link)s\n\n"
+                "Your username is %(username)s.\n"
+            )
+            % {
+                "first_name": user.first_name,
+                "hours": hours,
+                "link": f"{settings.GVR_SITE_URL}{invitation_path(user)}",
+                "username": user.get_username(),
+            },
+            settings.DEFAULT_FROM_EMAIL,
+            [user.email],
+        )
     return True
 
 

@@ -10,14 +10,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
-from django.utils.translation import activate, gettext, override
+from django.utils.translation import activate, gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from interventions.accounts import language as languages
 from interventions.errors import ServiceError
 from interventions.forms.staff import InviteStaffForm
-from interventions.services import reminders as reminder_services
 from interventions.services import staff as staff_services
 from interventions.views.guards import manager_required
 
@@ -31,15 +30,11 @@ def invite_staff(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         details = dict(form.cleaned_data)
-        language = details.pop("language") or languages.language_for(None)
         try:
-            # The invitation e-mail is written in the language chosen for the new person.
-            with override(language):
-                user = staff_services.invite_staff_member(invited_by=request.user, **details)
+            user = staff_services.invite_staff_member(invited_by=request.user, **details)
         except ServiceError as error:
             form.add_error(None, error)
         else:
-            reminder_services.save_language(user=user, language=language)
             messages.success(
                 request,
                 gettext(
