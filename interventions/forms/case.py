@@ -155,6 +155,22 @@ class SessionLogForm(forms.Form):
             )
         return " ".join(words)
 
+    @staticmethod
+    def label_words() -> dict[str, str]:
+        """The button's words in the page's language, with {placeholders} for the browser to
+        fill as the choice changes (static/js/session_form.js): the same messages as
+        submit_label, so both say the same in every language."""
+        return {
+            "log": gettext("Log"),
+            "session": gettext("session"),
+            "minutes": gettext("%(minutes)s min") % {"minutes": "{minutes}"},
+            "with": gettext("with %(people)s") % {"people": "{people}"},
+            "two": gettext("%(first)s and %(second)s") % {"first": "{first}", "second": "{second}"},
+            # Three people or more: always two or more others.
+            "many": ngettext("%(first)s and %(count)s other", "%(first)s and %(count)s others", 2)
+            % {"first": "{first}", "count": "{count}"},
+        }
+
     def _shown_value(self, name: str) -> Any:
         return self[name].value() or ""
 

@@ -5,10 +5,16 @@
   const form = document.getElementById("session-form");
   if (!form) return;
   const button = document.getElementById("session-submit");
+  // The words in the page's language (SessionLogForm.label_words), {placeholders} filled here.
+  const wordsSource = document.getElementById("session-label-words");
+  const text = wordsSource ? JSON.parse(wordsSource.textContent) : null;
+  const fill = (template, values) =>
+    template.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? values[name] : whole));
 
   const peoplePhrase = (names) => {
-    if (names.length <= 2) return names.join(" and ");
-    return `${names[0]} and ${names.length - 1} others`;
+    if (names.length < 2) return names.join("");
+    if (names.length === 2) return fill(text.two, { first: names[0], second: names[1] });
+    return fill(text.many, { first: names[0], count: names.length - 1 });
   };
 
   const label = () => {
@@ -28,10 +34,11 @@
       chip.classList.toggle("active", pressed);
       chip.setAttribute("aria-pressed", pressed ? "true" : "false");
     });
-    const words = ["Log"];
-    if (/^\d+$/.test(minutes)) words.push(`${minutes} min`);
-    words.push(kind ? kind.dataset.label : "session");
-    if (names.length) words.push(`with ${peoplePhrase(names)}`);
+    if (!text) return;
+    const words = [text.log];
+    if (/^\d+$/.test(minutes)) words.push(fill(text.minutes, { minutes }));
+    words.push(kind ? kind.dataset.label : text.session);
+    if (names.length) words.push(fill(text.with, { people: peoplePhrase(names) }));
     button.textContent = words.join(" ");
   };
 

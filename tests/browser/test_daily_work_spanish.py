@@ -48,6 +48,9 @@ def test_a_spanish_speaking_workers_day_on_a_phone(phone, org_a):
     phone.locator(f"#pick-{person.pk}").check()
     phone.locator("#kind-chips label", has_text="Mentoría").click()
     phone.locator("#id_duration_minutes").fill("30")
+    # The button names the choice in Spanish as it changes (session_form.js), not in English.
+    label = phone.locator("#session-submit").inner_text()
+    assert label.startswith("Registrar 30 min mentoría con "), label
     phone.locator("#session-submit").click()
     phone.wait_for_load_state()
     session = Session.objects.get()
