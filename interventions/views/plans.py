@@ -83,6 +83,8 @@ def _form_page(
     action: str,
     submit_label: str,
 ) -> HttpResponse:
+    # The page names the person: a view of them, like their record page.
+    record(request, "view", participant, shown_on=action)
     return render(
         request,
         "interventions/action_form.html",
@@ -166,6 +168,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         "decline_form": DeclineForm(auto_id=False),
         "today": timezone.localdate(),
     }
+    record(request, "view", plan.enrollment.participant, shown_on="lifeplan", shown_on_id=plan.pk)
     return render(request, "interventions/plans/plan_detail.html", context)
 
 
@@ -442,6 +445,13 @@ def incentive_pay(request: HttpRequest, entry_id: int) -> HttpResponse:
         else:
             messages.success(request, f"{entry.amount_dollars} marked paid.")
             return redirect("ledger")
+    record(
+        request,
+        "view",
+        entry.enrollment.participant,
+        shown_on="incentiveentry",
+        shown_on_id=entry.pk,
+    )
     return render(
         request,
         "interventions/plans/incentive_pay.html",

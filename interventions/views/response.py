@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from interventions import access
-from interventions.audit import audited_view
+from interventions.audit import audited_view, record, record_participants_viewed
 from interventions.dates import period_bounds
 from interventions.errors import ServiceError
 from interventions.forms import single_submit as submissions
@@ -142,6 +142,15 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
         "show_groups": show_groups,
         "can_manage": access.can_manage_response(user),
     }
+    # The page names the people involved and those the tasks are about.
+    record_participants_viewed(
+        request,
+        [
+            *involvements.values_list("participant_id", flat=True),
+            *tasks.values_list("participant_id", flat=True),
+        ],
+        shown_on=incident,
+    )
     return render(request, "response/incident_detail.html", context)
 
 
@@ -201,6 +210,7 @@ def response_task_complete(request: HttpRequest, responsetask_id: int) -> HttpRe
         .filter(pk=task.organization_id)
         .exists(),
     }
+    record(request, "view", task.participant, shown_on="responsetask", shown_on_id=task.pk)
     return render(request, "response/task_complete.html", context)
 
 
@@ -455,4 +465,8 @@ def streetgroup_detail(request: HttpRequest, streetgroup_id: int) -> HttpRespons
         .filter(groups=group, occurred_at__gte=timezone.now() - timedelta(days=365))
         .order_by("-occurred_at")[:20],
     }
+    # The page names the group's members.
+    record_participants_viewed(
+        request, context["ties"].values_list("participant_id", flat=True), shown_on=group
+    )
     return render(request, "response/streetgroup_detail.html", context)
