@@ -108,7 +108,9 @@ def plan_start(request: HttpRequest, enrollment_id: int) -> HttpResponse:
         plan_selectors.plan_enrollments_for(request.user).select_related("participant", "program"),
         pk=enrollment_id,
     )
-    form = PlanStartForm(request.POST or None, program_id=enrollment.program_id)
+    # An empty POST is a form sent with nothing in it (bound, so it answers), not a GET.
+    posted = request.POST if request.method == "POST" else None
+    form = PlanStartForm(posted, program_id=enrollment.program_id)
     if request.method == "POST" and form.is_valid():
         try:
             plan = plan_services.draft_plan(

@@ -175,6 +175,11 @@ def response_task_complete(request: HttpRequest, responsetask_id: int) -> HttpRe
     )
     sessions = rs.sessions_to_complete(task, user)
     action = request.POST.get("action") if request.method == "POST" else None
+    # A POST with no known action says so, rather than drawing the page again as if nothing
+    # had been sent. (A second POST for a task already done shows it done: a double submit.)
+    refusal = None
+    if request.method == "POST" and action not in {"link", "log"}:
+        refusal = "Choose whether to link a session or log a contact."
     link_form = LinkSessionForm(request.POST if action == "link" else None, sessions=sessions)
     quick_form = QuickContactForm(request.POST if action == "log" else None)
     if task.status == ResponseTask.Status.OPEN and action in {"link", "log"}:
@@ -211,6 +216,9 @@ def response_task_complete(request: HttpRequest, responsetask_id: int) -> HttpRe
         .exists(),
     }
     record(request, "view", task.participant, shown_on="responsetask", shown_on_id=task.pk)
+    if refusal is not None:
+        messages.error(request, refusal)
+        return render(request, "response/task_complete.html", context, status=400)
     return render(request, "response/task_complete.html", context)
 
 
