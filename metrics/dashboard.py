@@ -59,27 +59,32 @@ def suppress(count: int | None, *, suppress_small: bool) -> int | str | None:
     return count
 
 
-def reach_cells(counts: dict[str, object], *, suppress_small: bool) -> dict[str, object]:
-    """One month's reach as shown: counts suppressed like every count of people, and a share
-    withheld when it would give a suppressed count away (with the connected count beside it,
-    a share reveals its numerator). A month with nobody connected has no share."""
+def reach_cells(counts: dict[str, object], *, hidden: dict[str, str]) -> dict[str, object]:
+    """One month's reach as shown. `hidden`: count name -> why it is hidden (suppression.PRIMARY,
+    1-10 people; SECONDARY, so that no hidden count can be derived from other areas' counts).
+    A share is withheld when it would give a hidden count away (with the connected count beside
+    it, a share reveals its numerator), and when the month's connected or reached count is
+    hidden. A month with nobody connected has no share."""
     connected = int(counts.get("connected") or 0)
-    reached = int(counts.get("reached") or 0)
-    shown_connected = suppress(connected, suppress_small=suppress_small)
-    shown_reached = suppress(reached, suppress_small=suppress_small)
-    month_hidden = SUPPRESSED in (shown_connected, shown_reached)
+
+    def shown(name: str) -> object:
+        reason = hidden.get(name)
+        if reason is None:
+            return int(counts.get(name) or 0)
+        return SUPPRESSED if reason == suppression.PRIMARY else WITHHELD
+
+    month_hidden = "connected" in hidden or "reached" in hidden
 
     def share(numerator_key: str, share_key: str) -> object:
         if connected == 0:
             return None
-        numerator = int(counts.get(numerator_key) or 0)
-        if month_hidden or suppress(numerator, suppress_small=suppress_small) == SUPPRESSED:
+        if month_hidden or numerator_key in hidden:
             return WITHHELD
         return counts[share_key]
 
     return {
-        "connected": shown_connected,
-        "reached": shown_reached,
+        "connected": shown("connected"),
+        "reached": shown("reached"),
         "share_24h": share("within_24h", "share_24h"),
         "share_72h": share("within_72h", "share_72h"),
     }
@@ -223,12 +228,19 @@ def build_dashboard(
             for row in selectors.incident_counts(area, start=start, end=end, area_ids=area_ids)
         }
     refreshed = selectors.rollup_refreshed_at(start=start, end=end)["latest"]
-    small = scope.suppress_small_counts
 
     # Every count of people, with the cells hidden across the area tree so none of 1-10 people
     # is shown or can be derived from other areas' counts (metrics/suppression.py).
     hidden = suppression.hidden_people_counts(scope, start=start, end=end)
+    hidden_reach = suppression.hidden_reach_counts(scope, start=start, end=end)
     shown_cell = ("area", area.pk) if activity_in_area else suppression.EVERYONE
+
+    def reach_hidden(month: date) -> dict[str, str]:
+        reasons = {
+            name: hidden_reach.get((month, name), {}).get(shown_cell)
+            for name in suppression.REACH_COUNTS
+        }
+        return {name: reason for name, reason in reasons.items() if reason is not None}
 
     def shown_people(month: date, name: str, act: dict[str, object]) -> object:
         reason = hidden.get((month, name), {}).get(shown_cell)
@@ -243,7 +255,10 @@ def build_dashboard(
         act = activity.get(month, {})
         minutes = act.get("contact_minutes") or 0
         reach_rows.append(
-            {"month": f"{month:%Y-%m}", **reach_cells(reach.get(month, {}), suppress_small=small)}
+            {
+                "month": f"{month:%Y-%m}",
+                **reach_cells(reach.get(month, {}), hidden=reach_hidden(month)),
+            }
         )
         monthly_rows.append(
             {

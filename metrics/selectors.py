@@ -101,6 +101,17 @@ def monthly_reach(
     )
 
 
+def monthly_reach_by_incident_area(
+    scope: DashboardScope, *, start: date, end: date
+) -> list[dict[str, object]]:
+    """The counts of `monthly_reach` for every organisation of the scope, per month and per
+    area of the incident (None: no area recorded), for suppression across the area tree. One
+    query."""
+    return response_selectors.monthly_reach_by_incident_area(
+        scope.organizations, start, last_day_of_month(end)
+    )
+
+
 def incident_counts(
     area: Area, *, start: date, end: date, area_ids: list[int]
 ) -> list[dict[str, object]]:

@@ -15,7 +15,11 @@ So, for each month and each count of people, this module takes the whole area tr
    since a hidden 0 is easily guessed; repeated until every sum has none or at least two
    hidden members, since hiding a cell may leave another sum with one.
 The people recorded on a parent area itself are never shown, but are treated as if they were
-(an analyst may know or guess them, most often 0)."""
+(an analyst may know or guess them, most often 0).
+
+The response-reach table is the same kind of table (each month's people connected to incidents
+in an area and the areas within it, or anywhere) and gets the same treatment, by the area of
+the incident (`hidden_reach_counts`)."""
 
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from datetime import date
 from django.db.models import Sum
 
 from interventions.models import Area
+from metrics import selectors
 from metrics.models import ActivityRollup
 from metrics.selectors import DashboardScope
 
@@ -37,6 +42,8 @@ PEOPLE_COUNTS = (
     "referrals_made",
     "referrals_completed",
 )
+# The response-reach table's counts of people (by the area of the incident).
+REACH_COUNTS = ("connected", "reached", "within_24h", "within_72h")
 PRIMARY = "primary"
 SECONDARY = "secondary"
 
@@ -105,6 +112,30 @@ def hidden_people_counts(
             **{name: Sum(name) for name in PEOPLE_COUNTS}
         )
     }
+    return _hide_across_the_tree(own, PEOPLE_COUNTS)
+
+
+def hidden_reach_counts(
+    scope: DashboardScope, *, start: date, end: date
+) -> dict[tuple[date, str], dict[Cell, str]]:
+    """The same for the response-reach table's counts of people, by the area of the incident:
+    the people connected, reached, and reached within 24 and 72 hours (each of the last two is
+    given away by its share beside the count connected, so it is a count like the others).
+    Two queries whatever the range."""
+    if not scope.suppress_small_counts:
+        return {}
+    own = {
+        (row["month"], row["area_id"]): row
+        for row in selectors.monthly_reach_by_incident_area(scope, start=start, end=end)
+    }
+    return _hide_across_the_tree(own, REACH_COUNTS)
+
+
+def _hide_across_the_tree(
+    own: dict[tuple[date, int | None], dict[str, int]], names: tuple[str, ...]
+) -> dict[tuple[date, str], dict[Cell, str]]:
+    """`own`: each (month, area or None) -> its own people's counts. For each (month, name),
+    the cells hidden across the whole area tree."""
     areas = list(Area.objects.values_list("id", "parent_id"))
     sums = _sums(areas)
     # Children before parents, so each area's total is its own people plus its children's.
@@ -112,7 +143,7 @@ def hidden_people_counts(
     months = sorted({month for month, _area in own})
     result: dict[tuple[date, str], dict[Cell, str]] = {}
     for month in months:
-        for name in PEOPLE_COUNTS:
+        for name in names:
             values: dict[Cell, int] = {("own", None): _count(own, month, None, name)}
             for area_id, parent_id in order:
                 values[("own", area_id)] = _count(own, month, area_id, name)

@@ -10,6 +10,7 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOperations
 from django.test import Client, override_settings
 
 from interventions.models import Membership, PartnerOrganization, Program
@@ -44,6 +45,26 @@ def fast_password_hashing() -> Iterator[None]:
     """Argon2 is slow on purpose; tests that are not about passwords skip that cost.
     tests/security/test_sessions.py proves Argon2 is the configured hasher."""
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+# The audit table and the incentive ledger refuse TRUNCATE unless the transaction says it means it
+# (audit/0005, interventions/0009). Django's test runner empties every table with one TRUNCATE
+# after each transactional test; this is the one place that says so, for that statement only.
+ALLOW_APPEND_ONLY_TRUNCATE_SQL = "SET LOCAL gvr.allow_append_only_truncate = on"
+_original_execute_sql_flush = PostgresOperations.execute_sql_flush
+
+
+def _flush_allowing_append_only_truncate(self: PostgresOperations, sql_list: list[str]) -> None:
+    # execute_sql_flush runs its statements in one transaction: SET LOCAL ends with it.
+    _original_execute_sql_flush(self, [ALLOW_APPEND_ONLY_TRUNCATE_SQL, *sql_list])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def flush_may_truncate_append_only_tables() -> Iterator[None]:
+    with mock.patch.object(
+        PostgresOperations, "execute_sql_flush", _flush_allowing_append_only_truncate
+    ):
         yield
 
 

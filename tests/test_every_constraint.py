@@ -1000,10 +1000,21 @@ def _item(**values: object) -> Item:
 
 
 @refused_by("item_scale_has_a_maximum")
-def _yes_no_item_with_a_maximum() -> None:
-    # Only this half of the rule holds in the database: a scale item with no maximum makes the
-    # condition NULL, which a CHECK lets through (the form requires the maximum).
-    _item(kind=Item.Kind.YES_NO, max_value=3)
+def _scale_item_with_no_maximum() -> None:
+    _item(kind=Item.Kind.SCALE, max_value=None)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kind", "max_value"),
+    [(Item.Kind.SCALE, None), (Item.Kind.SCALE, 0), (Item.Kind.YES_NO, 3), (Item.Kind.CHOICE, 1)],
+)
+def test_both_halves_of_the_scale_maximum_rule_hold(kind: str, max_value: int | None) -> None:
+    """A scale item needs a maximum of 1 or more; any other item has none. The NULL case is the
+    one a CHECK lets through unless the rule spells out `IS NOT NULL`."""
+    with pytest.raises(IntegrityError) as refusal, transaction.atomic():
+        _item(kind=kind, max_value=max_value)
+    assert refusal.value.__cause__.diag.constraint_name == "item_scale_has_a_maximum"
 
 
 @refused_by("interventions_item_max_value_check")

@@ -66,7 +66,8 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             _next_url(request) if two_factor.is_verified(request) else "two_factor_verify"
         )
     device = two_factor.pending_authenticator(user=user)
-    form = CodeForm(request.POST or None)
+    # An empty POST is a form sent without a code: bound, so it says the code is missing.
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         verification, codes = two_factor.confirm_authenticator(
             user=user, device=device, token=form.cleaned_data["code"]
@@ -101,7 +102,8 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         return redirect(_next_url(request))
     if not user_has_device(user):
         return redirect(f"{reverse('two_factor_setup')}?{urlencode({'next': _next_url(request)})}")
-    form = CodeForm(request.POST or None)
+    # An empty POST is a form sent without a code: bound, so it says the code is missing.
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         verification = two_factor.verify_code(user=user, token=form.cleaned_data["code"])
         if verification.device is not None:

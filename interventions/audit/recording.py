@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -72,7 +72,7 @@ def record(
 
 
 def audited_view(
-    action: str, object_type: str, *, kwarg: str | None = None
+    action: str, object_type: str, *, kwarg: str | None = None, shown_only: bool = False
 ) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Record `action` on the object named by the URL keyword `kwarg` (default
     `<object_type>_id`) after the view answers: `ok` for a success, `denied` for 403/404, nothing
@@ -81,7 +81,10 @@ def audited_view(
         @login_required
         @audited_view("view", "participant")
         def participant_detail(request, participant_id): ...
-    """
+
+    `shown_only` is for a form page about the object (a new referral for a participant): `ok` is
+    recorded when the page is shown (200), not for the redirect after a save, which shows
+    nothing and whose write the database records."""
     key = kwarg or f"{object_type}_id"
 
     def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -92,7 +95,7 @@ def audited_view(
             except (Http404, PermissionDenied):
                 _record_view(request, action, object_type, kwargs.get(key), "denied")
                 raise
-            if response.status_code < 400:
+            if response.status_code == 200 or (response.status_code < 400 and not shown_only):
                 _record_view(request, action, object_type, kwargs.get(key), "ok")
             elif response.status_code in (403, 404):
                 _record_view(request, action, object_type, kwargs.get(key), "denied")
@@ -114,4 +117,36 @@ def _record_view(
         object_id=object_id,
         participant_id=object_id if object_type == "participant" else None,
         outcome=outcome,
+    )
+
+
+def record_participants_viewed(
+    request: HttpRequest, participant_ids: Iterable[int | None], *, shown_on: models.Model
+) -> None:
+    """One view event for each participant a page shows, when the page is about something else
+    (an incident and its victims, a street group's members, a plan): so "who has looked at this
+    person" is answered by the participant's own events, whichever page showed them. `shown_on`
+    is the page's object, kept as its type and id in `detail`."""
+    from interventions.audit.middleware import client_ip
+    from interventions.audit.models import AuditEvent
+
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        user = None
+    ip_address, path = client_ip(request), request.path[:500]
+    detail = {"shown_on": shown_on._meta.model_name, "shown_on_id": shown_on.pk}
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            user_id=user.pk if user is not None else None,
+            username=user.get_username()[:150] if user is not None else "",
+            action=AuditEvent.Action.VIEW,
+            object_type="participant",
+            object_id=participant_id,
+            participant_id=participant_id,
+            ip_address=ip_address,
+            outcome="ok",
+            path=path,
+            detail=detail,
+        )
+        for participant_id in sorted({pid for pid in participant_ids if pid is not None})
     )

@@ -421,7 +421,9 @@ class Item(models.Model):
         ordering = ["version", "position", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(kind="scale") & Q(max_value__gte=1))
+                # `max_value IS NOT NULL` spelled out: a CHECK lets a NULL result through, so
+                # `kind = 'scale' AND max_value >= 1` alone would pass a scale with no maximum.
+                condition=(Q(kind="scale") & Q(max_value__isnull=False) & Q(max_value__gte=1))
                 | (~Q(kind="scale") & Q(max_value__isnull=True)),
                 name="item_scale_has_a_maximum",
                 violation_error_message=_("A 0-n scale item needs its n (1 or more); others none."),

@@ -244,6 +244,38 @@ def monthly_reach_for_organizations(
     return _monthly_reach_rows(tasks, start, end)
 
 
+def monthly_reach_by_incident_area(
+    organizations: QuerySet[PartnerOrganization] | None, start: date, end: date
+) -> list[dict[str, object]]:
+    """The counts of `monthly_reach_for_organizations` per month of the incident and per area
+    of the incident (`area_id` None: no area recorded), so the dashboard can suppress them
+    across the area tree. Counts only. One query."""
+    tasks = ResponseTask.objects.all()
+    if organizations is not None:
+        tasks = tasks.filter(organization__in=organizations)
+    rows = (
+        with_first_contact(
+            tasks.filter(
+                incident__occurred_at__date__gte=start, incident__occurred_at__date__lte=end
+            )
+        )
+        .annotate(month=TruncMonth("incident__occurred_at"), incident_area=F("incident__area_id"))
+        .values("month", "incident_area")
+        .annotate(**_reach_aggregates())
+        .order_by("month", "incident_area")
+    )
+    return [
+        {
+            **{name: row[name] for name in _reach_aggregates()},
+            "area_id": row["incident_area"],
+            "month": timezone.localtime(row["month"]).date()
+            if isinstance(row["month"], datetime)
+            else row["month"],
+        }
+        for row in rows
+    ]
+
+
 # Outcomes -------------------------------------------------------------------------------------
 
 

@@ -192,6 +192,7 @@ def demographics_edit(request: HttpRequest, participant_id: int) -> HttpResponse
 
 @member_required
 @require_http_methods(["GET", "POST"])
+@audited_view("view", "participant", shown_only=True)
 def outcome_event_create(request: HttpRequest, participant_id: int) -> HttpResponse:
     participant = _owned_participant(request, participant_id)
     form = OutcomeEventForm(request.POST or None)
@@ -253,6 +254,7 @@ def victimization_from_incident(
 
 @member_required
 @require_http_methods(["GET", "POST"])
+@audited_view("view", "participant", shown_only=True)
 def risk_tier_set(request: HttpRequest, participant_id: int) -> HttpResponse:
     participant = _owned_participant(request, participant_id)
     form = RiskTierForm(request.POST or None, initial={"tier": participant.risk_tier})
@@ -281,6 +283,7 @@ def risk_tier_set(request: HttpRequest, participant_id: int) -> HttpResponse:
 
 @member_required
 @require_http_methods(["GET", "POST"])
+@audited_view("view", "participant", shown_only=True)
 def assessment_create(request: HttpRequest, participant_id: int) -> HttpResponse:
     """Answer the newest published version of the instrument named by `?instrument=<slug>`."""
     participant = _owned_participant(request, participant_id)

@@ -84,6 +84,8 @@ def _form_page(
     action: str,
     submit_label: str,
 ) -> HttpResponse:
+    # The page names the person: a view of them, like their record page.
+    record(request, "view", participant, shown_on=action)
     return render(
         request,
         "interventions/action_form.html",
@@ -107,7 +109,9 @@ def plan_start(request: HttpRequest, enrollment_id: int) -> HttpResponse:
         plan_selectors.plan_enrollments_for(request.user).select_related("participant", "program"),
         pk=enrollment_id,
     )
-    form = PlanStartForm(request.POST or None, program_id=enrollment.program_id)
+    # An empty POST is a form sent with nothing in it (bound, so it answers), not a GET.
+    posted = request.POST if request.method == "POST" else None
+    form = PlanStartForm(posted, program_id=enrollment.program_id)
     if request.method == "POST" and form.is_valid():
         try:
             plan = plan_services.draft_plan(
@@ -169,6 +173,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         "decline_form": DeclineForm(auto_id=False),
         "today": timezone.localdate(),
     }
+    record(request, "view", plan.enrollment.participant, shown_on="lifeplan", shown_on_id=plan.pk)
     return render(request, "interventions/plans/plan_detail.html", context)
 
 
@@ -451,6 +456,13 @@ def incentive_pay(request: HttpRequest, entry_id: int) -> HttpResponse:
                 request, gettext("%(amount)s marked paid.") % {"amount": entry.amount_dollars}
             )
             return redirect("ledger")
+    record(
+        request,
+        "view",
+        entry.enrollment.participant,
+        shown_on="incentiveentry",
+        shown_on_id=entry.pk,
+    )
     return render(
         request,
         "interventions/plans/incentive_pay.html",

@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from interventions import access
-from interventions.audit import audited_view
+from interventions.audit import audited_view, record, record_participants_viewed
 from interventions.dates import period_bounds
 from interventions.errors import ServiceError
 from interventions.forms import single_submit as submissions
@@ -143,6 +143,15 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
         "show_groups": show_groups,
         "can_manage": access.can_manage_response(user),
     }
+    # The page names the people involved and those the tasks are about.
+    record_participants_viewed(
+        request,
+        [
+            *involvements.values_list("participant_id", flat=True),
+            *tasks.values_list("participant_id", flat=True),
+        ],
+        shown_on=incident,
+    )
     return render(request, "response/incident_detail.html", context)
 
 
@@ -167,6 +176,11 @@ def response_task_complete(request: HttpRequest, responsetask_id: int) -> HttpRe
     )
     sessions = rs.sessions_to_complete(task, user)
     action = request.POST.get("action") if request.method == "POST" else None
+    # A POST with no known action says so, rather than drawing the page again as if nothing
+    # had been sent. (A second POST for a task already done shows it done: a double submit.)
+    refusal = None
+    if request.method == "POST" and action not in {"link", "log"}:
+        refusal = "Choose whether to link a session or log a contact."
     link_form = LinkSessionForm(request.POST if action == "link" else None, sessions=sessions)
     quick_form = QuickContactForm(request.POST if action == "log" else None)
     if task.status == ResponseTask.Status.OPEN and action in {"link", "log"}:
@@ -205,6 +219,10 @@ def response_task_complete(request: HttpRequest, responsetask_id: int) -> HttpRe
         .filter(pk=task.organization_id)
         .exists(),
     }
+    record(request, "view", task.participant, shown_on="responsetask", shown_on_id=task.pk)
+    if refusal is not None:
+        messages.error(request, refusal)
+        return render(request, "response/task_complete.html", context, status=400)
     return render(request, "response/task_complete.html", context)
 
 
@@ -461,4 +479,8 @@ def streetgroup_detail(request: HttpRequest, streetgroup_id: int) -> HttpRespons
         .filter(groups=group, occurred_at__gte=timezone.now() - timedelta(days=365))
         .order_by("-occurred_at")[:20],
     }
+    # The page names the group's members.
+    record_participants_viewed(
+        request, context["ties"].values_list("participant_id", flat=True), shown_on=group
+    )
     return render(request, "response/streetgroup_detail.html", context)

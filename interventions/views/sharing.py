@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from interventions import access
 from interventions.access import OVERRIDE_CONSENT_PERMISSION
-from interventions.audit import record
+from interventions.audit import audited_view, record
 from interventions.errors import ServiceError
 from interventions.forms.sharing import ConsentForm, ConsentOverrideForm, ConsentRevokeForm
 from interventions.models import Consent, Enrollment, Participant, Referral
@@ -95,6 +95,7 @@ def _render_form(request: HttpRequest, participant: Participant, **context: Any)
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
+@audited_view("view", "participant", shown_only=True)
 def consent_create(request: HttpRequest, participant_id: int) -> HttpResponse:
     participant = _owned_participant(request, participant_id)
     form = ConsentForm(request.POST or None, participant=participant)

@@ -550,6 +550,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
 
 @member_required
 @require_http_methods(["GET", "POST"])
+@audited_view("view", "participant", shown_only=True)
 def referral_create(request: HttpRequest, participant_id: int) -> HttpResponse:
     participant = _participant_for(request, participant_id)
     form = ReferralForm(request.POST or None)

@@ -1,5 +1,6 @@
 """The main write views, fed generated field values (hypothesis): never a server error, and
-either one complete record written or none, never part of one."""
+either one complete record written or none, never part of one. Every POST route, with bodies
+valid but for one thing so the save path is reached, is fuzzed in test_fuzz_save_path.py."""
 
 from __future__ import annotations
 
@@ -50,10 +51,9 @@ FUZZ = settings(
     max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    # The same examples on every run (a CI failure reproduces), and no example database
-    # written into the checkout.
-    derandomize=True,
-    database=None,
+    # New examples on every run; a failing one is printed (with the blob that replays it) and
+    # kept in hypothesis's example database (.hypothesis/, git-ignored), tried first next run.
+    print_blob=True,
 )
 
 # Text a person, a broken client or an attacker might send. No lone surrogates: they cannot be

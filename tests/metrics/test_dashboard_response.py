@@ -29,7 +29,7 @@ from tests.factories import (
     SessionFactory,
     UserFactory,
 )
-from tests.metrics.test_dashboard import csv_blocks, table_rows
+from tests.metrics.test_dashboard import _derive, csv_blocks, table_rows
 from tests.queries import assert_fixed_queries
 
 DASHBOARD = reverse("metrics:dashboard")
@@ -346,3 +346,66 @@ def test_query_count_with_reach_and_incidents_is_exact_as_organisations_and_area
         for start in ("2024-01", "2019-01")
     ]
     assert_fixed_queries(requests, grow)
+
+
+# Secondary suppression of the reach table (issue 13, finding 7) -------------------------------
+
+
+@pytest.fixture
+def county_reach(org_a: OrgSetup, org_b: OrgSetup) -> dict[str, Area]:
+    """May 2024, a county whose incidents were all in its three cities. Delano's people are few:
+    4 connected, 3 reached, 2 within 24 h and 3 within 72 h; Arvin's 15 connected (12 within
+    24 h, 14 within 72 h, 14 reached); Shafter's 20 (15 within 24 h, 18 within 72 h, 19 reached)."""
+    county = AreaFactory(name="Kern", slug="kern", kind=Area.Kind.COUNTY)
+    cities = {slug: AreaFactory(name=slug.title(), slug=slug, parent=county) for slug in CITIES}
+    contacts = {
+        "delano": [3, 3, 30, None],
+        "arvin": [3] * 12 + [30] * 2 + [None],
+        "shafter": [3] * 15 + [30] * 3 + [80] + [None],
+    }
+    for slug, hours in contacts.items():
+        incident = IncidentFactory(occurred_at=at(date(2024, 5, 12)), area=cities[slug])
+        connect(org_a if slug == "delano" else org_b, incident, hours)
+    return {"kern": county, **cities}
+
+
+CITIES = ("delano", "arvin", "shafter")
+REACH_COUNTS = ("connected", "reached", "within_24h", "within_72h")
+
+
+def reach_counts_shown(row: list[str]) -> dict[str, str]:
+    """A reach row's counts of people as an analyst reads them: the two counts, and each
+    share's numerator when the share and the count connected are shown (a share of 1 decimal
+    and its base give the numerator back exactly)."""
+    connected, reached, share_24h, share_72h = row
+    cells = {"connected": connected, "reached": reached}
+    for name, share in (("within_24h", share_24h), ("within_72h", share_72h)):
+        numerator = "hidden"
+        if connected.isdigit() and re.fullmatch(r"\d+\.\d", share):
+            numerator = str(round(float(share) * int(connected) / 100))
+        cells[name] = numerator
+    return cells
+
+
+def test_no_hidden_reach_count_can_be_derived_from_the_shown_ones(
+    admin_client_city: Client, county_reach: dict[str, Area]
+) -> None:
+    pages = {
+        slug: reach_table(admin_client_city, area=slug, start="2024-05", end="2024-05")
+        for slug in county_reach
+    }
+    pages["everyone"] = reach_table(
+        admin_client_city, area="kern", activity="all", start="2024-05", end="2024-05"
+    )
+    cells = {page: reach_counts_shown(rows["2024-05"]) for page, rows in pages.items()}
+    sums = [("kern", ["kern-itself", *CITIES]), ("everyone", ["no-area", "kern"])]
+    for name in REACH_COUNTS:
+        shown = {page: counts[name] for page, counts in cells.items()}
+        # No incident in the county outside its cities, none without an area: both known 0.
+        shown |= {"kern-itself": "0", "no-area": "0"}
+        hidden = {page for page, text in shown.items() if not text.isdigit()}
+        assert "delano" in hidden, (name, shown)
+        derived = _derive(shown, sums)
+        assert set(derived) & hidden == set(), (name, shown, derived)
+    # The control: the larger cities' figures are shown, so the table is not simply blank.
+    assert pages["arvin"]["2024-05"][0] == "15" or pages["shafter"]["2024-05"][0] == "20"

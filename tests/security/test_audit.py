@@ -15,6 +15,7 @@ from interventions.audit.context import Actor, acting_as
 from interventions.audit.middleware import AuditContextMiddleware
 from interventions.audit.models import AuditEvent
 from interventions.models import Enrollment, Participant, Session, SessionParticipant
+from tests.conftest import ALLOW_APPEND_ONLY_TRUNCATE_SQL
 from tests.factories import (
     EnrollmentFactory,
     ParticipantFactory,
@@ -57,14 +58,43 @@ def test_audit_rows_refuse_change_through_the_orm(org_a):
         AuditEvent.objects.filter(pk=event.pk).delete()
 
 
-def test_truncate_is_refused_outside_a_test_database():
-    # Test databases may be emptied by Django's test runner; the function refuses everywhere else.
+APPEND_ONLY_TABLES = {
+    "audit_auditevent": "append-only",
+    "interventions_incentiveentry": "never truncated",
+    "interventions_incentiveentrymilestone": "never changed",
+}
+
+
+def _truncate(table: str, setting: str | None) -> None:
+    """TRUNCATE the table in a savepoint rolled back at once, with the setting given or none."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if setting is not None:
+            cursor.execute(
+                "SELECT set_config('gvr.allow_append_only_truncate', %s, true)", [setting]
+            )
+        # The table names are the constants above, not input.
+        cursor.execute(f"TRUNCATE {table} CASCADE")
+        transaction.set_rollback(True)
+
+
+def test_truncate_is_refused_even_in_a_test_database_without_the_setting(org_a):
+    """The exemption is the transaction's `gvr.allow_append_only_truncate = on`, which only the
+    test runner's flush sets (tests/conftest.py), not the database's name."""
+    record(None, "view", object_type="participant", object_id=1)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT prosrc FROM pg_proc WHERE proname = 'audit_event_is_append_only'")
-        (source,) = cursor.fetchone()
-        cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname = 'audit_event_no_truncate'")
-        assert cursor.fetchone() == (1,)
-    assert "TG_OP = 'TRUNCATE' AND current_database() LIKE 'test\\_%'" in source
+        cursor.execute("SELECT current_database()")
+        assert cursor.fetchone()[0].startswith("test_")
+    for table, reason in APPEND_ONLY_TABLES.items():
+        for no_permission in (None, "", "off", "yes"):
+            with pytest.raises(DatabaseError, match=reason):
+                _truncate(table, no_permission)
+        _truncate(table, "on")
+    assert AuditEvent.objects.count() >= 1  # every TRUNCATE above was rolled back
+    with connection.cursor() as cursor:
+        # The runner's statement is the one this test allows, set for its transaction only.
+        assert ALLOW_APPEND_ONLY_TRUNCATE_SQL.startswith("SET LOCAL ")
+        cursor.execute("SELECT current_setting('gvr.allow_append_only_truncate', true)")
+        assert cursor.fetchone()[0] in {None, ""}
 
 
 def test_case_data_create_update_delete_are_recorded_with_field_names_not_values(org_a):

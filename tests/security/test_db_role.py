@@ -82,3 +82,36 @@ def test_as_the_app_role_audit_rows_refuse_update_and_delete_even_through_raw_sq
         "SELECT count(*) FROM audit_auditevent WHERE username = 'someone-else'"
     ).fetchone()
     assert count == 0
+
+
+def test_the_app_role_cannot_switch_off_or_drop_any_audit_trigger(app_role):
+    """Every trigger that writes or guards the audit trail, read from the catalogue, and every
+    way to stop it firing that a role owning nothing might try: all refused."""
+    triggers = app_role.execute(
+        "SELECT tgrelid::regclass::text, tgname::text FROM pg_trigger"
+        " WHERE NOT tgisinternal"
+        " AND (tgname LIKE 'audit%' OR tgrelid = 'audit_auditevent'::regclass)"
+        " ORDER BY 1, 2"
+    ).fetchall()
+    assert ("audit_auditevent", "audit_event_no_truncate") in triggers
+    assert ("interventions_participant", "audit_update") in triggers
+    for table, trigger in triggers:
+        _refused(app_role, f'ALTER TABLE {table} DISABLE TRIGGER "{trigger}"', "must be owner")
+        _refused(app_role, f'DROP TRIGGER "{trigger}" ON {table}', "must be owner")
+    for table in {table for table, _ in triggers}:
+        _refused(app_role, f"ALTER TABLE {table} DISABLE TRIGGER ALL", "must be owner")
+    for function in ("audit_event_is_append_only", "audit_record_case_change"):
+        _refused(app_role, f"DROP FUNCTION {function}() CASCADE", "must be owner")
+    # session_replication_role = replica would skip every ordinary trigger: refused however set.
+    _refused(app_role, "SET session_replication_role = replica", "permission denied")
+    _refused(
+        app_role,
+        "SELECT set_config('session_replication_role', 'replica', false)",
+        "permission denied",
+    )
+    with app_role.transaction():
+        _refused(app_role, "SET LOCAL session_replication_role = replica", "permission denied")
+    # The setting the test runner's flush uses gives the app's role no TRUNCATE right.
+    app_role.execute("SET gvr.allow_append_only_truncate = on")
+    _refused(app_role, "TRUNCATE audit_auditevent", "permission denied")
+    _refused(app_role, "ALTER TABLE audit_auditevent OWNER TO CURRENT_USER", "must be owner")
