@@ -107,7 +107,7 @@ def _rollup_sql(*, whole: bool = False, one_organization: bool = False) -> str:
                        AS first_attendee
             FROM {tables["session"]} s
             LEFT JOIN {tables["attendance"]} sp ON sp.session_id = s.id
-                {attendance_range}"""  # noqa: S608 - table names from model metadata
+                {attendance_range}"""  # noqa: S608  # nosec B608 - table names from model metadata
     if one_organization:
         session_rows = f"""
             SELECT s.occurred_at, s.organization_id, s.program_id, s.duration_minutes,
@@ -116,7 +116,7 @@ def _rollup_sql(*, whole: bool = False, one_organization: bool = False) -> str:
             LEFT JOIN LATERAL (
                 SELECT one.participant_id, one.id = MIN(one.id) OVER () AS first_attendee
                 FROM {tables["attendance"]} one WHERE one.session_id = s.id
-            ) sp ON TRUE"""  # noqa: S608 - table names from model metadata
+            ) sp ON TRUE"""  # noqa: S608  # nosec B608 - table names from model metadata
     ours = {"program": "", "referral": ""}
     if one_organization:
         session_range += " AND s.organization_id = %(organization)s"

@@ -180,7 +180,7 @@ def response_task_complete(request: HttpRequest, responsetask_id: int) -> HttpRe
     # had been sent. (A second POST for a task already done shows it done: a double submit.)
     refusal = None
     if request.method == "POST" and action not in {"link", "log"}:
-        refusal = "Choose whether to link a session or log a contact."
+        refusal = gettext("Choose whether to link a session or log a contact.")
     link_form = LinkSessionForm(request.POST if action == "link" else None, sessions=sessions)
     quick_form = QuickContactForm(request.POST if action == "log" else None)
     if task.status == ResponseTask.Status.OPEN and action in {"link", "log"}:

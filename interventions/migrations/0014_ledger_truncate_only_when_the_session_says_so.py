@@ -120,6 +120,6 @@ $$;
 
 
 class Migration(migrations.Migration):
-    dependencies = [("interventions", "0008_caseload_counts")]
+    dependencies = [("interventions", "0013_translatable_labels")]
 
     operations = [migrations.RunSQL(FUNCTIONS_SQL, EARLIER_FUNCTIONS_SQL)]

@@ -55,6 +55,6 @@ $$;
 
 
 class Migration(migrations.Migration):
-    dependencies = [("audit", "0004_actor_per_transaction_and_all_case_tables")]
+    dependencies = [("audit", "0005_translatable_labels")]
 
     operations = [migrations.RunSQL(FUNCTION_SQL, EARLIER_FUNCTION_SQL)]

@@ -25,7 +25,7 @@ $$;
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("interventions", "0009_ledger_truncate_only_when_the_session_says_so"),
+        ("interventions", "0014_ledger_truncate_only_when_the_session_says_so"),
     ]
 
     operations = [
