@@ -26,6 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from interventions.models import Area, Incident, IncidentGroup
 from metrics import selectors
@@ -157,7 +158,7 @@ def model_estimate(area: Area, measure: str, program_start: date | None) -> dict
     if program_start is None:
         return {}
     from metrics import services
-    from metrics.evaluation import sentence
+    from metrics.evaluation import sentence, warning_texts
 
     inputs = services.EvaluationInputs(
         area=area.slug, measure=measure, start=f"{program_start:%Y-%m}"
@@ -166,7 +167,10 @@ def model_estimate(area: Area, measure: str, program_start: date | None) -> dict
         result = services.evaluate_outcome(inputs)
     except services.ServiceError as refusal:
         return {"refusal": str(refusal)}
-    return {"sentence": sentence(result, MEASURE_LABELS[measure]), "warnings": result["warnings"]}
+    return {
+        "sentence": sentence(result, MEASURE_LABELS[measure]),
+        "warnings": warning_texts(result),
+    }
 
 
 def build_claims(area: Area, measure: str, program_start: date | None = None) -> dict[str, object]:
@@ -211,12 +215,29 @@ def build_claims(area: Area, measure: str, program_start: date | None = None) ->
             "since": max(earlier) if earlier else None,
             "first_year": first,
             "text": (
-                f"{latest}: {own[latest].rate} per 100,000 ({own[latest].count}), the lowest "
-                f"since {max(earlier)} ({own[max(earlier)].rate} per 100,000, "
-                f"{own[max(earlier)].count})."
+                gettext(
+                    "%(year)s: %(rate)s per 100,000 (%(count)s), the lowest since %(since)s "
+                    "(%(since_rate)s per 100,000, %(since_count)s)."
+                )
+                % {
+                    "year": latest,
+                    "rate": own[latest].rate,
+                    "count": own[latest].count,
+                    "since": max(earlier),
+                    "since_rate": own[max(earlier)].rate,
+                    "since_count": own[max(earlier)].count,
+                }
                 if earlier
-                else f"{latest}: {own[latest].rate} per 100,000 ({own[latest].count}); no lower "
-                f"year in the data (from {first})."
+                else gettext(
+                    "%(year)s: %(rate)s per 100,000 (%(count)s); no lower year in the data "
+                    "(from %(first)s)."
+                )
+                % {
+                    "year": latest,
+                    "rate": own[latest].rate,
+                    "count": own[latest].count,
+                    "first": first,
+                }
             ),
         }
 

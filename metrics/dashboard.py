@@ -503,7 +503,8 @@ def baseline_change(result: dict[str, object]) -> dict[str, object] | None:
 def evaluation_context(result: dict[str, object], measure: str) -> dict[str, object]:
     """What the Evaluate page shows of a result: the sentence, the numbers, the chart's data
     (read by static/js/evaluate.js from a JSON script element) and the baseline change."""
-    from metrics.evaluation import sentence  # statsmodels loads only for evaluation pages
+    # statsmodels loads only for evaluation pages
+    from metrics.evaluation import sentence, warning_texts
 
     label = MEASURE_LABELS[measure]
     series = result["series"]
@@ -512,6 +513,7 @@ def evaluation_context(result: dict[str, object], measure: str) -> dict[str, obj
         "result": result,
         "measure_label": label,
         "sentence": sentence(result, label),
+        "warnings": warning_texts(result),
         # Four decimals would print a tiny p-value as 0.0000, which reads as "impossible".
         "p_value_text": "< 0.0001" if p_value < 0.0001 else f"{p_value:.4f}",
         "baseline": baseline_change(result),

@@ -39,7 +39,8 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
-from django.utils.translation import gettext
+from django.utils import translation
+from django.utils.translation import gettext, ngettext
 from scipy.optimize import minimize_scalar
 from scipy.special import gammaln
 
@@ -57,6 +58,12 @@ MAX_LOG_SE = 10.0
 
 class EvaluationRefused(Exception):
     """The analysis cannot be run on these inputs; the message says why, in one line."""
+
+
+CodedWarning = dict[str, Any]
+"""A warning as the result keeps it: {"code": ..., "params": {...}}, plain JSON, so a result
+fitted once (by a worker, with no language active) and cached reads in any language; the
+sentence is made when it is shown (`warning_text`)."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +100,11 @@ def _months_apart(first: date, later: date) -> int:
 def _list_months(months: list[date], limit: int = 12) -> str:
     labels = [month_label(month) for month in months]
     if len(labels) > limit:
-        return ", ".join(labels[:limit]) + f" and {len(labels) - limit} more"
+        more = len(labels) - limit
+        return ngettext("%(months)s and %(count)s more", "%(months)s and %(count)s more", more) % {
+            "months": ", ".join(labels[:limit]),
+            "count": more,
+        }
     return ", ".join(labels)
 
 
@@ -111,9 +122,12 @@ def frame(
     months = months_between(first, last)
     if not first < start <= last:
         raise EvaluationRefused(
-            f"The intervention month {month_label(start)} must fall after the window's first "
-            f"month ({month_label(first)}) and no later than its last ({month_label(last)}), so "
-            "that there are months before and after it."
+            gettext(
+                "The intervention month %(start)s must fall after the window's first month "
+                "(%(first)s) and no later than its last (%(last)s), so that there are months "
+                "before and after it."
+            )
+            % {"start": month_label(start), "first": month_label(first), "last": month_label(last)}
         )
     rows: list[dict[str, Any]] = []
     start_t = _months_apart(first, start)
@@ -121,15 +135,21 @@ def frame(
         missing = [month for month in months if month not in series.counts]
         if missing:
             raise EvaluationRefused(
-                f"{series.name} has no monthly figure for {_list_months(missing)}: add them or "
-                "choose a window without them (a missing month is not read as zero)."
+                gettext(
+                    "%(area)s has no monthly figure for %(months)s: add them or choose a window "
+                    "without them (a missing month is not read as zero)."
+                )
+                % {"area": series.name, "months": _list_months(missing)}
             )
         if options.population_offset:
             years = sorted({month.year for month in months if month.year not in series.populations})
             if years:
                 raise EvaluationRefused(
-                    f"{series.name} has no population for {', '.join(map(str, years))}: a "
-                    "population offset needs one for every year of the window."
+                    gettext(
+                        "%(area)s has no population for %(years)s: a population offset needs "
+                        "one for every year of the window."
+                    )
+                    % {"area": series.name, "years": ", ".join(map(str, years))}
                 )
         for month in months:
             t = _months_apart(first, month)
@@ -312,7 +332,7 @@ def evaluate_series(
     first: date,
     last: date,
     options: Options,
-    extra_warnings: list[str] | None = None,
+    extra_warnings: list[CodedWarning] | None = None,
 ) -> dict[str, Any]:
     """Fit the model and return the result in the one shape the page, the JSON, the command and
     the cache share. Raises EvaluationRefused with a one-line reason."""
@@ -329,11 +349,21 @@ def evaluate_series(
     for series_ in [treated, *comparisons]:
         before = sum(count for month, count in series_.counts.items() if month < start)
         after = sum(count for month, count in series_.counts.items() if month >= start)
-        if before == 0 or after == 0:
-            side = "before" if before == 0 else "after"
+        if before == 0:
             raise EvaluationRefused(
-                f"{series_.name} has no event in the months {side} the intervention month: a "
-                "rate ratio cannot be estimated from zero counts."
+                gettext(
+                    "%(area)s has no event in the months before the intervention month: a rate "
+                    "ratio cannot be estimated from zero counts."
+                )
+                % {"area": series_.name}
+            )
+        if after == 0:
+            raise EvaluationRefused(
+                gettext(
+                    "%(area)s has no event in the months after the intervention month: a rate "
+                    "ratio cannot be estimated from zero counts."
+                )
+                % {"area": series_.name}
             )
     with_comparisons = bool(comparisons)
     model_formula = formula(
@@ -345,7 +375,7 @@ def evaluate_series(
     # A standard error this large (a factor of e^20 either way) means the model did not
     # identify the effect, whatever the optimiser reported.
     if not np.isfinite(result.bse[level_term]) or result.bse[level_term] > MAX_LOG_SE:
-        raise EvaluationRefused("The model could not be estimated on these counts.")
+        raise EvaluationRefused(gettext("The model could not be estimated on these counts."))
     effect = _ratio(result, level_term)
 
     months = months_between(first, last)
@@ -432,43 +462,127 @@ def evaluate_series(
             "p_value": change["p_value"],
             "percent_per_month": (change["rate_ratio"] - 1) * 100,
         }
-    output["warnings"] = _warnings(output, first=first, last=last) + list(extra_warnings or [])
+    # The warnings twice: as sentences in English (the JSON download and the command print
+    # them, whatever the reader's language) and as codes, for a page in the reader's language.
+    codes = _warnings(output, first=first, last=last) + list(extra_warnings or [])
+    output["warnings"] = english_warnings(codes)
+    output["warning_codes"] = codes
     return output
 
 
-def _warnings(output: dict[str, Any], *, first: date, last: date) -> list[str]:
-    found: list[str] = []
+def warning(code: str, **params: Any) -> CodedWarning:
+    return {"code": code, "params": params}
+
+
+def _warnings(output: dict[str, Any], *, first: date, last: date) -> list[CodedWarning]:
+    found: list[CodedWarning] = []
     if output["n_pre"] < MIN_MONTHS_BEFORE:
-        found.append(
-            f"Only {output['n_pre']} months before the intervention ({MIN_MONTHS_BEFORE} or more "
-            "are needed to know the level and the season before it)."
-        )
+        found.append(warning("few_months_before", months=output["n_pre"], needed=MIN_MONTHS_BEFORE))
     if output["n_post"] < MIN_MONTHS_AFTER:
-        found.append(
-            f"Only {output['n_post']} months after the intervention ({MIN_MONTHS_AFTER} or more "
-            "are needed before an effect can be told from a few unusual months)."
-        )
-    spike = [
-        label for label, month in (("starts", first), ("ends", last)) if month.year in SPIKE_YEARS
-    ]
-    if spike:
-        found.append(
-            f"The window {' and '.join(spike)} in 2020\u20132021, the national homicide spike: "
-            "a before/after comparison that starts or ends at a national peak or trough "
-            "mostly measures the national swing."
-        )
+        found.append(warning("few_months_after", months=output["n_post"], needed=MIN_MONTHS_AFTER))
+    starts, ends = first.year in SPIKE_YEARS, last.year in SPIKE_YEARS
+    if starts or ends:
+        found.append(warning("national_spike", starts=starts, ends=ends))
     if output["quasi_poisson"]:
         found.append(
-            f"The counts vary more than a Poisson model allows (Pearson dispersion "
-            f"{output['dispersion']:.2f} > {DISPERSION_LIMIT}): quasi-Poisson standard errors "
-            "are used, which widens the interval."
+            warning("overdispersed", dispersion=output["dispersion"], limit=DISPERSION_LIMIT)
         )
     if output["ci_low"] < UNINFORMATIVE_LOW and output["ci_high"] > UNINFORMATIVE_HIGH:
-        found.append(
-            "The counts are too small to say anything: the 95 % interval runs from a "
-            f"{_pct(output['ci_low'])} drop to a {_pct(output['ci_high'])} rise."
-        )
+        found.append(warning("uninformative", ci_low=output["ci_low"], ci_high=output["ci_high"]))
     return found
+
+
+def warning_text(item: CodedWarning | str) -> str:
+    """One warning as a sentence in the active language. A plain string (a result cached before
+    warnings had codes) is shown as it is."""
+    if isinstance(item, str):
+        return item
+    code, params = item["code"], item["params"]
+    if code == "few_months_before":
+        return (
+            ngettext(
+                "Only %(months)s month before the intervention (%(needed)s or more are needed to "
+                "know the level and the season before it).",
+                "Only %(months)s months before the intervention (%(needed)s or more are needed to "
+                "know the level and the season before it).",
+                params["months"],
+            )
+            % params
+        )
+    if code == "few_months_after":
+        return (
+            ngettext(
+                "Only %(months)s month after the intervention (%(needed)s or more are needed "
+                "before an effect can be told from a few unusual months).",
+                "Only %(months)s months after the intervention (%(needed)s or more are needed "
+                "before an effect can be told from a few unusual months).",
+                params["months"],
+            )
+            % params
+        )
+    if code == "national_spike":
+        # The years go in as a value: the en dash stays out of the msgid, which GNU xgettext
+        # would read as the six characters of its escape.
+        years = {"years": f"{SPIKE_YEARS[0]}\u2013{SPIKE_YEARS[-1]}"}
+        if params["starts"] and params["ends"]:
+            text = gettext(
+                "The window starts and ends in %(years)s, the national homicide spike: a "
+                "before/after comparison that starts or ends at a national peak or trough "
+                "mostly measures the national swing."
+            )
+        elif params["starts"]:
+            text = gettext(
+                "The window starts in %(years)s, the national homicide spike: a before/after "
+                "comparison that starts or ends at a national peak or trough mostly measures "
+                "the national swing."
+            )
+        else:
+            text = gettext(
+                "The window ends in %(years)s, the national homicide spike: a before/after "
+                "comparison that starts or ends at a national peak or trough mostly measures "
+                "the national swing."
+            )
+        return text % years
+    if code == "overdispersed":
+        return gettext(
+            "The counts vary more than a Poisson model allows (Pearson dispersion "
+            "%(dispersion)s > %(limit)s): quasi-Poisson standard errors are used, which widens "
+            "the interval."
+        ) % {"dispersion": f"{params['dispersion']:.2f}", "limit": params["limit"]}
+    if code == "uninformative":
+        return gettext(
+            "The counts are too small to say anything: the 95 %% interval runs from a "
+            "%(drop)s drop to a %(rise)s rise."
+        ) % {"drop": _pct(params["ci_low"]), "rise": _pct(params["ci_high"])}
+    if code == "comparison_inside":
+        return (
+            gettext(
+                "%(comparison)s is part of %(area)s: the program reaches it too, so it is no "
+                "comparison; choose areas outside the program's area."
+            )
+            % params
+        )
+    if code == "comparison_contains":
+        return (
+            gettext(
+                "%(comparison)s contains %(area)s: its counts include the program area's own, so "
+                "it is no independent comparison."
+            )
+            % params
+        )
+    raise ValueError(f"Unknown evaluation warning code {code!r}")
+
+
+def warning_texts(result: dict[str, Any]) -> list[str]:
+    """The result's warnings as sentences in the active language (the page's)."""
+    return [warning_text(item) for item in result.get("warning_codes", result["warnings"])]
+
+
+def english_warnings(items: list[CodedWarning]) -> list[str]:
+    """The sentences the result keeps for its JSON and the command: English whatever the
+    language of the process that fitted it."""
+    with translation.override("en"):
+        return [warning_text(item) for item in items]
 
 
 def sentence(output: dict[str, Any], measure_label: str) -> str:

@@ -476,13 +476,13 @@ def _load(prepared: PreparedEvaluation, *, fit: bool) -> dict[str, Any] | None:
     for comparison in comparison_areas:
         if comparison.pk in inside:
             extra_warnings.append(
-                f"{comparison.name} is part of {area.name}: the program reaches it too, so it "
-                "is no comparison; choose areas outside the program's area."
+                evaluation.warning("comparison_inside", comparison=comparison.name, area=area.name)
             )
         elif comparison.pk in around:
             extra_warnings.append(
-                f"{comparison.name} contains {area.name}: its counts include the program "
-                "area's own, so it is no independent comparison."
+                evaluation.warning(
+                    "comparison_contains", comparison=comparison.name, area=area.name
+                )
             )
 
     months = evaluation.months_between(first, last)

@@ -8,10 +8,11 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from interventions.models import Area, Incident, IncidentGroup
+from interventions.models import Area, Incident, IncidentGroup, ReminderPreference
 from metrics.city_claims import build_claims
 from metrics.models import AreaPopulation, CrimeOutcome
 from tests.factories import AreaFactory, IncidentFactory, StreetGroupFactory
@@ -192,3 +193,29 @@ def test_the_model_estimate_stands_beside_the_comparison_with_2019(
     assert "The model-based estimate:</strong> Homicides in Testville were" in html
     assert "monthly data 2019-01 to 2024-12" in html
     assert "start=2024-01" in html  # the Evaluate page's link asks the same question
+
+
+def test_a_spanish_reader_sees_lowest_since_and_the_model_warnings_in_spanish(
+    city_admin, city: Area
+) -> None:  # type: ignore[no-untyped-def]
+    for year in range(2020, 2025):
+        population(city, year, 400_000)
+        for month in range(1, 13):
+            CrimeOutcome.objects.create(
+                area=city, period_start=date(year, month, 1), granularity="month",
+                measure="homicide", count=4 + month % 2, source="Monthly",
+            )  # fmt: skip
+    ReminderPreference.objects.create(user=city_admin, language="es")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")  # the saved preference decides
+    client.force_login(city_admin)
+    asked = {"area": "testville", "measure": "homicide"}
+    try:
+        page = client.get(CLAIMS, {**asked, "program_start": "2023-01"}).content.decode()
+        result = client.get(reverse("metrics:evaluate_json"), {**asked, "start": "2023-01"}).json()
+    finally:
+        translation.deactivate()
+    assert "2024: 13.5 por cada 100,000 (54), la más baja desde 2023 (13.5 por cada" in page
+    # The window starts in 2020, the national spike: the model's warning, in Spanish.
+    assert "El periodo empieza en 2020\u20132021, el aumento nacional de homicidios" in page
+    assert "The window starts in 2020" not in page
+    assert any("The window starts in 2020\u20132021" in warning for warning in result["warnings"])

@@ -15,12 +15,13 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import translation
 
 from interventions.access import ANALYST_GROUP
 from interventions.audit.models import AuditEvent
-from interventions.models import Area
+from interventions.models import Area, ReminderPreference
 from metrics import evaluation, services
 from metrics.evaluation import months_between
 from metrics.models import AreaPopulation, CrimeOutcome
@@ -333,6 +334,34 @@ def test_csv_of_the_series_and_json_of_the_result_are_audited(
     events = AuditEvent.objects.filter(object_type="evaluation_export").order_by("pk")
     assert [event.detail["format"] for event in events] == ["csv", "json"]
     assert events[0].detail["area"] == "testville"
+
+
+def test_a_spanish_reader_sees_the_warnings_in_spanish_and_the_json_stays_english(
+    city_admin, city: Area
+) -> None:
+    ReminderPreference.objects.create(user=city_admin, language="es")
+    spanish = Client(HTTP_ACCEPT_LANGUAGE="en")  # the saved preference decides
+    spanish.force_login(city_admin)
+    asked = query(window_from="2015-01")  # 12 months before the start: a warning
+    try:
+        # The Spanish page fits and caches the result; the download reads it from the cache.
+        page = spanish.get(EVALUATE, asked).content.decode()
+        result = spanish.get(reverse("metrics:evaluate_json"), asked).json()
+        ReminderPreference.objects.filter(user=city_admin).update(language="en")
+        reader = Client(HTTP_ACCEPT_LANGUAGE="es")
+        reader.force_login(city_admin)
+        english = reader.get(EVALUATE, asked).content.decode()
+    finally:
+        translation.deactivate()
+    assert "Solo hay 12 meses antes de la intervención (se necesitan 24 o más" in page
+    assert "Only 12 months before" not in page
+    assert "Only 12 months before the intervention (24 or more" in result["warnings"][0]
+    assert not any("Solo hay" in warning for warning in result["warnings"])
+    assert result["warning_codes"][0] == {
+        "code": "few_months_before",
+        "params": {"months": 12, "needed": 24},
+    }
+    assert "Only 12 months before the intervention" in english and "Solo hay" not in english
 
 
 @override_settings(CELERY_TASK_ALWAYS_EAGER=False)

@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
+from django.utils import translation
 from scipy.stats import norm
 
 from metrics.evaluation import (
@@ -32,6 +33,8 @@ from metrics.evaluation import (
     evaluate_series,
     months_between,
     sentence,
+    warning,
+    warning_texts,
 )
 
 SEATBELTS = Path(__file__).parent / "fixtures" / "seatbelts.csv"
@@ -452,10 +455,21 @@ def test_counts_too_small_to_say_anything_are_warned() -> None:
 
 
 def test_warnings_from_the_caller_are_kept() -> None:
-    output = run(
-        simulate(seed=9, level=20, effect=1.0), extra_warnings=["Eastside is part of Testville."]
-    )
-    assert output["warnings"][-1] == "Eastside is part of Testville."
+    inside = warning("comparison_inside", comparison="Eastside", area="Testville")
+    output = run(simulate(seed=9, level=20, effect=1.0), extra_warnings=[inside])
+    assert output["warnings"][-1].startswith("Eastside is part of Testville: ")
+    assert output["warning_codes"][-1] == inside
+
+
+def test_warnings_are_kept_in_english_and_as_codes_shown_in_the_readers_language() -> None:
+    with translation.override("es"):  # a fit while Spanish is active still keeps English
+        output = run(simulate(seed=10, level=20, effect=1.0), first=date(2014, 1, 1))
+    assert output["warnings"][0].startswith("Only 12 months before the intervention (24 or more")
+    assert output["warning_codes"][0]["code"] == "few_months_before"
+    with translation.override("es"):
+        assert warning_texts(output)[0].startswith("Solo hay 12 meses antes de la intervención")
+    # A result cached before the codes existed shows its sentences as they are.
+    assert warning_texts({"warnings": ["An older warning."]}) == ["An older warning."]
 
 
 # --- The sentence ----------------------------------------------------------------------------
