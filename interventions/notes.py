@@ -153,6 +153,10 @@ NOT_NARRATIVE: dict[str, dict[str, str]] = {
         "worker_name": "a staff member's display name, kept beside their counts for the "
         "dashboard's list of workers; not about a participant",
     },
+    # The funder report's kept session counts (models/report_counts.py) hold counts, no case data.
+    "interventions.SessionDayCountFillState": {
+        "time_zone": "the time zone the day counts were filled in, a setting's value",
+    },
 }
 
 
