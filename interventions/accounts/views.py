@@ -8,12 +8,12 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 from django.views import i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -135,9 +135,16 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
 @require_POST
 def set_language(request: HttpRequest) -> HttpResponse:
     """Django's set_language (the cookie, then back to `next`); for a signed-in user the choice
-    is also saved, so their reminders and their next sign-in on any device use it."""
-    response = i18n.set_language(request)
+    is also saved, so their reminders and their next sign-in on any device use it. A language
+    the app does not speak is refused, changing nothing (the switch offers only the ones it
+    does)."""
     language = request.POST.get("language", "")
+    if not languages.is_supported(language):
+        return HttpResponseBadRequest(
+            gettext("Choose one of the languages offered: English or Español."),
+            content_type="text/plain; charset=utf-8",
+        )
+    response = i18n.set_language(request)
     user = request.user
     fully_signed_in = user.is_authenticated and (
         two_factor.is_verified(request) or not two_factor.requires_two_factor(user)

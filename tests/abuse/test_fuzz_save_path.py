@@ -162,6 +162,7 @@ OWN_ACCOUNT_AND_CITY_WIDE: dict[str, Callable[[World], Request]] = {
     "two_factor_setup": _manager_without_authenticator,
     "two_factor_verify": _manager_with_authenticator,
     "keep_alive": _own("keep_alive", {}),
+    "set_language": _own("set_language", {"language": "es", "next": "/"}),
     "reminder_settings": _own(
         "reminder_settings",
         {

@@ -61,7 +61,7 @@ def _log_offline(page, person, note: str) -> None:  # type: ignore[no-untyped-de
     """As a person would: the person, the kind chip, the minutes chip, the place, a note, and
     the button that names the choice."""
     page.locator(f"#pick-{person.pk}").check()
-    page.locator("#kind-chips label", has_text=Session.Kind.MENTORING.label).click()
+    page.locator("#kind-chips label", has_text=str(Session.Kind.MENTORING.label)).click()
     page.locator("[data-duration='30']").click()
     page.locator("#id_location").select_option(Session.Location.STREET)
     page.locator("#id_notes").fill(note)

@@ -300,6 +300,10 @@ def _seed_merged_features(world) -> None:  # type: ignore[no-untyped-def]
     from interventions.services.caseload import refresh_caseload_counts
 
     refresh_caseload_counts(a.organization.pk)
+    # The funder report's kept session day counts and their fill state.
+    from interventions.services.report_counts import fill_session_day_counts
+
+    assert fill_session_day_counts() > 0
 
 
 def _empty_models() -> list[str]:
