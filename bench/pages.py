@@ -22,11 +22,31 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# --production: the settings production serves with (DEBUG off: no template debugging, no
+# query log, the manifest static storage), as bench/load.py's gunicorn runs; otherwise the
+# development settings `make run` uses.
+PRODUCTION = "--production" in sys.argv
+if PRODUCTION:
+    import secrets
+    import tempfile
+
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="bench._load_settings",
+        GVR_LOAD_STATIC_ROOT=tempfile.mkdtemp(prefix="gvr-pages-"),
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="testserver",
+        SECURE_SSL_REDIRECT="0",
+    )
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gvr_site.settings")
 
-import django
+import django  # noqa: E402
 
 django.setup()
+if PRODUCTION:
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
 
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -77,6 +97,9 @@ def main() -> None:
     )
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--reset", action="store_true", help="reload the volume data first")
+    parser.add_argument(
+        "--production", action="store_true", help="DEBUG off, as production serves the pages"
+    )
     args = parser.parse_args()
 
     loaded = Participant.objects.filter(organization__in=volume_organizations()).count()
@@ -103,6 +126,9 @@ def main() -> None:
     )
     load = os.getloadavg()
     print(f"Load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} CPUs")
+    print(f"Settings: {'production (DEBUG off)' if PRODUCTION else 'development (DEBUG on)'}")
+    # Issue 16: medians under 50 ms at 10,000 participants, under 100 ms at 100,000.
+    median_target = 50 if Participant.objects.count() <= 20_000 else 100
     pages = [
         ("my caseload (worker)", worker_client, reverse("caseload")),
         (
@@ -127,7 +153,7 @@ def main() -> None:
     failures = []
     for label, client, url in pages:
         figures = measure(client, url, args.requests)
-        flag = "" if figures["median"] < 100 else "  over the 100 ms target"
+        flag = "" if figures["median"] < median_target else f"  over the {median_target} ms target"
         if figures["p95"] >= 150:
             flag += "  p95 over 150 ms"
         if figures["kib"] > 150:
@@ -141,7 +167,7 @@ def main() -> None:
     load = os.getloadavg()
     print(f"Load average afterwards {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
     print(
-        "every page under 100 ms median, 150 ms p95 and 150 KiB"
+        f"every page under {median_target} ms median, 150 ms p95 and 150 KiB"
         if not failures
         else f"over target: {failures}"
     )
