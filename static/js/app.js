@@ -1,4 +1,12 @@
 // Page behaviour without inline scripts (the Content-Security-Policy allows none).
+
+// The words scripts write, in the page's language (templates/includes/js_text.html): the text
+// of data-<key>, with each {name} replaced by values[name].
+window.gvrText = (key, values = {}) => {
+  const source = document.getElementById("js-text");
+  const text = (source && source.dataset[key]) || "";
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+};
 // Elements with data-confirm ask before their form is submitted.
 document.addEventListener("submit", (event) => {
   const message = event.submitter?.dataset.confirm || event.target.dataset.confirm;

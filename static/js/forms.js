@@ -90,11 +90,11 @@
     note.className = "alert alert-info d-flex flex-wrap align-items-center gap-2";
     note.setAttribute("role", "status");
     note.dataset.draftRestored = "";
-    note.append(`Your unsaved draft from ${when} is back in the form. It is sent only when you save it.`);
+    note.append(window.gvrText("draftBack", { when }));
     const discard = document.createElement("button");
     discard.type = "button";
     discard.className = "btn btn-outline-secondary btn-sm btn-tap";
-    discard.textContent = "Discard draft";
+    discard.textContent = window.gvrText("discardDraft");
     discard.addEventListener("click", () => {
       removeDraft(key);
       window.location.reload();
@@ -197,16 +197,14 @@
     const action = document.createElement(ended ? "a" : "button");
     action.className = "btn btn-primary btn-tap";
     if (ended) {
-      text.textContent = "Your session has ended because nothing was sent for a while. "
-        + "What you typed in a session or referral form is kept on this device.";
-      action.textContent = "Log in again";
+      text.textContent = window.gvrText("sessionEnded");
+      action.textContent = window.gvrText("logInAgain");
       const next = window.location.pathname + window.location.search;
       action.href = `${body.dataset.loginUrl}?next=${encodeURIComponent(next)}`;
     } else {
-      text.textContent = "You will be signed out in 2 minutes because nothing has been sent "
-        + "for a while. What you typed in a form is kept on this device.";
+      text.textContent = window.gvrText("signOutSoon");
       action.type = "button";
-      action.textContent = "Stay signed in";
+      action.textContent = window.gvrText("staySignedIn");
       action.addEventListener("click", stayOn);
     }
     panel.append(text, action);
@@ -272,8 +270,8 @@
       area.classList.toggle("is-invalid", over > 0);
       counter.classList.toggle("text-danger", over > 0);
       counter.textContent = over > 0
-        ? `Too long by ${format(over)} characters: shorten it to ${format(limit)} or fewer to save.`
-        : `${format(length)} of ${format(limit)} characters`;
+        ? window.gvrText("tooLong", { over: format(over), limit: format(limit) })
+        : window.gvrText("characterCount", { length: format(length), limit: format(limit) });
     };
     area.addEventListener("input", update);
     update();

@@ -103,8 +103,10 @@
 
   // Status line -------------------------------------------------------------------------------
 
+  const t = (key, values) => window.gvrText(key, values);
+
   function plural(count, one, many) {
-    return `${count} ${count === 1 ? one : many}`;
+    return t(count === 1 ? one : many, { count });
   }
 
   function el(tag, attributes, ...children) {
@@ -122,15 +124,15 @@
     status.replaceChildren();
     if (note) status.append(el("div", { class: "alert alert-success", role: "status" }, note));
     if (waiting.length) {
-      const text = `${plural(waiting.length, "session", "sessions")} waiting to send`;
+      const text = plural(waiting.length, "waitingOne", "waitingMany");
       const box = el("div", { class: "alert alert-warning", "data-queue-count": String(waiting.length) });
       if (signedOutOnServer) {
-        const login = el("a", { href: `${body.dataset.loginUrl}?next=${encodeURIComponent(window.location.pathname)}`, class: "alert-link" }, "Log in again");
-        box.append(el("strong", {}, text), ". Your session has ended: ", login, " to send them.");
+        const login = el("a", { href: `${body.dataset.loginUrl}?next=${encodeURIComponent(window.location.pathname)}`, class: "alert-link" }, t("logInAgain"));
+        box.append(el("strong", {}, text), `${t("sessionEndedBefore")} `, login, ` ${t("sessionEndedAfter")}`);
       } else {
         box.append(el("strong", {}, text), navigator.onLine
-          ? " — sending now."
-          : ". They are kept on this phone and sent when the connection returns.");
+          ? t("sendingNow")
+          : t("keptOnPhone"));
       }
       const list = el("ul", { class: "mb-0 mt-1 small" });
       waiting.forEach((item) => list.append(el("li", {}, item.summary)));
@@ -143,20 +145,20 @@
   function refusedBox(item) {
     const box = el("div", { class: "alert alert-danger", role: "alert", "data-refused": item.client_key });
     box.append(
-      el("strong", {}, "Not saved: "), item.summary, el("br"),
-      `The server refused this session: ${item.reason}`,
+      el("strong", {}, `${t("notSaved")} `), item.summary, el("br"),
+      t("refusedReason", { reason: item.reason }),
     );
     if (item.notes) {
       const id = `refused-notes-${item.client_key}`;
       box.append(
-        el("label", { class: "form-label d-block mt-2 mb-0 small", for: id }, "What you typed (kept until you discard it)"),
+        el("label", { class: "form-label d-block mt-2 mb-0 small", for: id }, t("whatYouTyped")),
       );
       const notes = el("textarea", { class: "form-control", id, rows: "3", readonly: "" });
       notes.value = item.notes;
       box.append(notes);
     }
     const actions = el("div", { class: "mt-2 d-flex flex-wrap gap-2" });
-    const open = el("button", { type: "button", class: "btn btn-primary btn-tap" }, "Open in the session form");
+    const open = el("button", { type: "button", class: "btn btn-primary btn-tap" }, t("openInForm"));
     open.addEventListener("click", async () => {
       // The draft keeper of the session form (static/js/forms.js) puts it back in the form.
       localStorage.setItem(`gvr:draft:${user}:${body.dataset.sessionFormUrl}`, JSON.stringify({
@@ -165,7 +167,7 @@
       await deleteQueued(item.client_key);
       window.location.assign(body.dataset.sessionFormUrl);
     });
-    const discard = el("button", { type: "button", class: "btn btn-outline-danger btn-tap", "data-confirm": "Discard this session and what you typed?" }, "Discard");
+    const discard = el("button", { type: "button", class: "btn btn-outline-danger btn-tap", "data-confirm": t("discardConfirm") }, t("discard"));
     discard.addEventListener("click", async () => {
       if (!window.confirm(discard.dataset.confirm)) return;
       await deleteQueued(item.client_key);
@@ -196,13 +198,13 @@
       })
       .filter(Boolean);
     const minutes = form.elements.duration_minutes ? form.elements.duration_minutes.value : "";
-    return `${selectedText("kind")}, ${minutes} min, with ${people.join(", ")}`;
+    return t("summary", { kind: selectedText("kind"), minutes, people: people.join(", ") });
   }
 
   async function queueSessionForm(form) {
     if (!form.querySelector("input[name='participants']:checked")) {
       showStatus();
-      status.prepend(el("div", { class: "alert alert-danger", role: "alert" }, "Choose at least one participant."));
+      status.prepend(el("div", { class: "alert alert-danger", role: "alert" }, t("chooseParticipant")));
       status.focus();
       return;
     }
@@ -222,7 +224,7 @@
     form.querySelectorAll("input[name='participants']").forEach((box) => { box.checked = false; });
     if (form.elements.client_key) form.elements.client_key.value = newKey();
     window.dispatchEvent(new CustomEvent("gvr:form-saved", { detail: { form } }));
-    await showStatus(`Saved on this phone: ${summary}.`);
+    await showStatus(t("savedOnPhone", { summary }));
     status.setAttribute("tabindex", "-1");
     status.focus();
     window.scrollTo(0, 0);
@@ -289,7 +291,7 @@
       }
     } finally {
       sending = false;
-      await showStatus(sent ? `${plural(sent, "session", "sessions")} sent and saved.` : "");
+      await showStatus(sent ? plural(sent, "sentOne", "sentMany") : "");
     }
   }
 
@@ -318,8 +320,7 @@
       if (messages) messages.replaceChildren();
       const form = document.getElementById("session-form");
       if (form && form.elements.client_key) form.elements.client_key.value = newKey();
-      status.before(el("div", { class: "alert alert-secondary", role: "status" },
-        "No connection: this is the copy kept on your phone. Sessions you log are sent when the connection returns."));
+      status.before(el("div", { class: "alert alert-secondary", role: "status" }, t("noConnection")));
     }
     if (navigator.serviceWorker && body.dataset.offlineCopy === undefined) {
       navigator.serviceWorker.register(body.dataset.serviceWorkerUrl, { scope: "/" })

@@ -48,6 +48,9 @@ def test_a_spanish_speaking_workers_day_on_a_phone(phone, org_a):
     phone.locator(f"#pick-{person.pk}").check()
     phone.locator("#kind-chips label", has_text="Mentoría").click()
     phone.locator("#id_duration_minutes").fill("30")
+    # What the scripts write is in Spanish too (templates/includes/js_text.html).
+    phone.locator("#id_notes").fill("Hola")
+    assert phone.locator("#id_notes-counter").inner_text() == "4 de 5,000 caracteres"
     # The button names the choice in Spanish as it changes (session_form.js), not in English.
     label = phone.locator("#session-submit").inner_text()
     assert label.startswith("Registrar 30 min mentoría con "), label

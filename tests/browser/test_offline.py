@@ -100,7 +100,8 @@ def test_two_sessions_logged_offline_are_saved_once_each_when_the_connection_ret
     # Reloaded without a connection, the form still opens and the queue is still there.
     phone.reload()
     assert phone.locator("#session-form").is_visible()
-    assert "No connection" in phone.locator("main").inner_text()
+    # offline.js adds the notice once it has read the kept copy: wait for it, not a race.
+    phone.locator("main").get_by_text("No connection:").first.wait_for()
     status.get_by_text("2 sessions waiting to send").wait_for()
     phone.goto(reverse("caseload"))
     assert "Brianna Quintero" in phone.locator("main").inner_text()
