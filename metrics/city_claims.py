@@ -208,37 +208,35 @@ def build_claims(area: Area, measure: str, program_start: date | None = None) ->
         latest = max(own)
         earlier = [year for year in own if year < latest and own[year].rate <= own[latest].rate]
         first = min(own)
+        since = max(earlier) if earlier else None
+        # One set of values for either sentence (Python's % ignores the ones a sentence omits).
+        values = {
+            "year": latest,
+            "rate": own[latest].rate,
+            "count": own[latest].count,
+            "first": first,
+            "since": since,
+            "since_rate": own[since].rate if since is not None else None,
+            "since_count": own[since].count if since is not None else None,
+        }
+        sentence = (
+            gettext(
+                "%(year)s: %(rate)s per 100,000 (%(count)s), the lowest since %(since)s "
+                "(%(since_rate)s per 100,000, %(since_count)s)."
+            )
+            if earlier
+            else gettext(
+                "%(year)s: %(rate)s per 100,000 (%(count)s); no lower year in the data "
+                "(from %(first)s)."
+            )
+        )
         lowest = {
             "year": latest,
             "rate": own[latest].rate,
             "count": own[latest].count,
-            "since": max(earlier) if earlier else None,
+            "since": since,
             "first_year": first,
-            "text": (
-                gettext(
-                    "%(year)s: %(rate)s per 100,000 (%(count)s), the lowest since %(since)s "
-                    "(%(since_rate)s per 100,000, %(since_count)s)."
-                )
-                % {
-                    "year": latest,
-                    "rate": own[latest].rate,
-                    "count": own[latest].count,
-                    "since": max(earlier),
-                    "since_rate": own[max(earlier)].rate,
-                    "since_count": own[max(earlier)].count,
-                }
-                if earlier
-                else gettext(
-                    "%(year)s: %(rate)s per 100,000 (%(count)s); no lower year in the data "
-                    "(from %(first)s)."
-                )
-                % {
-                    "year": latest,
-                    "rate": own[latest].rate,
-                    "count": own[latest].count,
-                    "first": first,
-                }
-            ),
+            "text": sentence % values,
         }
 
     before_pandemic = None
