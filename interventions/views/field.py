@@ -82,7 +82,6 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     context = {
         "pages": json.dumps([reverse(name) for name in OFFLINE_PAGES]),
         "static_files": json.dumps([static(path) for path in OFFLINE_STATIC_FILES]),
-        "offline_title": json.dumps(gettext("No connection · GVR Case Manager")),
         "stylesheets": json.dumps([static("vendor/bootstrap/bootstrap.min.css")]),
         "links": json.dumps({"home": reverse("home"), "log": reverse("session_log")}),
     }
