@@ -433,7 +433,7 @@ def test_logging_in_speaks_the_saved_language_at_once(worker) -> None:
 
 
 def _prefers(user, language: str) -> None:
-    ReminderPreference.objects.update_or_create(user=user, defaults={"language": language})
+    reminders.save_language(user=user, language=language)
 
 
 @pytest.mark.django_db
